@@ -1,0 +1,50 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** An error a stand-in answers with, named as the real AWS service names it. */
+export class AwsServiceError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
+/** Reads a request body, refusing more than `limit` bytes (AWS services cap request sizes too). */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      throw new AwsServiceError('RequestEntityTooLargeException', `Request size exceeds the limit of ${limit} bytes`, 413);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  contentType = 'application/json',
+  headers: Record<string, string> = {},
+): void {
+  const payload = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': contentType, 'content-length': payload.length, ...headers });
+  res.end(payload);
+}
+
+/** restJson1 error shape (RDS Data API): the error name travels in x-amzn-ErrorType. */
+export function sendRestJsonError(res: ServerResponse, err: AwsServiceError): void {
+  sendJson(res, err.status, { message: err.message, ...err.extra }, 'application/json', { 'x-amzn-errortype': err.code });
+}
+
+/** awsJson1.1 error shape (KMS, EventBridge): the error name travels in __type. */
+export function sendAwsJsonError(res: ServerResponse, err: AwsServiceError): void {
+  sendJson(res, err.status, { __type: err.code, message: err.message, ...err.extra }, 'application/x-amz-json-1.1');
+}

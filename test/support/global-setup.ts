@@ -1,0 +1,23 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startPostgres, type PostgresServer } from '../../local/postgres';
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __latchkeyPostgres: PostgresServer | undefined;
+}
+
+/** One PostgreSQL server for the whole run; each test file makes its own database on it. */
+export default async function globalSetup(): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-test-'));
+  const server = await startPostgres({
+    dataDir,
+    database: 'latchkey_test',
+    externalUrl: process.env.LATCHKEY_DATABASE_URL,
+    persistent: false,
+  });
+  globalThis.__latchkeyPostgres = server;
+  process.env.LATCHKEY_TEST_ADMIN_URL = server.adminUrl;
+  process.env.LATCHKEY_TEST_DATA_DIR = dataDir;
+}
