@@ -7,7 +7,7 @@ const config: Config = {
   testMatch: ['**/*.test.ts'],
   transform: {
     // Type checking runs once in `tsc --noEmit` (npm test); here we only transpile.
-    '^.+\\.[tj]s$': ['ts-jest', { isolatedModules: true, tsconfig: { allowJs: true } }],
+    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', isolatedModules: true } }],
   },
   // Packages that ship only ES modules are transpiled like our own code.
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],

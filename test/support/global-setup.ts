@@ -18,6 +18,8 @@ export default async function globalSetup(): Promise<void> {
     persistent: false,
   });
   globalThis.__latchkeyPostgres = server;
+  // Inherited by the test workers: Lambda runs Node 22, these machines Node 20.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   process.env.LATCHKEY_TEST_ADMIN_URL = server.adminUrl;
   process.env.LATCHKEY_TEST_DATA_DIR = dataDir;
 }

@@ -1,0 +1,129 @@
+import {
+  BatchExecuteStatementCommand,
+  BeginTransactionCommand,
+  CommitTransactionCommand,
+  ExecuteStatementCommand,
+  RDSDataClient,
+  RollbackTransactionCommand,
+} from '@aws-sdk/client-rds-data';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { currentRequestScope } from '../observability/request-scope';
+import { toDatabaseError } from './errors';
+import { toSqlParameters, type Parameters } from './parameters';
+import { DEFAULT_RETRY, isRetryableDataApiError, withRetry, type RetryPolicy } from './retry';
+import { toRows, type Row } from './rows';
+
+/** Which cluster, secret and database statements go to. */
+export interface DataApiTarget {
+  resourceArn: string;
+  secretArn: string;
+  database: string;
+}
+
+export interface ExecuteResult<R> {
+  rows: R[];
+  rowsAffected: number;
+}
+
+/** What store modules take, so one function serves both plain calls and calls inside a transaction. */
+export interface SqlExecutor {
+  query<R = Row>(sql: string, params?: Parameters): Promise<R[]>;
+  execute<R = Row>(sql: string, params?: Parameters): Promise<ExecuteResult<R>>;
+}
+
+export function createRdsDataClient(): RDSDataClient {
+  return new RDSDataClient({
+    // Statements may run up to the service's 45 s limit; a shorter client timeout would retry a
+    // statement that in fact succeeded.
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }),
+  });
+}
+
+/**
+ * The only way lambdas reach PostgreSQL: one Data API call per statement, counted per request,
+ * with backoff on the errors the SDK does not retry (a resuming Serverless v2 cluster).
+ */
+export class DataApi implements SqlExecutor {
+  constructor(
+    private readonly target: DataApiTarget,
+    private readonly client: RDSDataClient = createRdsDataClient(),
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
+  ) {}
+
+  async query<R = Row>(sql: string, params?: Parameters): Promise<R[]> {
+    return (await this.execute<R>(sql, params)).rows;
+  }
+
+  execute<R = Row>(sql: string, params?: Parameters, transactionId?: string): Promise<ExecuteResult<R>> {
+    const command = new ExecuteStatementCommand({
+      ...this.target,
+      sql,
+      parameters: toSqlParameters(params),
+      transactionId,
+      includeResultMetadata: true,
+    });
+    // Inside a transaction a failed statement has already killed it: retrying cannot help.
+    return this.call(async () => {
+      const out = await this.client.send(command);
+      return { rows: toRows(out.records, out.columnMetadata) as R[], rowsAffected: out.numberOfRecordsUpdated ?? 0 };
+    }, transactionId === undefined);
+  }
+
+  /** Runs one statement once per parameter set, atomically. */
+  async batch(sql: string, parameterSets: Parameters[], transactionId?: string): Promise<void> {
+    if (parameterSets.length === 0) return;
+    const command = new BatchExecuteStatementCommand({ ...this.target, sql, transactionId, parameterSets: parameterSets.map(toSqlParameters) });
+    await this.call(() => this.client.send(command), transactionId === undefined);
+  }
+
+  /**
+   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws.
+   * Statements of one transaction must run one after another (the service rejects overlap).
+   */
+  async transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    const { transactionId } = await this.call(() => this.client.send(new BeginTransactionCommand(this.target)), true);
+    if (!transactionId) throw toDatabaseError(new Error('BeginTransaction returned no transactionId'));
+    let result: T;
+    try {
+      result = await work(new Transaction(this, transactionId));
+    } catch (err) {
+      // The service already dropped a transaction whose statement failed; rollback is best effort.
+      await this.call(() => this.client.send(new RollbackTransactionCommand({ ...this.target, transactionId })), false).catch(() => undefined);
+      throw err;
+    }
+    await this.call(() => this.client.send(new CommitTransactionCommand({ ...this.target, transactionId })), false);
+    return result;
+  }
+
+  private async call<T>(send: () => Promise<T>, retryable: boolean): Promise<T> {
+    const attempt = async () => {
+      const scope = currentRequestScope();
+      if (scope) scope.dbStatements += 1;
+      return send();
+    };
+    try {
+      return retryable ? await withRetry(attempt, this.retry, isRetryableDataApiError) : await attempt();
+    } catch (err) {
+      throw toDatabaseError(err);
+    }
+  }
+}
+
+export class Transaction implements SqlExecutor {
+  constructor(
+    private readonly db: DataApi,
+    readonly id: string,
+  ) {}
+
+  async query<R = Row>(sql: string, params?: Parameters): Promise<R[]> {
+    return (await this.db.execute<R>(sql, params, this.id)).rows;
+  }
+
+  execute<R = Row>(sql: string, params?: Parameters): Promise<ExecuteResult<R>> {
+    return this.db.execute<R>(sql, params, this.id);
+  }
+
+  batch(sql: string, parameterSets: Parameters[]): Promise<void> {
+    return this.db.batch(sql, parameterSets, this.id);
+  }
+}

@@ -1,0 +1,5 @@
+export { ApiGatewayServer, type ApiGatewayServerOptions } from './server';
+export { RouteTable, type RouteMatch } from './route-table';
+export { buildProxyEvent, isBinaryContentType, LOCAL_API_ID, type IncomingRequest } from './proxy-event';
+export { toHttpResponse, type HttpResponse } from './proxy-result';
+export type { LambdaHandler } from '../lambda-context';

@@ -1,0 +1,173 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RouteSpec } from '../../lib/topology';
+import { createLambdaContext, invokeLocal, localFunction, type LambdaHandler } from '../lambda-context';
+import { buildProxyEvent, type RequestIds } from './proxy-event';
+import { gatewayResponse, MALFORMED, toHttpResponse, type HttpResponse } from './proxy-result';
+import { RouteTable, type RouteMatch } from './route-table';
+
+export interface ApiGatewayServerOptions {
+  routes: readonly RouteSpec[];
+  /** Resolves a function name to its handler (the caller loads the module). */
+  handlers: Record<string, LambdaHandler>;
+  /** Default 'local'; appears in requestContext.stage (the path itself is NOT prefixed with the stage locally). */
+  stage?: string;
+  /** API Gateway's integration timeout (29 s): after it the client gets 504 {"message":"Endpoint request timed out"}. */
+  integrationTimeoutMs?: number;
+  /** Called once per request, after the response is written (for the console). */
+  onRequest?: (info: { method: string; path: string; status: number; latencyMs: number; requestId: string; function: string }) => void;
+}
+
+/** API Gateway's request payload limit (10 MB). */
+const REQUEST_LIMIT_BYTES = 10 * 1024 * 1024;
+const DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000;
+
+/** A local REST API (v1) front: HTTP request → Lambda proxy event → handler in-process → HTTP response. */
+export class ApiGatewayServer {
+  private readonly table: RouteTable;
+  private server?: http.Server;
+  private stopping = false;
+
+  constructor(private readonly options: ApiGatewayServerOptions) {
+    this.table = new RouteTable(options.routes);
+    for (const route of options.routes) {
+      if (!options.handlers[route.function]) throw new Error(`No handler for function ${route.function} (route ${route.method} ${route.path})`);
+    }
+  }
+
+  async start(port = 3000, host = '127.0.0.1'): Promise<string> {
+    if (this.server) throw new Error('ApiGatewayServer already started');
+    const server = http.createServer((req, res) => void this.handle(req, res));
+    this.server = server;
+    this.stopping = false;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address() as AddressInfo;
+    const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${shownHost}:${address.port}`;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.stopping = true;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await closed;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const ids = newRequestIds();
+    const rawPath = (req.url ?? '/').split('?')[0];
+    const match = this.table.match(req.method ?? 'GET', rawPath);
+    let response: HttpResponse;
+    try {
+      const body = await readLimited(req, REQUEST_LIMIT_BYTES);
+      if (!body) response = gatewayResponse(413, 'Request Too Long');
+      else if (!match) response = gatewayResponse(403, 'Missing Authentication Token', 'MissingAuthenticationTokenException');
+      else response = await this.integrate(req, body, match, ids);
+    } catch (err) {
+      if (req.destroyed) return; // client went away mid-upload: nobody to answer
+      console.error('local API Gateway:', err);
+      response = gatewayResponse(500, 'Internal server error');
+    }
+    this.write(req, res, response, ids, () =>
+      this.options.onRequest?.({
+        method: req.method ?? '',
+        path: rawPath,
+        status: response.status,
+        latencyMs: Math.round(performance.now() - started),
+        requestId: ids.requestId,
+        function: match?.route.function ?? '',
+      }),
+    );
+  }
+
+  private async integrate(
+    req: IncomingMessage,
+    body: Buffer,
+    match: RouteMatch,
+    ids: RequestIds,
+  ): Promise<HttpResponse> {
+    const event = buildProxyEvent(
+      {
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        rawHeaders: req.rawHeaders,
+        body,
+        sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+        localPort: req.socket.localPort ?? 0,
+        httpVersion: req.httpVersion,
+      },
+      match,
+      this.options.stage ?? 'local',
+      ids,
+    );
+    const fn = localFunction(match.route.function);
+    const context = createLambdaContext(fn);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.options.integrationTimeoutMs ?? DEFAULT_INTEGRATION_TIMEOUT_MS);
+    });
+    try {
+      const outcome = await Promise.race([invokeLocal(this.options.handlers[fn.name], event, fn, context), timedOut]);
+      if (outcome === 'timeout') return gatewayResponse(504, 'Endpoint request timed out');
+      if (!outcome.ok) {
+        // The Lambda runtime logs unhandled errors the same way; API Gateway only says 502.
+        console.error(`${fn.functionName} ${context.awsRequestId} Invoke Error ${outcome.errorType}: ${outcome.errorMessage}`);
+        return MALFORMED();
+      }
+      return toHttpResponse(outcome.result) ?? MALFORMED();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private write(req: IncomingMessage, res: ServerResponse, response: HttpResponse, ids: RequestIds, done: () => void): void {
+    res.statusCode = response.status;
+    for (const [name, values] of Object.entries(response.headers)) res.setHeader(name, values.length === 1 ? values[0] : values);
+    res.setHeader('x-amzn-RequestId', ids.requestId);
+    res.setHeader('x-amz-apigw-id', ids.extendedRequestId);
+    res.setHeader('X-Amzn-Trace-Id', ids.traceId);
+    const bodyless = response.status === 204 || response.status === 304 || response.status < 200;
+    if (!bodyless) res.setHeader('Content-Length', response.body.length);
+    // 413: the upload may still be arriving; do not leave it on a kept-alive connection.
+    if (this.stopping || response.status === 413) res.setHeader('Connection', 'close');
+    res.end(bodyless || req.method === 'HEAD' ? undefined : response.body, () => {
+      try {
+        done();
+      } catch (err) {
+        console.error('local API Gateway: onRequest failed:', err);
+      }
+    });
+  }
+}
+
+function newRequestIds(): RequestIds {
+  const receivedAt = new Date();
+  return {
+    requestId: randomUUID(),
+    extendedRequestId: randomBytes(11).toString('base64'),
+    traceId: `Root=1-${Math.floor(receivedAt.getTime() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`,
+    receivedAt,
+  };
+}
+
+/** The whole body, or null past `limit` (the rest is drained so the client can read our 413). */
+async function readLimited(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size <= limit) chunks.push(chunk as Buffer);
+  }
+  return size > limit ? null : Buffer.concat(chunks);
+}

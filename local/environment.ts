@@ -1,0 +1,35 @@
+/**
+ * The environment variables the lambdas read, pointed at the local stand-ins. These are the same
+ * names the CDK stack sets in AWS (plus the SDK's standard endpoint variables), so `lambdas/`
+ * has no local branch.
+ */
+export interface LocalEndpoints {
+  dataApiUrl: string;
+  kmsUrl: string;
+  eventBridgeUrl: string;
+  database: string;
+}
+
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_KMS_ALIAS = 'alias/latchkey';
+export const LOCAL_EVENT_BUS = 'latchkey';
+
+export function lambdaEnvironment(endpoints: LocalEndpoints): Record<string, string> {
+  return {
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_RDS_DATA: endpoints.dataApiUrl,
+    AWS_ENDPOINT_URL_KMS: endpoints.kmsUrl,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventBridgeUrl,
+    LATCHKEY_STAGE: 'local',
+    LATCHKEY_DB_CLUSTER_ARN: `arn:aws:rds:${LOCAL_REGION}:${LOCAL_ACCOUNT}:cluster:latchkey-local`,
+    LATCHKEY_DB_SECRET_ARN: `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT}:secret:latchkey-local`,
+    LATCHKEY_DB_NAME: endpoints.database,
+    LATCHKEY_KMS_KEY_ID: LOCAL_KMS_ALIAS,
+    LATCHKEY_EVENT_BUS_NAME: LOCAL_EVENT_BUS,
+    POWERTOOLS_SERVICE_NAME: 'latchkey',
+    POWERTOOLS_METRICS_NAMESPACE: 'Latchkey',
+  };
+}

@@ -1,0 +1,1 @@
+export { KmsServer, type KmsServerOptions } from './server';

@@ -1,0 +1,108 @@
+import path from 'node:path';
+import { DataApi } from '../lambdas/db/data-api';
+import { migrate, type MigrationReport } from '../lambdas/db/migrator';
+import { FUNCTIONS, ROUTES, SCHEDULES, EVENT_RULES, type FunctionName } from '../lib/topology';
+import { ApiGatewayServer } from './api-gateway';
+import { DataApiServer } from './data-api';
+import { lambdaEnvironment, LOCAL_EVENT_BUS, LOCAL_KMS_ALIAS } from './environment';
+import { EventBridgeServer } from './eventbridge';
+import { KmsServer } from './kms';
+import { invokeLocal, localFunction, type LambdaHandler } from './lambda-context';
+import { startPostgres, type PostgresServer } from './postgres';
+import { LocalScheduler } from './scheduler';
+
+export interface LocalStackOptions {
+  /** Folder for PostgreSQL's files and the KMS key store; reused on the next start. */
+  dataDir: string;
+  /** Use this PostgreSQL server instead of the embedded one. */
+  databaseUrl?: string;
+  database?: string;
+  port?: number;
+  host?: string;
+  /** Arm the schedules' timers (tests fire them by hand instead). */
+  runSchedules?: boolean;
+  /** Data API stand-in tuning (tests shorten the transaction idle expiry). */
+  transactionIdleTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+
+/**
+ * The whole deployment on one machine: PostgreSQL, the Data API, KMS and EventBridge stand-ins,
+ * the API Gateway front and the scheduler, wired from lib/topology.ts exactly as the CDK stack is.
+ * The lambdas find the stand-ins only through the SDK's standard endpoint variables.
+ */
+export class LocalStack {
+  private constructor(
+    readonly baseUrl: string,
+    readonly postgres: PostgresServer,
+    readonly dataApi: DataApiServer,
+    readonly kms: KmsServer,
+    readonly eventBridge: EventBridgeServer,
+    readonly apiGateway: ApiGatewayServer,
+    readonly scheduler: LocalScheduler,
+    readonly handlers: Record<FunctionName, LambdaHandler>,
+    readonly migrations: MigrationReport,
+    readonly env: Record<string, string>,
+  ) {}
+
+  static async start(options: LocalStackOptions): Promise<LocalStack> {
+    const log = options.log ?? (() => {});
+    const database = options.database ?? 'latchkey';
+    const postgres = await startPostgres({ dataDir: options.dataDir, database, externalUrl: options.databaseUrl, log });
+    const dataApi = new DataApiServer({ connectionString: postgres.url, transactionIdleTimeoutMs: options.transactionIdleTimeoutMs });
+    const kms = new KmsServer({ stateFile: path.join(options.dataDir, 'kms-keys.json'), aliases: [LOCAL_KMS_ALIAS] });
+    const eventBridge = new EventBridgeServer({ busName: LOCAL_EVENT_BUS });
+    const [dataApiUrl, kmsUrl, eventBridgeUrl] = await Promise.all([dataApi.start(), kms.start(), eventBridge.start()]);
+
+    const env = lambdaEnvironment({ dataApiUrl, kmsUrl, eventBridgeUrl, database });
+    Object.assign(process.env, env);
+
+    const migrations = await migrate(new DataApi({ resourceArn: env.LATCHKEY_DB_CLUSTER_ARN, secretArn: env.LATCHKEY_DB_SECRET_ARN, database }));
+    const handlers = await loadHandlers();
+    for (const rule of EVENT_RULES) {
+      eventBridge.addRule({
+        name: rule.name,
+        pattern: rule.pattern,
+        bus: LOCAL_EVENT_BUS,
+        target: async (event) => {
+          const outcome = await invokeLocal(handlers[rule.function], event, localFunction(rule.function));
+          if (!outcome.ok) throw new Error(`${outcome.errorType}: ${outcome.errorMessage}`);
+        },
+      });
+    }
+    const apiGateway = new ApiGatewayServer({
+      routes: ROUTES,
+      handlers,
+      onRequest: (r) => log(`${r.method} ${r.path} → ${r.status} (${r.function}, ${r.latencyMs} ms, ${r.requestId})`),
+    });
+    const scheduler = new LocalScheduler({
+      schedules: SCHEDULES,
+      handlers,
+      onFire: (f) => log(`schedule ${f.schedule} ${f.ok ? 'ok' : `failed: ${f.error}`} (${f.durationMs} ms)`),
+    });
+    const baseUrl = await apiGateway.start(options.port ?? 0, options.host ?? '127.0.0.1');
+    if (options.runSchedules) scheduler.start();
+    return new LocalStack(baseUrl, postgres, dataApi, kms, eventBridge, apiGateway, scheduler, handlers, migrations, env);
+  }
+
+  /** Stops in reverse order, letting in-flight requests and sweeps finish first. */
+  async stop(): Promise<void> {
+    await this.scheduler.stop();
+    await this.apiGateway.stop();
+    await this.eventBridge.stop();
+    await Promise.all([this.kms.stop(), this.dataApi.stop()]);
+    await this.postgres.stop();
+  }
+}
+
+async function loadHandlers(): Promise<Record<FunctionName, LambdaHandler>> {
+  const entries = await Promise.all(
+    FUNCTIONS.map(async (spec) => {
+      const mod = (await import(path.join(REPO_ROOT, spec.entry))) as { handler: LambdaHandler };
+      return [spec.name, mod.handler] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Record<FunctionName, LambdaHandler>;
+}

@@ -1,0 +1,112 @@
+import { EncryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { KmsServer } from '../../../local/kms';
+
+// Call counters and fault injection (StandInControl), as the SDK's retry strategy sees them.
+
+interface SdkError extends Error {
+  $metadata: { httpStatusCode?: number; attempts?: number };
+  $fault?: string;
+  $retryable?: unknown;
+}
+
+async function failure(call: Promise<unknown>): Promise<SdkError> {
+  try {
+    await call;
+  } catch (err) {
+    return err as SdkError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+let server: KmsServer;
+let url: string;
+let once: KMSClient; // maxAttempts 1: every error surfaces
+let retrying: KMSClient; // SDK default (standard retry, 3 attempts)
+
+beforeAll(async () => {
+  server = new KmsServer({ aliases: ['alias/latchkey'] });
+  url = await server.start();
+  const base = { endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  once = new KMSClient({ ...base, maxAttempts: 1 });
+  retrying = new KMSClient(base);
+});
+
+afterAll(async () => {
+  once.destroy();
+  retrying.destroy();
+  await server.stop();
+});
+
+beforeEach(() => {
+  server.control.clearFaults();
+  server.control.resetStats();
+});
+
+const encrypt = (client: KMSClient) => client.send(new EncryptCommand({ KeyId: 'alias/latchkey', Plaintext: Buffer.from('x') }));
+
+test('calls are counted per operation', async () => {
+  for (let i = 0; i < 3; i++) await encrypt(once);
+  await once.send(new GenerateDataKeyCommand({ KeyId: 'alias/latchkey', KeySpec: 'AES_256' }));
+  expect(server.control.count('Encrypt')).toBe(3);
+  expect(server.control.count('GenerateDataKey')).toBe(1);
+  expect(server.control.count('Decrypt')).toBe(0);
+  const stats = (await (await fetch(`${url}/__latchkey/stats`)).json()) as { calls: Record<string, number> };
+  expect(stats).toEqual({ calls: { Encrypt: 3, GenerateDataKey: 1 } });
+});
+
+test('ThrottlingException surfaces by name when the client does not retry', async () => {
+  server.control.injectFault({
+    operation: 'Encrypt',
+    error: { code: 'ThrottlingException', message: 'You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.', status: 400 },
+  });
+  const err = await failure(encrypt(once));
+  expect(err.name).toBe('ThrottlingException');
+  expect(err.message).toBe('You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.');
+  expect(err.$metadata.httpStatusCode).toBe(400);
+  expect(server.control.count('Encrypt')).toBe(1);
+});
+
+test('the standard retry strategy retries one throttle and succeeds on the second call', async () => {
+  server.control.injectFault({ operation: 'Encrypt', error: { code: 'ThrottlingException', status: 400 }, times: 1 });
+  const out = await encrypt(retrying);
+  expect(out.KeyId).toBe(server.keyArn('alias/latchkey'));
+  expect(out.$metadata.attempts).toBe(2);
+  expect(server.control.count('Encrypt')).toBe(2);
+});
+
+test('KMSInternalException is a 500 server fault, retried by default', async () => {
+  server.control.injectFault({ operation: 'Encrypt', error: { code: 'KMSInternalException', status: 500 }, times: 1 });
+  const err = await failure(encrypt(once));
+  expect([err.name, err.$metadata.httpStatusCode, err.$fault]).toEqual(['KMSInternalException', 500, 'server']);
+
+  server.control.injectFault({ operation: 'Encrypt', error: { code: 'KMSInternalException', status: 500 }, times: 1 });
+  expect((await encrypt(retrying)).$metadata.attempts).toBe(2);
+  expect(server.control.count('Encrypt')).toBe(3);
+});
+
+test('faults apply only to their operation', async () => {
+  server.control.injectFault({ operation: 'Decrypt', error: { code: 'ThrottlingException' } });
+  await encrypt(once);
+  expect(server.control.count('Encrypt')).toBe(1);
+});
+
+test('injected latency delays the answer', async () => {
+  server.control.injectFault({ operation: 'Encrypt', latencyMs: 250, times: 1 });
+  const started = Date.now();
+  await encrypt(once);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(240);
+  const fast = Date.now();
+  await encrypt(once);
+  expect(Date.now() - fast).toBeLessThan(200);
+});
+
+test('faults can be injected over HTTP on the stand-in port', async () => {
+  const res = await fetch(`${url}/__latchkey/faults`, {
+    method: 'POST',
+    body: JSON.stringify({ operation: 'GenerateDataKey', error: { code: 'KMSInternalException', status: 500 }, times: 1 }),
+  });
+  expect(res.status).toBe(200);
+  const err = await failure(once.send(new GenerateDataKeyCommand({ KeyId: 'alias/latchkey', KeySpec: 'AES_256' })));
+  expect(err.name).toBe('KMSInternalException');
+  await once.send(new GenerateDataKeyCommand({ KeyId: 'alias/latchkey', KeySpec: 'AES_256' }));
+});
