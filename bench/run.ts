@@ -2,10 +2,12 @@
  * `npm run bench`: runs every section in turn, or only those named: `npm run bench -- http`.
  * Each section measures ours against a bare baseline in the same run and prints its own table.
  */
+import { benchBundles } from './bundles';
 import { benchHttp } from './http';
 
 const SECTIONS: Record<string, () => Promise<void>> = {
   http: benchHttp,
+  bundles: benchBundles,
 };
 
 async function main(): Promise<void> {

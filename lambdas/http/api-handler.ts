@@ -25,7 +25,10 @@ export function apiHandler(routes: ApiRoute[]): ApiHandler {
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({
-      before: (request) => logger.setCorrelationId(request.event.requestContext?.requestId),
+      before: (request) => {
+        logger.setCorrelationId(request.event.requestContext?.requestId);
+        assertBodySize(request.event);
+      },
       after: (request) => logRequest(request.event, request.response?.statusCode ?? 0),
       onError: (request) => {
         request.response = toErrorResult(request.error);
@@ -34,6 +37,20 @@ export function apiHandler(routes: ApiRoute[]): ApiHandler {
     })
     .handler(router);
   return (event, context) => runInRequestScope(() => handler(event, context));
+}
+
+/**
+ * API Gateway accepts 10 MB and Lambda 6 MB; nothing we serve needs more than this, and refusing
+ * early keeps an oversized body from costing parsing and database work.
+ */
+export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
+
+function assertBodySize(event: APIGatewayProxyEvent): void {
+  if (!event.body) return;
+  const bytes = event.isBase64Encoded ? Buffer.byteLength(event.body, 'base64') : Buffer.byteLength(event.body, 'utf8');
+  if (bytes > MAX_REQUEST_BODY_BYTES) {
+    throw new ApiError(413, 'request_too_large', `The request body is ${bytes} bytes; the limit is ${MAX_REQUEST_BODY_BYTES} bytes.`);
+  }
 }
 
 function toErrorResult(err: unknown): APIGatewayProxyResult {

@@ -1,0 +1,25 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { database } from '../../config';
+import { loadMigrations, migrate } from '../../db/migrator';
+import { logger } from '../../observability/logger';
+
+/** What the custom-resource provider framework expects back. */
+export interface CustomResourceResult {
+  PhysicalResourceId: string;
+  Data?: Record<string, string>;
+}
+
+/**
+ * `Custom::LatchkeyMigrations` (lib/constructs/migrations.ts): applies pending migrations on
+ * every create and update, with the runner `npm start` uses; the SQL files are copied beside the
+ * bundle. Deleting the resource leaves the schema alone: the data outlives a stack update.
+ */
+export const handler = middy(async (event: CloudFormationCustomResourceEvent): Promise<CustomResourceResult> => {
+  const physicalResourceId = `${event.ResourceProperties.ClusterArn}/schema`;
+  if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
+  const report = await migrate(database(), loadMigrations());
+  logger.info('migrations applied', { applied: report.applied, current: report.current });
+  return { PhysicalResourceId: physicalResourceId, Data: { SchemaVersion: String(report.current) } };
+}).use(injectLambdaContext(logger, { resetKeys: true }));

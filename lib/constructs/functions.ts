@@ -1,0 +1,78 @@
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { Database } from './database';
+import { LatchkeyFunction, type LatchkeyFunctionSpec } from './latchkey-function';
+import type { Network } from './network';
+import type { KmsUse } from '../topology';
+
+/** A function spec as lib/topology.ts writes it, for runtime and deploy-time functions alike. */
+export interface FunctionSpecLike extends LatchkeyFunctionSpec {
+  kms?: KmsUse;
+  publishesEvents?: boolean;
+}
+
+export interface FunctionsProps {
+  stage: string;
+  specs: readonly FunctionSpecLike[];
+  network: Network;
+  database: Database;
+  key: IKey;
+  bus: IEventBus;
+  logRetention: RetentionDays;
+}
+
+/**
+ * One `LatchkeyFunction` per spec, each told where the database, key and bus are, and granted
+ * exactly what its spec asks for: the Data API always, KMS per purpose, PutEvents if it publishes.
+ */
+export class Functions extends Construct {
+  private readonly byName = new Map<string, LatchkeyFunction>();
+
+  constructor(scope: Construct, id: string, props: FunctionsProps) {
+    super(scope, id);
+    const environment = {
+      LATCHKEY_STAGE: props.stage,
+      LATCHKEY_DB_CLUSTER_ARN: props.database.cluster.clusterArn,
+      LATCHKEY_DB_SECRET_ARN: props.database.cluster.secret!.secretArn,
+      LATCHKEY_DB_NAME: props.database.databaseName,
+      LATCHKEY_KMS_KEY_ID: props.key.keyArn,
+      LATCHKEY_EVENT_BUS_NAME: props.bus.eventBusName,
+      LATCHKEY_EGRESS_IPS: props.network.egressIpList(),
+    };
+    for (const spec of props.specs) {
+      if (this.byName.has(spec.name)) throw new Error(`Function ${spec.name} is defined twice`);
+      const fn = new LatchkeyFunction(this, toId(spec.name), {
+        spec,
+        vpc: props.network.vpc,
+        securityGroup: props.network.functionsSecurityGroup,
+        logRetention: props.logRetention,
+        environment,
+      });
+      fn.grantDatabase(props.database.cluster);
+      if (spec.kms) fn.grantKmsPurposes(props.key, spec.kms);
+      if (spec.publishesEvents) fn.grantPutEvents(props.bus);
+      this.byName.set(spec.name, fn);
+    }
+  }
+
+  get(name: string): LatchkeyFunction {
+    const fn = this.byName.get(name);
+    if (!fn) throw new Error(`No function ${name} in the topology`);
+    return fn;
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  all(): LatchkeyFunction[] {
+    return [...this.byName.values()];
+  }
+}
+
+/** `sweeps` → `Sweeps`, `connect-ui` → `ConnectUi`: readable logical ids. */
+export function toId(name: string): string {
+  return name.replace(/(^|[-_])([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+}
