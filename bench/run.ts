@@ -2,12 +2,14 @@
  * `npm run bench`: runs every section in turn, or only those named: `npm run bench -- http`.
  * Each section measures ours against a bare baseline in the same run and prints its own table.
  */
+import { benchCrypto } from './crypto';
 import { benchBundles } from './bundles';
 import { benchHttp } from './http';
 
 const SECTIONS: Record<string, () => Promise<void>> = {
   http: benchHttp,
   bundles: benchBundles,
+  crypto: benchCrypto,
 };
 
 async function main(): Promise<void> {

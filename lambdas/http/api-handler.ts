@@ -3,21 +3,36 @@ import middy from '@middy/core';
 import httpRouterHandler, { type Route } from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
+import { authenticate } from '../auth/authenticate';
+import { hasScope } from '../auth/scopes';
+import { systemClock } from '../clock';
+import { database } from '../config';
 import { logger } from '../observability/logger';
 import { currentRequestScope, runInRequestScope } from '../observability/request-scope';
-import { ApiError, errorResult } from './errors';
+import { CORS_HEADERS } from './cors';
+import { ApiError, emptyResult, errorResult } from './errors';
+import { RateLimiter, rateLimitHeaders } from './rate-limit';
+import { parseJsonBody, parseQuery } from './request-parts';
+import { EMPTY_QUERY, type AnyRoute } from './route';
+import { parseOrThrow } from './validation';
 
-export type ApiRoute = Route<APIGatewayProxyEvent, APIGatewayProxyResult>;
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 /**
- * The one shape every REST-facing function has: request scope (round-trip counters) → structured
- * logging with the API Gateway request id → router → errors in Nango's envelope, never a stack
- * trace or a secret.
+ * API Gateway accepts 10 MB and Lambda 6 MB; nothing we serve needs more than this, and refusing
+ * early keeps an oversized body from costing parsing and database work.
  */
-export function apiHandler(routes: ApiRoute[]): ApiHandler {
+export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
+const RATE_LIMIT_PER_MINUTE = Number(process.env.LATCHKEY_RATE_LIMIT_PER_MINUTE ?? 3_000);
+
+/**
+ * The one shape every REST-facing function has: request scope (round-trip counters) → structured
+ * logging with the API Gateway request id → CORS → router → per route: authenticate, scope, rate
+ * limit, validate, handle → errors in Nango's envelope, never a stack trace or a secret.
+ */
+export function apiHandler(routes: AnyRoute[], limiter = new RateLimiter(RATE_LIMIT_PER_MINUTE)): ApiHandler {
   const router = httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
-    routes,
+    routes: routes.map((route) => toRouterRoute(route, limiter)),
     notFoundResponse: ({ method, path }) => {
       throw new ApiError(404, 'not_found', `No route for ${method} ${path}`);
     },
@@ -27,11 +42,17 @@ export function apiHandler(routes: ApiRoute[]): ApiHandler {
     .use({
       before: (request) => {
         logger.setCorrelationId(request.event.requestContext?.requestId);
+        // Preflight needs no route: answer before routing.
+        if (request.event.httpMethod === 'OPTIONS') return withCors(emptyResult(204));
         assertBodySize(request.event);
+        return undefined;
       },
-      after: (request) => logRequest(request.event, request.response?.statusCode ?? 0),
+      after: (request) => {
+        request.response = withCors(request.response);
+        logRequest(request.event, request.response.statusCode);
+      },
       onError: (request) => {
-        request.response = toErrorResult(request.error);
+        request.response = withCors(toErrorResult(request.error));
         logRequest(request.event, request.response.statusCode);
       },
     })
@@ -39,11 +60,42 @@ export function apiHandler(routes: ApiRoute[]): ApiHandler {
   return (event, context) => runInRequestScope(() => handler(event, context));
 }
 
-/**
- * API Gateway accepts 10 MB and Lambda 6 MB; nothing we serve needs more than this, and refusing
- * early keeps an oversized body from costing parsing and database work.
- */
-export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
+function toRouterRoute(route: AnyRoute, limiter: RateLimiter): Route<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    method: route.method,
+    path: route.path,
+    handler: async (event: APIGatewayProxyEvent) => {
+      const now = systemClock();
+      const db = database();
+      // Credentials first: an unauthenticated caller learns nothing about its input.
+      const principal = await authenticate(db, event, route.auth, now);
+      if (principal?.kind === 'secret_key' && route.scope && !hasScope(principal.scopes, route.scope)) {
+        throw new ApiError(403, 'forbidden', `Insufficient scope. Required: ${route.scope}`);
+      }
+      const limit = principal ? limiter.take(principal.kind === 'secret_key' ? principal.keyId : principal.sessionId, event.httpMethod, event.path) : undefined;
+      const params = parseOrThrow(route.params ?? EMPTY_QUERY.passthrough(), pathParameters(event), 'invalid_uri_params');
+      const query = parseOrThrow(route.query ?? EMPTY_QUERY, parseQuery(event), 'invalid_query_params');
+      const rawBody = parseJsonBody(event);
+      const body = route.body ? parseOrThrow(route.body, rawBody ?? {}, 'invalid_body') : undefined;
+      const result = await route.handle({ query, body, params, principal: principal as never, event, requestId: event.requestContext?.requestId ?? '', now, db });
+      return limit ? { ...result, headers: { ...result.headers, ...rateLimitHeaders(limit) } } : result;
+    },
+  };
+}
+
+/** Path parameters decoded once (API Gateway hands them over as sent), without the greedy `proxy`. */
+function pathParameters(event: APIGatewayProxyEvent): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(event.pathParameters ?? {})) {
+    if (key === 'proxy' || value === undefined) continue;
+    try {
+      out[key] = decodeURIComponent(value);
+    } catch {
+      throw new ApiError(400, 'invalid_uri_params', `Path parameter ${key} is not valid percent-encoding`);
+    }
+  }
+  return out;
+}
 
 function assertBodySize(event: APIGatewayProxyEvent): void {
   if (!event.body) return;
@@ -53,15 +105,16 @@ function assertBodySize(event: APIGatewayProxyEvent): void {
   }
 }
 
+function withCors(result: APIGatewayProxyResult): APIGatewayProxyResult {
+  return { ...result, headers: { ...CORS_HEADERS, ...result.headers } };
+}
+
 function toErrorResult(err: unknown): APIGatewayProxyResult {
   if (err instanceof ApiError) return errorResult(err);
   // Anything else is our fault: log it under an id the caller can quote, answer without details.
   const incident = randomUUID();
   logger.error('Unhandled error', { incident, error: err as Error });
-  const result = errorResult(new ApiError(500, 'generic_error_support', 'An unexpected error occurred; quote the incident id to support.'));
-  const body = JSON.parse(result.body);
-  body.error.payload = incident;
-  return { ...result, body: JSON.stringify(body) };
+  return errorResult(new ApiError(500, 'generic_error_support', 'An unexpected error occurred; quote the incident id to support.', undefined, {}, { payload: incident }));
 }
 
 function logRequest(event: APIGatewayProxyEvent, status: number): void {

@@ -7,28 +7,40 @@ export interface ValidationIssue {
 }
 
 /**
- * An error the client caused or may see, in Nango's envelope `{error:{code,message,errors?}}`.
- * Its message is shown to the caller, so it must never contain a secret.
+ * An error the client caused or may see, in Nango's envelope
+ * `{error:{code, message?, errors?, ...extra}}`. Its message is shown to the caller, so it must
+ * never contain a secret.
  */
 export class ApiError extends Error {
   constructor(
     readonly statusCode: number,
     readonly code: string,
-    message: string,
+    message?: string,
     readonly errors?: ValidationIssue[],
     readonly headers: Record<string, string> = {},
+    /** More fields of `error`, e.g. `payload` or the 429's `method` and `path`. */
+    readonly extra: Record<string, unknown> = {},
   ) {
-    super(message);
+    super(message ?? code);
     this.name = 'ApiError';
+    this.hasMessage = message !== undefined;
   }
+
+  readonly hasMessage: boolean;
 }
 
 export function errorResult(err: ApiError): APIGatewayProxyResult {
-  const body: { error: { code: string; message: string; errors?: ValidationIssue[] } } = { error: { code: err.code, message: err.message } };
-  if (err.errors) body.error.errors = err.errors;
-  return { statusCode: err.statusCode, headers: { 'content-type': 'application/json', ...err.headers }, body: JSON.stringify(body) };
+  const error: Record<string, unknown> = { code: err.code };
+  if (err.hasMessage) error.message = err.message;
+  if (err.errors) error.errors = err.errors;
+  Object.assign(error, err.extra);
+  return { statusCode: err.statusCode, headers: { 'content-type': 'application/json', ...err.headers }, body: JSON.stringify({ error }) };
 }
 
 export function jsonResult(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
   return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+export function emptyResult(statusCode = 204, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode, headers, body: '' };
 }

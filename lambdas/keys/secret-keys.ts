@@ -1,12 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import type { SecretHasher } from '../crypto/secret-hash';
 import type { SqlExecutor } from '../db/data-api';
+import { uuid } from '../db/parameters';
 
 /** Nango's secret-key format: a UUID v4. */
 export const SECRET_KEY_FORMAT = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+/** As Nango: up to 50 keys per environment, so rotation can overlap without limit abuse. */
+export const MAX_KEYS_PER_ENVIRONMENT = 50;
 
 export function newSecretKey(): string {
   return randomUUID();
+}
+
+export interface SecretKeyInfo {
+  id: string;
+  display_name: string;
+  scopes: string[];
+  /** The key's last four characters, for telling keys apart; the rest is never stored. */
+  key_hint: string;
+  created_at: Date;
+  last_used_at: Date | null;
 }
 
 /**
@@ -22,4 +35,66 @@ export async function ensureSecretKey(db: SqlExecutor, hasher: SecretHasher, env
     { key_hash: hasher.hash(secretKey.toLowerCase()), key_hint: secretKey.slice(-4), environment: environmentName },
   );
   if (rowsAffected === 0) throw new Error(`Environment ${environmentName} does not exist`);
+}
+
+export class KeyLimitError extends Error {}
+export class DuplicateKeyNameError extends Error {}
+
+/** Creates a key; the plain secret is returned once and only its hash is kept. */
+export async function createSecretKey(
+  db: SqlExecutor,
+  hasher: SecretHasher,
+  environmentId: string,
+  displayName: string,
+  scopes: string[],
+): Promise<SecretKeyInfo & { secret: string }> {
+  const secret = newSecretKey();
+  // The cap is checked in the same statement as the insert: no window between count and write.
+  const [row] = await db.query<SecretKeyInfo>(
+    `INSERT INTO api_keys (environment_id, display_name, key_hash, key_hint, scopes)
+     SELECT :environment_id, :display_name, :key_hash, :key_hint, CAST(:scopes AS text[])
+      WHERE (SELECT count(*) FROM api_keys WHERE environment_id = :environment_id AND revoked_at IS NULL) < :max
+       AND NOT EXISTS (SELECT 1 FROM api_keys WHERE environment_id = :environment_id AND revoked_at IS NULL AND display_name = :display_name)
+     RETURNING id, display_name, scopes, key_hint, created_at, last_used_at`,
+    {
+      environment_id: uuid(environmentId),
+      display_name: displayName,
+      key_hash: hasher.hash(secret),
+      key_hint: secret.slice(-4),
+      scopes: toTextArray(scopes),
+      max: MAX_KEYS_PER_ENVIRONMENT,
+    },
+  );
+  if (!row) {
+    const [count] = await db.query<{ active: number; same_name: number }>(
+      `SELECT count(*)::int AS active, count(*) FILTER (WHERE display_name = :display_name)::int AS same_name
+         FROM api_keys WHERE environment_id = :environment_id AND revoked_at IS NULL`,
+      { environment_id: uuid(environmentId), display_name: displayName },
+    );
+    if (count.same_name > 0) throw new DuplicateKeyNameError(`A key named "${displayName}" already exists`);
+    throw new KeyLimitError(`An environment holds at most ${MAX_KEYS_PER_ENVIRONMENT} active keys`);
+  }
+  return { ...row, secret };
+}
+
+export async function listSecretKeys(db: SqlExecutor, environmentId: string): Promise<SecretKeyInfo[]> {
+  return db.query<SecretKeyInfo>(
+    `SELECT id, display_name, scopes, key_hint, created_at, last_used_at FROM api_keys
+      WHERE environment_id = :environment_id AND revoked_at IS NULL ORDER BY created_at, id`,
+    { environment_id: uuid(environmentId) },
+  );
+}
+
+/** Revokes a key of this environment; false when there is no such active key. */
+export async function revokeSecretKey(db: SqlExecutor, environmentId: string, keyId: string): Promise<boolean> {
+  const { rowsAffected } = await db.execute(
+    'UPDATE api_keys SET revoked_at = now() WHERE id = :id AND environment_id = :environment_id AND revoked_at IS NULL',
+    { id: uuid(keyId), environment_id: uuid(environmentId) },
+  );
+  return rowsAffected === 1;
+}
+
+/** The Data API has no array parameters: arrays travel as a PostgreSQL array literal. */
+export function toTextArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 }

@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createKmsClient } from '../../lambdas/crypto/kms';
+import { SecretHasher } from '../../lambdas/crypto/secret-hash';
+import { DataApi } from '../../lambdas/db/data-api';
+import { ensureSecretKey } from '../../lambdas/keys/secret-keys';
 import { LocalStack, type LocalStackOptions } from '../../local/stack';
 import { dropDatabase } from '../../local/postgres';
 import { testAdminUrl } from './databases';
@@ -9,6 +13,11 @@ import { testAdminUrl } from './databases';
 export interface TestStack {
   stack: LocalStack;
   baseUrl: string;
+  /** An active secret key of the `dev` environment, and one of `prod`. */
+  devKey: string;
+  prodKey: string;
+  /** `fetch` against the stack with a secret key (the dev key unless another is given). */
+  api(path: string, init?: RequestInit & { key?: string | null; json?: unknown }): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -21,13 +30,34 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-stack-'));
   const database = `t_${randomBytes(6).toString('hex')}`;
   const stack = await LocalStack.start({ dataDir, databaseUrl: testAdminUrl(), database, ...options });
+  const [devKey, prodKey] = [randomUUID(), randomUUID()];
+  // Its own handles, so the functions' lazily created ones still read the environment a test sets.
+  const db = new DataApi({ resourceArn: stack.env.LATCHKEY_DB_CLUSTER_ARN, secretArn: stack.env.LATCHKEY_DB_SECRET_ARN, database });
+  const hasher = await SecretHasher.load(db, createKmsClient(), stack.env.LATCHKEY_KMS_KEY_ID);
+  await ensureSecretKey(db, hasher, 'dev', devKey);
+  await ensureSecretKey(db, hasher, 'prod', prodKey);
   return {
     stack,
     baseUrl: stack.baseUrl,
+    devKey,
+    prodKey,
+    api: (path, init = {}) => {
+      const { key = devKey, json, headers, ...rest } = init;
+      const allHeaders = new Headers(headers);
+      if (key !== null) allHeaders.set('authorization', `Bearer ${key}`);
+      if (json !== undefined) allHeaders.set('content-type', 'application/json');
+      return fetch(`${stack.baseUrl}${path}`, { ...rest, headers: allHeaders, body: json === undefined ? rest.body : JSON.stringify(json) });
+    },
     stop: async () => {
       await stack.stop();
       await dropDatabase(testAdminUrl(), database);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Status and parsed body of a response; bodies are `any` so tests can assert on their shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function readJson(res: Response): Promise<{ status: number; body: any }> {
+  return { status: res.status, body: await res.json() };
 }

@@ -1,9 +1,5 @@
 import { apiHandler } from '../../http/api-handler';
-import { getEgressIps } from './egress-ips';
-import { getHealth } from './health';
+import { API_ROUTES } from './routes';
 
 /** Entry point of the `api` function (lib/topology.ts). */
-export const handler = apiHandler([
-  { method: 'GET', path: '/health', handler: getHealth },
-  { method: 'GET', path: '/meta/egress-ips', handler: getEgressIps },
-]);
+export const handler = apiHandler(API_ROUTES);

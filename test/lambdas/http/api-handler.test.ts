@@ -1,15 +1,24 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { apiHandler, MAX_REQUEST_BODY_BYTES } from '../../../lambdas/http/api-handler';
 import { ApiError, jsonResult } from '../../../lambdas/http/errors';
+import { defineRoute } from '../../../lambdas/http/route';
+import { z } from 'zod';
 import { createLambdaContext, localFunction } from '../../../local/lambda-context';
 
+import { lambdaEnvironment } from '../../../local/environment';
+
+// Routes with auth 'none' never reach the database; the settings only have to parse.
+Object.assign(process.env, lambdaEnvironment({ dataApiUrl: 'http://127.0.0.1:9', kmsUrl: 'http://127.0.0.1:9', eventBridgeUrl: 'http://127.0.0.1:9', database: 'unused' }));
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
 let calls = 0;
+const route = (method: 'GET' | 'POST', path: string, handle: (event: APIGatewayProxyEvent) => Promise<never> | Promise<ReturnType<typeof jsonResult>>) =>
+  defineRoute({ method, path, summary: path, tag: 'Test', auth: 'none', responses: {}, body: method === 'POST' ? z.unknown() : undefined, handle: ({ event }) => handle(event) });
+
 const handler = apiHandler([
-  { method: 'POST', path: '/echo', handler: async (event: APIGatewayProxyEvent) => (calls++, jsonResult(200, { got: event.body?.length ?? 0 })) },
-  { method: 'GET', path: '/teapot', handler: async () => { throw new ApiError(418, 'teapot', 'Short and stout.'); } },
-  { method: 'GET', path: '/boom', handler: async () => { throw new Error('db password is hunter2'); } },
+  route('POST', '/echo', async (event) => (calls++, jsonResult(200, { got: event.body?.length ?? 0 }))),
+  route('GET', '/teapot', async () => { throw new ApiError(418, 'teapot', 'Short and stout.'); }),
+  route('GET', '/boom', async () => { throw new Error('db password is hunter2'); }),
 ]);
 
 /** The fields of a REST proxy event the handler shape reads; the full shape is tested in test/local/api-gateway. */
@@ -36,6 +45,7 @@ describe('apiHandler', () => {
   test('routes and answers', async () => {
     const res = await invoke(event('POST', '/echo', '{"a":1}'));
     expect(res).toMatchObject({ statusCode: 200, body: '{"got":7}' });
+    expect(res.headers?.['access-control-allow-origin']).toBe('*');
   });
 
   test.each([false, true])('refuses a body over the limit before the route runs (base64: %s)', async (base64) => {
@@ -47,7 +57,27 @@ describe('apiHandler', () => {
   });
 
   test('accepts a body of exactly the limit', async () => {
-    expect((await invoke(event('POST', '/echo', 'x'.repeat(MAX_REQUEST_BODY_BYTES)))).statusCode).toBe(200);
+    expect((await invoke(event('POST', '/echo', JSON.stringify('x'.repeat(MAX_REQUEST_BODY_BYTES - 2))))).statusCode).toBe(200);
+  });
+
+  test('answers CORS preflight without a route', async () => {
+    const res = await invoke(event('OPTIONS', '/anything'));
+    expect(res.statusCode).toBe(204);
+    expect(res.headers?.['access-control-allow-headers']).toMatch(/Provider-Config-Key/);
+  });
+
+  test('a body that is not JSON is 415, malformed JSON is 400 invalid_json', async () => {
+    const form = { ...event('POST', '/echo', 'a=1'), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+    expect(JSON.parse((await invoke(form)).body).error.code).toBe('invalid_content_type');
+    expect((await invoke(form)).statusCode).toBe(415);
+    const broken = await invoke(event('POST', '/echo', '{"a":'));
+    expect([broken.statusCode, JSON.parse(broken.body).error.code]).toEqual([400, 'invalid_json']);
+  });
+
+  test('a route without a query schema refuses query parameters', async () => {
+    const res = await invoke({ ...event('GET', '/teapot'), multiValueQueryStringParameters: { x: ['1'] } });
+    expect(res.statusCode).toBe(400);
+    expect(JSON.parse(res.body).error).toMatchObject({ code: 'invalid_query_params', errors: [{ code: 'unrecognized_keys' }] });
   });
 
   test('ApiErrors keep their status and code in the Nango envelope', async () => {

@@ -1,5 +1,5 @@
-import { startTestStack, type TestStack } from '../../../support/local-stack';
-import { egressIps } from '../../../../lambdas/functions/api/egress-ips';
+import { startTestStack, type TestStack } from '../../../../support/local-stack';
+import { egressIps } from '../../../../../lambdas/functions/api/routes/egress-ips';
 
 describe('egressIps', () => {
   test('reads the comma-separated list the stack sets, ignoring blanks', () => {

@@ -1,0 +1,20 @@
+/** Who is calling: a backend with a secret key, or a browser holding a connect session token. */
+export type Principal = SecretKeyPrincipal | ConnectSessionPrincipal;
+
+export interface SecretKeyPrincipal {
+  kind: 'secret_key';
+  keyId: string;
+  environmentId: string;
+  environmentName: string;
+  scopes: string[];
+}
+
+export interface ConnectSessionPrincipal {
+  kind: 'connect_session';
+  sessionId: string;
+  environmentId: string;
+  environmentName: string;
+}
+
+/** Which credentials a route accepts. */
+export type AuthMode = 'none' | 'secret_key' | 'connect_session' | 'secret_key_or_connect_session';

@@ -1,0 +1,69 @@
+import type { SqlExecutor } from '../db/data-api';
+import { json, uuid } from '../db/parameters';
+import type { ApiEndUser, EndUserInput, Organization } from './end-user-schema';
+
+export interface EndUserRow {
+  id: string;
+  end_user_id: string;
+  email: string | null;
+  display_name: string | null;
+  organization_id: string | null;
+  organization_display_name: string | null;
+  tags: Record<string, string>;
+}
+
+/**
+ * Creates or updates the environment's end user with the customer's id, in one statement, and
+ * returns its row id. `organization` may come at the top level (Nango's legacy form).
+ */
+export async function upsertEndUser(db: SqlExecutor, environmentId: string, input: EndUserInput, organization?: Organization): Promise<EndUserRow> {
+  const org = input.organization ?? organization;
+  const [row] = await db.query<EndUserRow>(
+    `INSERT INTO end_users (environment_id, end_user_id, email, display_name, organization_id, organization_display_name, tags)
+     VALUES (:environment_id, :end_user_id, :email, :display_name, :organization_id, :organization_display_name, :tags)
+     ON CONFLICT (environment_id, end_user_id) DO UPDATE SET
+       email = EXCLUDED.email, display_name = EXCLUDED.display_name, organization_id = EXCLUDED.organization_id,
+       organization_display_name = EXCLUDED.organization_display_name, tags = EXCLUDED.tags, updated_at = now()
+     RETURNING id, end_user_id, email, display_name, organization_id, organization_display_name, tags`,
+    {
+      environment_id: uuid(environmentId),
+      end_user_id: input.id,
+      email: input.email ?? null,
+      display_name: input.display_name ?? null,
+      organization_id: org?.id ?? null,
+      organization_display_name: org?.display_name ?? null,
+      tags: json(input.tags ?? {}),
+    },
+  );
+  return row;
+}
+
+/**
+ * Tags a connection gets from its end user (Nango's buildTagsFromEndUser): the end user's and
+ * organization's ids and names plus the end user's own tags; explicit tags win over these.
+ */
+export function tagsFromEndUser(input: EndUserInput | undefined, organization?: Organization, explicit: Record<string, string> = {}): Record<string, string> {
+  const org = input?.organization ?? organization;
+  const generated: Record<string, string | undefined> = {
+    end_user_id: input?.id,
+    end_user_email: input?.email,
+    end_user_display_name: input?.display_name,
+    organization_id: org?.id,
+    organization_display_name: org?.display_name,
+    ...input?.tags,
+  };
+  const defined = Object.fromEntries(Object.entries(generated).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
+  return { ...defined, ...explicit };
+}
+
+/** A row (or the columns of a join, prefixed or not) in Nango's `ApiEndUser` shape. */
+export function toApiEndUser(row: Pick<EndUserRow, 'end_user_id' | 'email' | 'display_name' | 'organization_id' | 'organization_display_name' | 'tags'> | null): ApiEndUser | null {
+  if (!row || row.end_user_id === null) return null;
+  return {
+    id: row.end_user_id,
+    display_name: row.display_name,
+    email: row.email,
+    tags: row.tags && Object.keys(row.tags).length ? row.tags : null,
+    organization: row.organization_id ? { id: row.organization_id, display_name: row.organization_display_name } : null,
+  };
+}

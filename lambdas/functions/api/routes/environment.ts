@@ -1,0 +1,174 @@
+import { z } from 'zod';
+import { forgetCachedKeys } from '../../../auth/authenticate';
+import { hasScope } from '../../../auth/scopes';
+import type { SecretKeyPrincipal } from '../../../auth/principal';
+import { secretHasher } from '../../../auth/secret-hasher';
+import { envelopeCipher } from '../../../crypto/process-cipher';
+import { getEnvironment, rotateWebhookSigningKey, updateEnvironmentSettings, type Environment } from '../../../environments/environment-store';
+import { ApiError, jsonResult } from '../../../http/errors';
+import { defineRoute } from '../../../http/route';
+import { createSecretKey, DuplicateKeyNameError, KeyLimitError, listSecretKeys, revokeSecretKey, type SecretKeyInfo } from '../../../keys/secret-keys';
+
+/* Our extensions in Nango's style: the caller's environment (derived from its key), its settings and keys. */
+
+const WebhookUrl = z.url({ protocol: /^https?$/, error: 'Must be an http(s) URL' }).max(2048).nullable();
+
+const SettingsPatch = z
+  .object({
+    webhook_url: WebhookUrl,
+    webhook_secondary_url: WebhookUrl,
+    webhook_on_auth_creation: z.boolean(),
+    webhook_on_auth_refresh_error: z.boolean(),
+    webhook_on_connection_deleted: z.boolean(),
+    callback_url: WebhookUrl,
+    connection_retention_days: z.number().int().min(1).max(3650),
+  })
+  .partial()
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, 'Give at least one setting to change');
+
+const EnvironmentOut = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  is_production: z.boolean(),
+  webhook_url: z.string().nullable(),
+  webhook_secondary_url: z.string().nullable(),
+  webhook_on_auth_creation: z.boolean(),
+  webhook_on_auth_refresh_error: z.boolean(),
+  webhook_on_connection_deleted: z.boolean(),
+  callback_url: z.string().nullable(),
+  connection_retention_days: z.number(),
+  webhook_signing_key_set: z.boolean(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+
+const KeyOut = z.object({
+  id: z.uuid(),
+  display_name: z.string(),
+  scopes: z.array(z.string()),
+  masked_key: z.string(),
+  created_at: z.string(),
+  last_used_at: z.string().nullable(),
+});
+
+const CreateKey = z
+  .object({
+    display_name: z.string().trim().min(1).max(255),
+    scopes: z.array(z.string().regex(/^environment:[a-z_:*]+$/, 'Unknown scope format')).min(1).max(50).optional(),
+  })
+  .strict();
+
+const KeyIdParams = z.object({ keyId: z.uuid() });
+
+function environmentOut(env: Environment) {
+  return { data: env };
+}
+
+function maskedKey(key: SecretKeyInfo) {
+  const { key_hint, ...rest } = key;
+  return { ...rest, masked_key: `********-****-4***-****-********${key_hint}` };
+}
+
+export const getEnvironmentRoute = defineRoute({
+  method: 'GET',
+  path: '/environment',
+  summary: "The caller's environment and its settings",
+  tag: 'Environment',
+  auth: 'secret_key',
+  scope: 'environment:settings:read',
+  responses: { 200: { description: 'The environment', schema: z.object({ data: EnvironmentOut }) } },
+  handle: async ({ db, principal }) => {
+    const env = await getEnvironment(db, principal.environmentId);
+    if (!env) throw new ApiError(404, 'not_found', 'Environment does not exist');
+    return jsonResult(200, environmentOut(env));
+  },
+});
+
+export const patchEnvironmentRoute = defineRoute({
+  method: 'PATCH',
+  path: '/environment',
+  summary: "Changes the environment's settings",
+  tag: 'Environment',
+  auth: 'secret_key',
+  scope: 'environment:settings:write',
+  body: SettingsPatch,
+  responses: { 200: { description: 'The environment as it now is', schema: z.object({ data: EnvironmentOut }) } },
+  handle: async ({ db, principal, body }) => {
+    const env = await updateEnvironmentSettings(db, principal.environmentId, body);
+    if (!env) throw new ApiError(404, 'not_found', 'Environment does not exist');
+    return jsonResult(200, environmentOut(env));
+  },
+});
+
+export const rotateSigningKeyRoute = defineRoute({
+  method: 'POST',
+  path: '/environment/webhook-signing-key/rotate',
+  summary: 'Replaces the webhook signing key; the new key is shown once',
+  tag: 'Environment',
+  auth: 'secret_key',
+  scope: 'environment:settings:write',
+  responses: { 200: { description: 'The new signing key', schema: z.object({ data: z.object({ webhook_signing_key: z.string() }) }) } },
+  handle: async ({ db, principal }) => {
+    const key = await rotateWebhookSigningKey(db, envelopeCipher(), principal.environmentId);
+    return jsonResult(200, { data: { webhook_signing_key: key } }, { 'cache-control': 'no-store' });
+  },
+});
+
+export const listKeysRoute = defineRoute({
+  method: 'GET',
+  path: '/environment/api-keys',
+  summary: "The environment's active secret keys, masked",
+  tag: 'Environment',
+  auth: 'secret_key',
+  scope: 'environment:api_keys:read',
+  responses: { 200: { description: 'Active keys', schema: z.object({ data: z.array(KeyOut) }) } },
+  handle: async ({ db, principal }) => jsonResult(200, { data: (await listSecretKeys(db, principal.environmentId)).map(maskedKey) }),
+});
+
+export const createKeyRoute = defineRoute({
+  method: 'POST',
+  path: '/environment/api-keys',
+  summary: 'Creates a secret key; the secret is shown once',
+  tag: 'Environment',
+  auth: 'secret_key',
+  scope: 'environment:api_keys:write',
+  body: CreateKey,
+  responses: {
+    201: { description: 'The new key with its secret', schema: z.object({ data: KeyOut.omit({ masked_key: true, last_used_at: true }).extend({ secret: z.uuid() }) }) },
+    409: { description: 'A key with this name exists' },
+  },
+  handle: async ({ db, principal, body }) => {
+    const scopes = body.scopes ?? (principal as SecretKeyPrincipal).scopes;
+    // A key can hand out at most what it holds itself.
+    const excess = scopes.filter((scope) => !hasScope(principal.kind === 'secret_key' ? principal.scopes : [], scope));
+    if (excess.length) throw new ApiError(403, 'forbidden', `Insufficient scope to grant: ${excess.join(', ')}`);
+    try {
+      const key = await createSecretKey(db, await secretHasher(), principal.environmentId, body.display_name, scopes);
+      const { key_hint: _hint, last_used_at: _unused, ...data } = key;
+      return jsonResult(201, { data }, { 'cache-control': 'no-store' });
+    } catch (err) {
+      if (err instanceof DuplicateKeyNameError) throw new ApiError(409, 'conflict', err.message);
+      if (err instanceof KeyLimitError) throw new ApiError(400, 'resource_capped', err.message);
+      throw err;
+    }
+  },
+});
+
+export const revokeKeyRoute = defineRoute({
+  method: 'DELETE',
+  path: '/environment/api-keys/{keyId}',
+  summary: 'Revokes a secret key (within 30 s on every running function, at once on this one)',
+  tag: 'Environment',
+  auth: 'secret_key',
+  scope: 'environment:api_keys:write',
+  params: KeyIdParams,
+  responses: { 200: { description: 'Revoked', schema: z.object({ success: z.literal(true) }) }, 404: { description: 'No such active key' } },
+  handle: async ({ db, principal, params }) => {
+    if (!(await revokeSecretKey(db, principal.environmentId, params.keyId))) throw new ApiError(404, 'not_found', 'Secret key does not exist');
+    forgetCachedKeys();
+    return jsonResult(200, { success: true });
+  },
+});
+
+export const ENVIRONMENT_ROUTES = [getEnvironmentRoute, patchEnvironmentRoute, rotateSigningKeyRoute, listKeysRoute, createKeyRoute, revokeKeyRoute];

@@ -1,0 +1,21 @@
+import type { AnyRoute } from '../../../http/route';
+import { CONNECT_SESSION_ROUTES } from './connect-sessions';
+import { CONNECTION_ROUTES } from './connections';
+import { getEgressIps } from './egress-ips';
+import { ENVIRONMENT_ROUTES } from './environment';
+import { getHealth } from './health';
+import { INTEGRATION_ROUTES } from './integrations';
+import { openApiRoute } from './openapi';
+import { PROVIDER_ROUTES } from './providers';
+
+/** Every route of the `api` function; the OpenAPI document is generated from this same list. */
+export const API_ROUTES: AnyRoute[] = [
+  getHealth,
+  getEgressIps,
+  ...ENVIRONMENT_ROUTES,
+  ...PROVIDER_ROUTES,
+  ...INTEGRATION_ROUTES,
+  ...CONNECT_SESSION_ROUTES,
+  ...CONNECTION_ROUTES,
+];
+API_ROUTES.push(openApiRoute(API_ROUTES));

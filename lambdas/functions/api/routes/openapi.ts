@@ -1,0 +1,19 @@
+import { buildOpenApi } from '../../../http/openapi';
+import { defineRoute, type AnyRoute } from '../../../http/route';
+
+/** `GET /openapi.json`: the API described by the very route definitions that serve it. */
+export function openApiRoute(routes: readonly AnyRoute[]) {
+  let document: string | undefined;
+  return defineRoute({
+    method: 'GET',
+    path: '/openapi.json',
+    summary: 'This API as an OpenAPI 3.1 document',
+    tag: 'Meta',
+    auth: 'none',
+    responses: { 200: { description: 'OpenAPI 3.1 document' } },
+    handle: async () => {
+      document ??= JSON.stringify(buildOpenApi([...routes], { title: 'Latchkey API (Nango-compatible)', version: '0.1.0' }));
+      return { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' }, body: document };
+    },
+  });
+}

@@ -1,0 +1,50 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import type { AuthMode, Principal } from '../auth/principal';
+import type { DataApi } from '../db/data-api';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface ApiRequest<Q, B, P> {
+  query: Q;
+  body: B;
+  params: P;
+  /** Set on every route whose auth is not 'none'. */
+  principal: Principal;
+  event: APIGatewayProxyEvent;
+  requestId: string;
+  /** Injected clock's reading for this request. */
+  now: Date;
+  db: DataApi;
+}
+
+/**
+ * One REST route: its auth, schemas and handler in one place. The same definition drives
+ * validation, scope checks and the OpenAPI document, so they cannot disagree.
+ */
+export interface RouteDefinition<Q = unknown, B = unknown, P = unknown> {
+  method: HttpMethod;
+  /** `/connections/{connectionId}` (API Gateway and middy syntax). */
+  path: string;
+  summary: string;
+  tag: string;
+  auth: AuthMode;
+  /** Scope a secret key needs (Nango's names); connect sessions are checked by `auth`. */
+  scope?: string;
+  /** Omitted: the route takes no query parameters at all (Nango's requireEmptyQuery). */
+  query?: z.ZodType<Q>;
+  body?: z.ZodType<B>;
+  params?: z.ZodType<P>;
+  /** For the OpenAPI document. */
+  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  handle(request: ApiRequest<Q, B, P>): Promise<APIGatewayProxyResult>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRoute = RouteDefinition<any, any, any>;
+
+export function defineRoute<Q = Record<string, never>, B = undefined, P = Record<string, never>>(route: RouteDefinition<Q, B, P>): RouteDefinition<Q, B, P> {
+  return route;
+}
+
+export const EMPTY_QUERY = z.object({}).strict();
