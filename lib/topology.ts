@@ -126,6 +126,14 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
     description: 'Deletes expired connect sessions and OAuth sessions',
     metrics: ['oauthSessionsDeleted', 'connectSessionsDeleted'],
   },
+  {
+    name: 'audit-retention',
+    expression: 'cron(30 3 * * ? *)',
+    function: 'sweeps',
+    input: { sweep: 'audit-retention', scheduledTime: '<aws.scheduler.scheduled-time>' },
+    description: 'Deletes audit events older than the retention period (LATCHKEY_AUDIT_RETENTION_DAYS, default 365)',
+    metrics: ['auditEventsDeleted'],
+  },
 ];
 
 export const EVENT_RULES: readonly EventRuleSpec[] = [];

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { executeAudited } from '../audit/audit-log';
+import type { AuditEvent } from '../audit/audit-event';
 import type { EnvelopeCipher } from '../crypto/envelope-cipher';
 import type { SqlExecutor } from '../db/data-api';
 import { uuid } from '../db/parameters';
@@ -33,13 +35,21 @@ export async function getEnvironment(db: SqlExecutor, environmentId: string): Pr
 }
 
 /** Updates only the given settings, in one statement, and returns the environment as it now is. */
-export async function updateEnvironmentSettings(db: SqlExecutor, environmentId: string, changes: Partial<EnvironmentSettings>): Promise<Environment | undefined> {
+export async function updateEnvironmentSettings(
+  db: SqlExecutor,
+  environmentId: string,
+  changes: Partial<EnvironmentSettings>,
+  audit: Omit<AuditEvent, 'action' | 'targetType' | 'targetId' | 'detail'>,
+): Promise<Environment | undefined> {
   const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
   // Column names come from the caller's typed keys, which the route's strict schema limits.
   const assignments = entries.map(([column]) => `${column} = :${column}`);
-  const [row] = await db.query<Environment>(
+  const [row] = await executeAudited<Environment>(
+    db,
     `UPDATE environments SET ${[...assignments, 'updated_at = now()'].join(', ')} WHERE id = :id RETURNING ${COLUMNS}`,
     { id: uuid(environmentId), ...Object.fromEntries(entries) },
+    // Which settings changed, not their values: URLs may embed tokens.
+    { ...audit, action: 'environment.settings.update', targetType: 'environment', targetId: environmentId, detail: { fields: entries.map(([k]) => k) } },
   );
   return row;
 }
@@ -48,7 +58,12 @@ export async function updateEnvironmentSettings(db: SqlExecutor, environmentId: 
  * A new webhook signing key (a UUID, as Nango's), envelope-encrypted and bound to the environment
  * row. It is always separate from the secret keys, so a receiver never holds an API credential.
  */
-export async function rotateWebhookSigningKey(db: SqlExecutor, cipher: EnvelopeCipher, environmentId: string): Promise<string> {
+export async function rotateWebhookSigningKey(
+  db: SqlExecutor,
+  cipher: EnvelopeCipher,
+  environmentId: string,
+  audit: Omit<AuditEvent, 'action' | 'targetType' | 'targetId' | 'detail'>,
+): Promise<string> {
   const signingKey = randomUUID();
   const envelope = await cipher.encrypt(signingKey, {
     environmentId,
@@ -57,6 +72,11 @@ export async function rotateWebhookSigningKey(db: SqlExecutor, cipher: EnvelopeC
     rowId: environmentId,
     field: 'webhook_signing_key',
   });
-  await db.execute('UPDATE environments SET webhook_signing_key = :envelope, updated_at = now() WHERE id = :id', { envelope, id: uuid(environmentId) });
+  await executeAudited(db, 'UPDATE environments SET webhook_signing_key = :envelope, updated_at = now() WHERE id = :id RETURNING id', { envelope, id: uuid(environmentId) }, {
+    ...audit,
+    action: 'environment.webhook_signing_key.rotate',
+    targetType: 'environment',
+    targetId: environmentId,
+  });
   return signingKey;
 }

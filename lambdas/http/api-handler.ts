@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import httpRouterHandler, { type Route } from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
+import { logAuditEvent } from '../audit/audit-log';
 import { authenticate } from '../auth/authenticate';
 import { hasScope } from '../auth/scopes';
 import { systemClock } from '../clock';
@@ -49,6 +50,8 @@ export function apiHandler(routes: AnyRoute[], limiter = new RateLimiter(RATE_LI
       },
       after: (request) => {
         request.response = withCors(request.response);
+        // Audit lines go out only for work that succeeded (and so committed).
+        if (request.response.statusCode < 400) currentRequestScope()?.auditEvents.forEach(logAuditEvent);
         logRequest(request.event, request.response.statusCode);
       },
       onError: (request) => {

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { executeAudited } from '../audit/audit-log';
+import type { AuditEvent } from '../audit/audit-event';
 import type { SecretHasher } from '../crypto/secret-hash';
 import type { SqlExecutor } from '../db/data-api';
 import { uuid } from '../db/parameters';
@@ -47,16 +49,20 @@ export async function createSecretKey(
   environmentId: string,
   displayName: string,
   scopes: string[],
+  audit: KeyAudit,
 ): Promise<SecretKeyInfo & { secret: string }> {
   const secret = newSecretKey();
+  const id = randomUUID();
   // The cap is checked in the same statement as the insert: no window between count and write.
-  const [row] = await db.query<SecretKeyInfo>(
-    `INSERT INTO api_keys (environment_id, display_name, key_hash, key_hint, scopes)
-     SELECT :environment_id, :display_name, :key_hash, :key_hint, CAST(:scopes AS text[])
+  const [row] = await executeAudited<SecretKeyInfo>(
+    db,
+    `INSERT INTO api_keys (id, environment_id, display_name, key_hash, key_hint, scopes)
+     SELECT :id, :environment_id, :display_name, :key_hash, :key_hint, CAST(:scopes AS text[])
       WHERE (SELECT count(*) FROM api_keys WHERE environment_id = :environment_id AND revoked_at IS NULL) < :max
        AND NOT EXISTS (SELECT 1 FROM api_keys WHERE environment_id = :environment_id AND revoked_at IS NULL AND display_name = :display_name)
      RETURNING id, display_name, scopes, key_hint, created_at, last_used_at`,
     {
+      id: uuid(id),
       environment_id: uuid(environmentId),
       display_name: displayName,
       key_hash: hasher.hash(secret),
@@ -64,6 +70,7 @@ export async function createSecretKey(
       scopes: toTextArray(scopes),
       max: MAX_KEYS_PER_ENVIRONMENT,
     },
+    { ...audit, action: 'api_key.create', targetType: 'api_key', targetId: id, detail: { display_name: displayName, scopes } },
   );
   if (!row) {
     const [count] = await db.query<{ active: number; same_name: number }>(
@@ -86,13 +93,17 @@ export async function listSecretKeys(db: SqlExecutor, environmentId: string): Pr
 }
 
 /** Revokes a key of this environment; false when there is no such active key. */
-export async function revokeSecretKey(db: SqlExecutor, environmentId: string, keyId: string): Promise<boolean> {
-  const { rowsAffected } = await db.execute(
-    'UPDATE api_keys SET revoked_at = now() WHERE id = :id AND environment_id = :environment_id AND revoked_at IS NULL',
+export async function revokeSecretKey(db: SqlExecutor, environmentId: string, keyId: string, audit: KeyAudit): Promise<boolean> {
+  const rows = await executeAudited(
+    db,
+    'UPDATE api_keys SET revoked_at = now() WHERE id = :id AND environment_id = :environment_id AND revoked_at IS NULL RETURNING id',
     { id: uuid(keyId), environment_id: uuid(environmentId) },
+    { ...audit, action: 'api_key.revoke', targetType: 'api_key', targetId: keyId },
   );
-  return rowsAffected === 1;
+  return rows.length === 1;
 }
+
+type KeyAudit = Omit<AuditEvent, 'action' | 'targetType' | 'targetId' | 'detail'>;
 
 /** The Data API has no array parameters: arrays travel as a PostgreSQL array literal. */
 export function toTextArray(values: readonly string[]): string {

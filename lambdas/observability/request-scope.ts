@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AuditEvent } from '../audit/audit-event';
 
 /**
  * Per-invocation counters of the round trips a request makes. The Data API layer and the KMS
@@ -8,6 +9,8 @@ export class RequestScope {
   dbStatements = 0;
   kmsCalls = 0;
   readonly startedAt = Date.now();
+  /** Audit events whose log lines wait for the request to succeed. */
+  readonly auditEvents: AuditEvent[] = [];
 }
 
 const storage = new AsyncLocalStorage<RequestScope>();

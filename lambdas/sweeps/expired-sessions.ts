@@ -1,10 +1,10 @@
 import type { SqlExecutor } from '../db/data-api';
 import { deleteInBatches, type SweepBudget } from './batched-delete';
 
-export interface ExpiredSessionsResult {
+export type ExpiredSessionsResult = {
   oauthSessionsDeleted: number;
   connectSessionsDeleted: number;
-}
+};
 
 /** Removes connect sessions and one-time OAuth sessions that expired before `now`. */
 export async function sweepExpiredSessions(db: SqlExecutor, now: Date, budget: SweepBudget): Promise<ExpiredSessionsResult> {

@@ -101,5 +101,5 @@ test('an event rule on our bus, for our events only, to webhooks with retries an
 test('the dashboard and alarms cover the new functions and the events dead-letter queue', () => {
   const names = ofType('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties!.AlarmName);
   expect(names).toEqual(expect.arrayContaining(['connect-errors', 'webhooks-errors', 'events-dlq', 'schedules-dlq'].map((n) => `latchkey-prod-us-east-1-${n}`)));
-  s.template.resourceCountIs('AWS::Scheduler::Schedule', 2);
+  s.template.resourceCountIs('AWS::Scheduler::Schedule', FUTURE.schedules.length);
 });

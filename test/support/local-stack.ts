@@ -9,6 +9,7 @@ import { ensureSecretKey } from '../../lambdas/keys/secret-keys';
 import { LocalStack, type LocalStackOptions } from '../../local/stack';
 import { dropDatabase } from '../../local/postgres';
 import { testAdminUrl } from './databases';
+import { SecretScan } from './secret-scan';
 
 export interface TestStack {
   stack: LocalStack;
@@ -18,6 +19,10 @@ export interface TestStack {
   prodKey: string;
   /** `fetch` against the stack with a secret key (the dev key unless another is given). */
   api(path: string, init?: RequestInit & { key?: string | null; json?: unknown }): Promise<Response>;
+  /** Secrets the tests create: the stack fails the file if any shows up in a log line or audit event. */
+  secrets: SecretScan;
+  /** The functions' log lines so far (JSON), for tests that check what gets logged. */
+  logLines(): string[];
   stop(): Promise<void>;
 }
 
@@ -26,7 +31,10 @@ export interface TestStack {
  * own, stand-ins on ephemeral ports, handler logs quiet unless LATCHKEY_TEST_LOGS is set.
  */
 export async function startTestStack(options: Partial<LocalStackOptions> = {}): Promise<TestStack> {
-  process.env.POWERTOOLS_LOG_LEVEL = process.env.LATCHKEY_TEST_LOGS ? 'DEBUG' : 'SILENT';
+  // Logs stay on (captured, not printed) so the secret scan can read them.
+  process.env.POWERTOOLS_LOG_LEVEL = process.env.LATCHKEY_TEST_LOGS ? 'DEBUG' : 'INFO';
+  const secrets = new SecretScan();
+  secrets.captureStdout();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-stack-'));
   const database = `t_${randomBytes(6).toString('hex')}`;
   const stack = await LocalStack.start({ dataDir, databaseUrl: testAdminUrl(), database, ...options });
@@ -36,6 +44,7 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
   const hasher = await SecretHasher.load(db, createKmsClient(), stack.env.LATCHKEY_KMS_KEY_ID);
   await ensureSecretKey(db, hasher, 'dev', devKey);
   await ensureSecretKey(db, hasher, 'prod', prodKey);
+  secrets.register(devKey, prodKey);
   return {
     stack,
     baseUrl: stack.baseUrl,
@@ -48,10 +57,16 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
       if (json !== undefined) allHeaders.set('content-type', 'application/json');
       return fetch(`${stack.baseUrl}${path}`, { ...rest, headers: allHeaders, body: json === undefined ? rest.body : JSON.stringify(json) });
     },
+    secrets,
+    logLines: () => secrets.lines.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')),
     stop: async () => {
+      const audit = await db.query<{ id: string; text: string }>('SELECT id, row_to_json(a)::text AS text FROM audit_events a');
+      secrets.stopCapture();
+      const leaks = secrets.findLeaks(audit);
       await stack.stop();
       await dropDatabase(testAdminUrl(), database);
       fs.rmSync(dataDir, { recursive: true, force: true });
+      if (leaks.length) throw new Error(`Secrets leaked into logs or audit events:\n${leaks.join('\n')}`);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { auditFrom } from '../../../audit/audit-event';
 import { forgetCachedKeys } from '../../../auth/authenticate';
 import { hasScope } from '../../../auth/scopes';
 import type { SecretKeyPrincipal } from '../../../auth/principal';
@@ -94,8 +95,9 @@ export const patchEnvironmentRoute = defineRoute({
   scope: 'environment:settings:write',
   body: SettingsPatch,
   responses: { 200: { description: 'The environment as it now is', schema: z.object({ data: EnvironmentOut }) } },
-  handle: async ({ db, principal, body }) => {
-    const env = await updateEnvironmentSettings(db, principal.environmentId, body);
+  handle: async (request) => {
+    const { db, principal, body } = request;
+    const env = await updateEnvironmentSettings(db, principal.environmentId, body, auditFrom(request));
     if (!env) throw new ApiError(404, 'not_found', 'Environment does not exist');
     return jsonResult(200, environmentOut(env));
   },
@@ -109,8 +111,8 @@ export const rotateSigningKeyRoute = defineRoute({
   auth: 'secret_key',
   scope: 'environment:settings:write',
   responses: { 200: { description: 'The new signing key', schema: z.object({ data: z.object({ webhook_signing_key: z.string() }) }) } },
-  handle: async ({ db, principal }) => {
-    const key = await rotateWebhookSigningKey(db, envelopeCipher(), principal.environmentId);
+  handle: async (request) => {
+    const key = await rotateWebhookSigningKey(request.db, envelopeCipher(), request.principal.environmentId, auditFrom(request));
     return jsonResult(200, { data: { webhook_signing_key: key } }, { 'cache-control': 'no-store' });
   },
 });
@@ -138,13 +140,14 @@ export const createKeyRoute = defineRoute({
     201: { description: 'The new key with its secret', schema: z.object({ data: KeyOut.omit({ masked_key: true, last_used_at: true }).extend({ secret: z.uuid() }) }) },
     409: { description: 'A key with this name exists' },
   },
-  handle: async ({ db, principal, body }) => {
+  handle: async (request) => {
+    const { db, principal, body } = request;
     const scopes = body.scopes ?? (principal as SecretKeyPrincipal).scopes;
     // A key can hand out at most what it holds itself.
     const excess = scopes.filter((scope) => !hasScope(principal.kind === 'secret_key' ? principal.scopes : [], scope));
     if (excess.length) throw new ApiError(403, 'forbidden', `Insufficient scope to grant: ${excess.join(', ')}`);
     try {
-      const key = await createSecretKey(db, await secretHasher(), principal.environmentId, body.display_name, scopes);
+      const key = await createSecretKey(db, await secretHasher(), principal.environmentId, body.display_name, scopes, auditFrom(request));
       const { key_hint: _hint, last_used_at: _unused, ...data } = key;
       return jsonResult(201, { data }, { 'cache-control': 'no-store' });
     } catch (err) {
@@ -164,8 +167,9 @@ export const revokeKeyRoute = defineRoute({
   scope: 'environment:api_keys:write',
   params: KeyIdParams,
   responses: { 200: { description: 'Revoked', schema: z.object({ success: z.literal(true) }) }, 404: { description: 'No such active key' } },
-  handle: async ({ db, principal, params }) => {
-    if (!(await revokeSecretKey(db, principal.environmentId, params.keyId))) throw new ApiError(404, 'not_found', 'Secret key does not exist');
+  handle: async (request) => {
+    const { db, principal, params } = request;
+    if (!(await revokeSecretKey(db, principal.environmentId, params.keyId, auditFrom(request)))) throw new ApiError(404, 'not_found', 'Secret key does not exist');
     forgetCachedKeys();
     return jsonResult(200, { success: true });
   },

@@ -1,4 +1,5 @@
 import type { AnyRoute } from '../../../http/route';
+import { AUDIT_ROUTES } from './audit-events';
 import { CONNECT_SESSION_ROUTES } from './connect-sessions';
 import { CONNECTION_ROUTES } from './connections';
 import { getEgressIps } from './egress-ips';
@@ -17,5 +18,6 @@ export const API_ROUTES: AnyRoute[] = [
   ...INTEGRATION_ROUTES,
   ...CONNECT_SESSION_ROUTES,
   ...CONNECTION_ROUTES,
+  ...AUDIT_ROUTES,
 ];
 API_ROUTES.push(openApiRoute(API_ROUTES));

@@ -1,3 +1,113 @@
-import type { AnyRoute } from '../../../http/route';
+import { z } from 'zod';
+import { auditFrom } from '../../../audit/audit-event';
+import { recordAudit } from '../../../audit/audit-log';
+import { ApiError, jsonResult } from '../../../http/errors';
+import { defineRoute, type AnyRoute } from '../../../http/route';
+import { ProviderRegistry, ProviderRegistryError } from '../../../providers/provider-registry';
+import { PROVIDER_NAME } from '../../../providers/provider-schema';
+import { toApiProvider } from '../../../providers/public-provider';
 
-export const PROVIDER_ROUTES: AnyRoute[] = [];
+const registry = new ProviderRegistry();
+
+const Name = z.object({ provider: z.string().regex(PROVIDER_NAME, 'Provider names are lowercase letters, digits, _ and -') });
+
+function notFound(name: string): ApiError {
+  return new ApiError(404, 'not_found', `Provider "${name}" does not exist`);
+}
+
+/** Registry refusals in Nango's envelope: validation problems as `invalid_body` with `errors[]`. */
+function toApiError(err: unknown): unknown {
+  if (!(err instanceof ProviderRegistryError)) return err;
+  switch (err.code) {
+    case 'provider_name_reserved':
+    case 'provider_in_use':
+      return new ApiError(409, 'conflict', err.message);
+    case 'too_many_providers':
+      return new ApiError(400, 'resource_capped', err.message);
+    default:
+      return new ApiError(400, 'invalid_body', err.message, err.issues);
+  }
+}
+
+export const listProvidersRoute = defineRoute({
+  method: 'GET',
+  path: '/providers',
+  summary: 'Providers of the catalog and of this environment',
+  tag: 'Providers',
+  auth: 'secret_key_or_connect_session',
+  scope: 'environment:providers:read',
+  query: z.object({ search: z.string().min(1).max(255).optional() }).strict(),
+  responses: { 200: { description: 'Providers' } },
+  handle: async ({ db, principal, query }) => {
+    const providers = await registry.list(db, principal.environmentId, query.search);
+    return jsonResult(200, { data: providers.map((p) => toApiProvider(p.name, p.provider, { custom: p.custom })) });
+  },
+});
+
+export const getProviderRoute = defineRoute({
+  method: 'GET',
+  path: '/providers/{provider}',
+  summary: 'One provider',
+  tag: 'Providers',
+  auth: 'secret_key_or_connect_session',
+  scope: 'environment:providers:read',
+  params: Name,
+  responses: { 200: { description: 'The provider' }, 404: { description: 'No such provider' } },
+  handle: async ({ db, principal, params }) => {
+    const found = await registry.get(db, principal.environmentId, params.provider);
+    if (!found) throw notFound(params.provider);
+    return jsonResult(200, { data: toApiProvider(found.name, found.provider, { custom: found.custom }) });
+  },
+});
+
+export const putProviderRoute = defineRoute({
+  method: 'PUT',
+  path: '/providers/{provider}',
+  summary: 'Creates or replaces a custom provider of this environment (our extension)',
+  tag: 'Providers',
+  auth: 'secret_key',
+  scope: 'environment:providers:write',
+  params: Name,
+  body: z.record(z.string(), z.unknown()),
+  responses: { 200: { description: 'Replaced' }, 201: { description: 'Created' }, 409: { description: 'The name belongs to the catalog' } },
+  handle: async (request) => {
+    const { db, principal, params, body } = request;
+    try {
+      const result = await db.transaction(async (tx) => {
+        const put = await registry.putCustom(tx, principal.environmentId, params.provider, body);
+        await recordAudit(tx, { ...auditFrom(request), action: 'provider.put', targetType: 'provider', targetId: params.provider, detail: { created: put.created } });
+        return put;
+      });
+      return jsonResult(result.created ? 201 : 200, { data: toApiProvider(params.provider, result.provider.provider, { custom: true }) });
+    } catch (err) {
+      throw toApiError(err);
+    }
+  },
+});
+
+export const deleteProviderRoute = defineRoute({
+  method: 'DELETE',
+  path: '/providers/{provider}',
+  summary: 'Deletes a custom provider no integration uses (our extension)',
+  tag: 'Providers',
+  auth: 'secret_key',
+  scope: 'environment:providers:write',
+  params: Name,
+  responses: { 200: { description: 'Deleted' }, 404: { description: 'No such custom provider' }, 409: { description: 'An integration uses it' } },
+  handle: async (request) => {
+    const { db, principal, params } = request;
+    try {
+      const deleted = await db.transaction(async (tx) => {
+        const done = await registry.deleteCustom(tx, principal.environmentId, params.provider);
+        if (done) await recordAudit(tx, { ...auditFrom(request), action: 'provider.delete', targetType: 'provider', targetId: params.provider });
+        return done;
+      });
+      if (!deleted) throw notFound(params.provider);
+      return jsonResult(200, { success: true });
+    } catch (err) {
+      throw toApiError(err);
+    }
+  },
+});
+
+export const PROVIDER_ROUTES: AnyRoute[] = [listProvidersRoute, getProviderRoute, putProviderRoute, deleteProviderRoute];

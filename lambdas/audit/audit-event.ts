@@ -1,0 +1,78 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { Principal } from '../auth/principal';
+
+/** Every action the audit log knows; a new feature adds its own here (README: contributor notes). */
+export const AUDIT_ACTIONS = [
+  'environment.settings.update',
+  'environment.webhook_signing_key.rotate',
+  'api_key.create',
+  'api_key.revoke',
+  'provider.put',
+  'provider.delete',
+  'integration.create',
+  'integration.update',
+  'integration.delete',
+  'integration.credentials.read',
+  'connect_session.create',
+  'connect_session.delete',
+  'connection.create',
+  'connection.import',
+  'connection.update',
+  'connection.metadata.update',
+  'connection.delete',
+  'connection.purge',
+  'connection.credentials.read',
+  'connection.refresh.success',
+  'connection.refresh.failure',
+  'audit.retention.sweep',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export type ActorType = 'secret_key' | 'connect_session' | 'end_user' | 'system';
+
+export interface AuditActor {
+  type: ActorType;
+  /** Secret key id, connect session id, end user id, or the sweep's name: never a credential. */
+  id: string | null;
+}
+
+export interface AuditRequestInfo {
+  requestId: string | null;
+  sourceIp: string | null;
+  userAgent: string | null;
+}
+
+export interface AuditEvent {
+  environmentId: string | null;
+  actor: AuditActor;
+  action: AuditAction;
+  targetType: string | null;
+  targetId: string | null;
+  outcome: 'success' | 'failure';
+  /** Small and secret-free: ids, names, changed field names, counts. */
+  detail?: Record<string, unknown>;
+  request: AuditRequestInfo;
+}
+
+export function actorOf(principal: Principal | undefined): AuditActor {
+  if (!principal) return { type: 'system', id: null };
+  return principal.kind === 'secret_key' ? { type: 'secret_key', id: principal.keyId } : { type: 'connect_session', id: principal.sessionId };
+}
+
+export const SYSTEM_REQUEST: AuditRequestInfo = { requestId: null, sourceIp: null, userAgent: null };
+
+/** Who and where from, as API Gateway saw the request. */
+export function requestInfo(event: APIGatewayProxyEvent, requestId: string): AuditRequestInfo {
+  const userAgent = event.requestContext?.identity?.userAgent ?? null;
+  return {
+    requestId: requestId || null,
+    sourceIp: event.requestContext?.identity?.sourceIp ?? null,
+    // Bounded: a user agent is caller-controlled text.
+    userAgent: userAgent ? userAgent.slice(0, 512) : null,
+  };
+}
+
+/** The parts of an event every API route shares; the route adds action, target and detail. */
+export function auditFrom(request: { principal: Principal; event: APIGatewayProxyEvent; requestId: string }): Pick<AuditEvent, 'environmentId' | 'actor' | 'request' | 'outcome'> {
+  return { environmentId: request.principal.environmentId, actor: actorOf(request.principal), request: requestInfo(request.event, request.requestId), outcome: 'success' };
+}

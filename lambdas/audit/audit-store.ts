@@ -1,0 +1,76 @@
+import type { SqlExecutor } from '../db/data-api';
+import { uuid, type Parameters } from '../db/parameters';
+import type { ActorType, AuditAction } from './audit-event';
+
+export interface AuditQuery {
+  from?: Date;
+  to?: Date;
+  actions?: AuditAction[];
+  targetType?: string;
+  targetId?: string;
+  actorType?: ActorType;
+  actorId?: string;
+  limit: number;
+  cursor?: AuditCursor;
+}
+
+/** Position after the last event of a page: newest first, ties broken by id. */
+export interface AuditCursor {
+  /** Microsecond-exact (Dates keep milliseconds only, which would skip or repeat events). */
+  occurredAt: string;
+  id: string;
+}
+
+export interface AuditEventRow {
+  id: string;
+  occurred_at: Date;
+  action: string;
+  outcome: string;
+  actor_type: string;
+  actor_id: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  request_id: string | null;
+  source_ip: string | null;
+  user_agent: string | null;
+  detail: Record<string, unknown>;
+  cursor_at: string;
+}
+
+/** One page of an environment's events, newest first, in one statement (index: environment, time). */
+export async function listAuditEvents(db: SqlExecutor, environmentId: string, q: AuditQuery): Promise<{ rows: AuditEventRow[]; next?: AuditCursor }> {
+  const where = ['environment_id = :environment_id'];
+  const params: Parameters = { environment_id: uuid(environmentId), limit: q.limit + 1 };
+  const add = (condition: string, values: Parameters) => {
+    where.push(condition);
+    Object.assign(params, values);
+  };
+  if (q.from) add('occurred_at >= :from', { from: q.from });
+  if (q.to) add('occurred_at < :to', { to: q.to });
+  if (q.actions?.length) add(`action = ANY(CAST(:actions AS text[]))`, { actions: `{${q.actions.join(',')}}` });
+  if (q.targetType) add('target_type = :target_type', { target_type: q.targetType });
+  if (q.targetId) add('target_id = :target_id', { target_id: q.targetId });
+  if (q.actorType) add('actor_type = :actor_type', { actor_type: q.actorType });
+  if (q.actorId) add('actor_id = :actor_id', { actor_id: q.actorId });
+  if (q.cursor) add('(occurred_at, id) < (CAST(:cursor_at AS timestamptz), :cursor_id)', { cursor_at: q.cursor.occurredAt, cursor_id: uuid(q.cursor.id) });
+  const rows = await db.query<AuditEventRow>(
+    `SELECT id, occurred_at, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at, action, outcome, actor_type, actor_id, target_type, target_id, request_id, source_ip, user_agent, detail
+       FROM audit_events WHERE ${where.join(' AND ')} ORDER BY occurred_at DESC, id DESC LIMIT :limit`,
+    params,
+  );
+  // One extra row tells whether another page exists without a count query.
+  if (rows.length <= q.limit) return { rows };
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return { rows: page, next: { occurredAt: last.cursor_at, id: last.id } };
+}
+
+export function encodeCursor(cursor: AuditCursor): string {
+  return Buffer.from(`${cursor.occurredAt}|${cursor.id}`).toString('base64url');
+}
+
+export function decodeCursor(text: string): AuditCursor | undefined {
+  const [at, id] = Buffer.from(text, 'base64url').toString('utf8').split('|');
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(at ?? '') || !/^[0-9a-f-]{36}$/.test(id ?? '')) return undefined;
+  return { occurredAt: at, id };
+}
