@@ -16,17 +16,20 @@ export class SecretScan {
     }
   }
 
+  /** Captures both streams: the logger writes errors and warnings to stderr. */
   captureStdout(): void {
-    const stdout = process.stdout;
-    const original = stdout.write.bind(stdout);
     const show = Boolean(process.env.LATCHKEY_TEST_LOGS);
-    stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      this.lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return show ? original(chunk, ...(rest as [])) : true;
-    }) as typeof stdout.write;
-    this.restore = () => {
-      stdout.write = original;
-    };
+    const restores = [process.stdout, process.stderr].map((stream) => {
+      const original = stream.write.bind(stream);
+      stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+        this.lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+        return show ? original(chunk, ...(rest as [])) : true;
+      }) as typeof stream.write;
+      return () => {
+        stream.write = original;
+      };
+    });
+    this.restore = () => restores.forEach((restore) => restore());
   }
 
   stopCapture(): void {
