@@ -19,10 +19,10 @@ import { LocalStack } from '../local/stack';
 
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const HEALTH_SQL = 'SELECT (SELECT max(version) FROM schema_migrations) AS schema_version';
 
-interface Row {
+export interface Row {
   name: string;
   requestsPerSecond: number;
   p50Ms: number;
@@ -32,10 +32,10 @@ interface Row {
   errors: number;
 }
 
-async function load(url: string): Promise<Omit<Row, 'name'>> {
+export async function load(url: string, headers: Record<string, string> = {}): Promise<Omit<Row, 'name'>> {
   // A short warm-up so JIT, pools and keep-alive sockets are in place before measuring.
-  await autocannon({ url, connections: CONNECTIONS, duration: 1 });
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS });
+  await autocannon({ url, headers, connections: CONNECTIONS, duration: 1 });
+  const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: SECONDS });
   return {
     requestsPerSecond: Math.round(result.requests.average),
     p50Ms: result.latency.p50,
@@ -45,11 +45,11 @@ async function load(url: string): Promise<Omit<Row, 'name'>> {
 }
 
 /** Round trips per request, from the stand-ins' own counters over sequential requests. */
-async function perRequestCosts(stack: LocalStack, url: string, requests = 50): Promise<{ statements: number; kmsCalls: number }> {
-  await fetch(url).then((r) => r.arrayBuffer());
+export async function perRequestCosts(stack: LocalStack, url: string, requests = 50, headers: Record<string, string> = {}): Promise<{ statements: number; kmsCalls: number }> {
+  await fetch(url, { headers }).then((r) => r.arrayBuffer());
   stack.dataApi.control.resetStats();
   stack.kms.control.resetStats();
-  for (let i = 0; i < requests; i += 1) await fetch(url).then((r) => r.arrayBuffer());
+  for (let i = 0; i < requests; i += 1) await fetch(url, { headers }).then((r) => r.arrayBuffer());
   const sum = (calls: Record<string, number>) => Object.values(calls).reduce((a, b) => a + b, 0);
   return { statements: sum(stack.dataApi.control.stats().calls) / requests, kmsCalls: sum(stack.kms.control.stats().calls) / requests };
 }
@@ -64,6 +64,22 @@ async function bareBaseline(connectionString: string): Promise<{ url: string; cl
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}/health`, close: async () => { server.close(); await pool.end(); } };
+}
+
+/** The section's table: one line per target. */
+export function printTable(rows: Row[]): void {
+  console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per target, ${os.cpus().length} CPUs, Node ${process.version}\n`);
+  console.table(
+    rows.map((r) => ({
+      target: r.name,
+      'req/s': r.requestsPerSecond,
+      'p50 ms': r.p50Ms,
+      'p99 ms': r.p99Ms,
+      'Data API statements/req': r.statements ?? '-',
+      'KMS calls/req': r.kmsCalls ?? '-',
+      errors: r.errors,
+    })),
+  );
 }
 
 export async function benchHttp(): Promise<void> {
@@ -82,18 +98,7 @@ export async function benchHttp(): Promise<void> {
     await stack.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-  console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per target, ${os.cpus().length} CPUs, Node ${process.version}\n`);
-  console.table(
-    rows.map((r) => ({
-      target: r.name,
-      'req/s': r.requestsPerSecond,
-      'p50 ms': r.p50Ms,
-      'p99 ms': r.p99Ms,
-      'Data API statements/req': r.statements ?? '-',
-      'KMS calls/req': r.kmsCalls ?? '-',
-      errors: r.errors,
-    })),
-  );
+  printTable(rows);
   const [bare, full] = rows;
   console.log(`latchkey /health throughput = ${((full.requestsPerSecond / bare.requestsPerSecond) * 100).toFixed(1)}% of the bare baseline`);
 }

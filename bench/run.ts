@@ -2,14 +2,18 @@
  * `npm run bench`: runs every section in turn, or only those named: `npm run bench -- http`.
  * Each section measures ours against a bare baseline in the same run and prints its own table.
  */
+// Lambda runs Node 22; on a Node 20 machine the SDK's upgrade notice is noise in the report.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { benchCrypto } from './crypto';
 import { benchBundles } from './bundles';
+import { benchConnections } from './connections';
 import { benchHttp } from './http';
 
 const SECTIONS: Record<string, () => Promise<void>> = {
   http: benchHttp,
   bundles: benchBundles,
   crypto: benchCrypto,
+  connections: benchConnections,
 };
 
 async function main(): Promise<void> {

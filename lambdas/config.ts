@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DataApi } from './db/data-api';
 
 /** Settings every function reads from its environment; the CDK stack and `npm start` set the same names. */

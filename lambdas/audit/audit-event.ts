@@ -72,7 +72,9 @@ export function requestInfo(event: APIGatewayProxyEvent, requestId: string): Aud
   };
 }
 
-/** The parts of an event every API route shares; the route adds action, target and detail. */
-export function auditFrom(request: { principal: Principal; event: APIGatewayProxyEvent; requestId: string }): Pick<AuditEvent, 'environmentId' | 'actor' | 'request' | 'outcome'> {
+/** The parts of an event every API route shares; the domain adds action, target and detail. */
+export type AuditBase = Pick<AuditEvent, 'environmentId' | 'actor' | 'request' | 'outcome'>;
+
+export function auditFrom(request: { principal: Principal; event: APIGatewayProxyEvent; requestId: string }): AuditBase {
   return { environmentId: request.principal.environmentId, actor: actorOf(request.principal), request: requestInfo(request.event, request.requestId), outcome: 'success' };
 }

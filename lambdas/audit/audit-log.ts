@@ -12,8 +12,8 @@ import type { AuditEvent } from './audit-event';
 
 const COLUMNS = 'environment_id, actor_type, actor_id, action, target_type, target_id, request_id, source_ip, user_agent, outcome, detail';
 
-function values(event: AuditEvent, prefix: string): { sql: string; params: Parameters } {
-  const p = (name: string) => `:${prefix}${name}`;
+function values(event: AuditEvent, prefix: string, targetIdSql?: string): { sql: string; params: Parameters } {
+  const p = (name: string) => (name === 'target_id' && targetIdSql ? targetIdSql : `:${prefix}${name}`);
   const sql = ['environment_id', 'actor_type', 'actor_id', 'action', 'target_type', 'target_id', 'request_id', 'source_ip', 'user_agent', 'outcome', 'detail']
     .map(p)
     .join(', ');
@@ -46,9 +46,20 @@ export async function recordAudit(db: SqlExecutor, event: AuditEvent): Promise<v
  * over the statement's other CTEs (e.g. `EXISTS (SELECT 1 FROM found)`): no row, no event.
  * Call `emitAfterSuccess` once the statement has succeeded and the event really happened.
  */
-export function auditCte(name: string, event: AuditEvent, when: string): { sql: string; params: Parameters } {
-  const { sql, params } = values(event, `${name}_`);
+export function auditCte(name: string, event: AuditEvent, when: string, targetIdSql?: string): { sql: string; params: Parameters } {
+  const { sql, params } = values(event, `${name}_`, targetIdSql);
   return { sql: `${name} AS (INSERT INTO audit_events (${COLUMNS}) SELECT ${sql} WHERE ${when})`, params };
+}
+
+/**
+ * `, audit AS (INSERT …)` to splice after a statement's last CTE, or nothing without an event:
+ * store functions take an optional event and stay usable where no audit is wanted.
+ * `targetIdSql` names the target from the statement itself (e.g. `(SELECT id::text FROM gone)`).
+ */
+export function auditClause(event: AuditEvent | undefined, when: string, targetIdSql?: string): { sql: string; params: Parameters } {
+  if (!event) return { sql: '', params: {} };
+  const cte = auditCte('audit', event, when, targetIdSql);
+  return { sql: `, ${cte.sql}`, params: cte.params };
 }
 
 /**

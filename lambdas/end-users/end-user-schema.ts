@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Connection and session tags, as Nango validates them: ≤ 10 keys, keys lowercased. */
 export const TagsSchema = z

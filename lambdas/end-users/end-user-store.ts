@@ -1,5 +1,5 @@
 import type { SqlExecutor } from '../db/data-api';
-import { json, uuid } from '../db/parameters';
+import { json, uuid, type Parameters } from '../db/parameters';
 import type { ApiEndUser, EndUserInput, Organization } from './end-user-schema';
 
 export interface EndUserRow {
@@ -12,29 +12,42 @@ export interface EndUserRow {
   tags: Record<string, string>;
 }
 
+const END_USER_COLUMNS = 'id, end_user_id, email, display_name, organization_id, organization_display_name, tags';
+
+/**
+ * The upsert of `upsertEndUser` as SQL over `:eu_*` parameters (`endUserParameters`), for a caller
+ * that folds it into a larger statement as a CTE; the row is written only where `guard` (an SQL
+ * condition) holds, so a statement can validate something else first and write nothing if it fails.
+ */
+export function endUserUpsertSql(guard = 'true'): string {
+  return `INSERT INTO end_users (environment_id, end_user_id, email, display_name, organization_id, organization_display_name, tags)
+     SELECT :eu_environment_id, :eu_end_user_id, :eu_email, :eu_display_name, :eu_organization_id, :eu_organization_display_name, :eu_tags
+      WHERE ${guard}
+     ON CONFLICT (environment_id, end_user_id) DO UPDATE SET
+       email = EXCLUDED.email, display_name = EXCLUDED.display_name, organization_id = EXCLUDED.organization_id,
+       organization_display_name = EXCLUDED.organization_display_name, tags = EXCLUDED.tags, updated_at = now()
+     RETURNING ${END_USER_COLUMNS}`;
+}
+
+export function endUserParameters(environmentId: string, input: EndUserInput, organization?: Organization): Parameters {
+  const org = input.organization ?? organization;
+  return {
+    eu_environment_id: uuid(environmentId),
+    eu_end_user_id: input.id,
+    eu_email: input.email ?? null,
+    eu_display_name: input.display_name ?? null,
+    eu_organization_id: org?.id ?? null,
+    eu_organization_display_name: org?.display_name ?? null,
+    eu_tags: json(input.tags ?? {}),
+  };
+}
+
 /**
  * Creates or updates the environment's end user with the customer's id, in one statement, and
  * returns its row id. `organization` may come at the top level (Nango's legacy form).
  */
 export async function upsertEndUser(db: SqlExecutor, environmentId: string, input: EndUserInput, organization?: Organization): Promise<EndUserRow> {
-  const org = input.organization ?? organization;
-  const [row] = await db.query<EndUserRow>(
-    `INSERT INTO end_users (environment_id, end_user_id, email, display_name, organization_id, organization_display_name, tags)
-     VALUES (:environment_id, :end_user_id, :email, :display_name, :organization_id, :organization_display_name, :tags)
-     ON CONFLICT (environment_id, end_user_id) DO UPDATE SET
-       email = EXCLUDED.email, display_name = EXCLUDED.display_name, organization_id = EXCLUDED.organization_id,
-       organization_display_name = EXCLUDED.organization_display_name, tags = EXCLUDED.tags, updated_at = now()
-     RETURNING id, end_user_id, email, display_name, organization_id, organization_display_name, tags`,
-    {
-      environment_id: uuid(environmentId),
-      end_user_id: input.id,
-      email: input.email ?? null,
-      display_name: input.display_name ?? null,
-      organization_id: org?.id ?? null,
-      organization_display_name: org?.display_name ?? null,
-      tags: json(input.tags ?? {}),
-    },
-  );
+  const [row] = await db.query<EndUserRow>(endUserUpsertSql(), endUserParameters(environmentId, input, organization));
   return row;
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { executeAudited } from '../audit/audit-log';
-import type { AuditEvent } from '../audit/audit-event';
+import type { AuditBase } from '../audit/audit-event';
 import type { EnvelopeCipher } from '../crypto/envelope-cipher';
 import type { SqlExecutor } from '../db/data-api';
 import { uuid } from '../db/parameters';
@@ -39,7 +39,7 @@ export async function updateEnvironmentSettings(
   db: SqlExecutor,
   environmentId: string,
   changes: Partial<EnvironmentSettings>,
-  audit: Omit<AuditEvent, 'action' | 'targetType' | 'targetId' | 'detail'>,
+  audit: AuditBase,
 ): Promise<Environment | undefined> {
   const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
   // Column names come from the caller's typed keys, which the route's strict schema limits.
@@ -62,7 +62,7 @@ export async function rotateWebhookSigningKey(
   db: SqlExecutor,
   cipher: EnvelopeCipher,
   environmentId: string,
-  audit: Omit<AuditEvent, 'action' | 'targetType' | 'targetId' | 'detail'>,
+  audit: AuditBase,
 ): Promise<string> {
   const signingKey = randomUUID();
   const envelope = await cipher.encrypt(signingKey, {

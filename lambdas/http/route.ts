@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AuthMode, Principal } from '../auth/principal';
 import type { DataApi } from '../db/data-api';
 

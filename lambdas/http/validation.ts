@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ApiError, type ValidationIssue } from './errors';
 
 /** Nango's `errors[]` entries, from zod issues: `{code, message, path}`. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { executeAudited } from '../audit/audit-log';
-import type { AuditEvent } from '../audit/audit-event';
+import type { AuditBase } from '../audit/audit-event';
 import type { SecretHasher } from '../crypto/secret-hash';
 import type { SqlExecutor } from '../db/data-api';
 import { uuid } from '../db/parameters';
@@ -49,7 +49,7 @@ export async function createSecretKey(
   environmentId: string,
   displayName: string,
   scopes: string[],
-  audit: KeyAudit,
+  audit: AuditBase,
 ): Promise<SecretKeyInfo & { secret: string }> {
   const secret = newSecretKey();
   const id = randomUUID();
@@ -93,7 +93,7 @@ export async function listSecretKeys(db: SqlExecutor, environmentId: string): Pr
 }
 
 /** Revokes a key of this environment; false when there is no such active key. */
-export async function revokeSecretKey(db: SqlExecutor, environmentId: string, keyId: string, audit: KeyAudit): Promise<boolean> {
+export async function revokeSecretKey(db: SqlExecutor, environmentId: string, keyId: string, audit: AuditBase): Promise<boolean> {
   const rows = await executeAudited(
     db,
     'UPDATE api_keys SET revoked_at = now() WHERE id = :id AND environment_id = :environment_id AND revoked_at IS NULL RETURNING id',
@@ -103,7 +103,7 @@ export async function revokeSecretKey(db: SqlExecutor, environmentId: string, ke
   return rows.length === 1;
 }
 
-type KeyAudit = Omit<AuditEvent, 'action' | 'targetType' | 'targetId' | 'detail'>;
+
 
 /** The Data API has no array parameters: arrays travel as a PostgreSQL array literal. */
 export function toTextArray(values: readonly string[]): string {

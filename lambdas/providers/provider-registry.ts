@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { SqlExecutor } from '../db/data-api';
 import { json, uuid } from '../db/parameters';
 import { CATALOG } from './catalog';

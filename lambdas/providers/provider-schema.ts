@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isBlockedAddress, isLocalHostname } from './network-policy';
 import { analyzeUrlTemplate, InvalidTemplateError, placeholdersOf, tokenize } from './template';
 

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { apiHandler, MAX_REQUEST_BODY_BYTES } from '../../../lambdas/http/api-handler';
 import { ApiError, jsonResult } from '../../../lambdas/http/errors';
 import { defineRoute } from '../../../lambdas/http/route';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createLambdaContext, localFunction } from '../../../local/lambda-context';
 
 import { lambdaEnvironment } from '../../../local/environment';

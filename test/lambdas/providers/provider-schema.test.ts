@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CATALOG_ENTRIES } from '../../../lambdas/providers/catalog/entries';
 import { AUTH_MODES, CustomProviderSchema, isValidProviderName, ProviderSchema } from '../../../lambdas/providers/provider-schema';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AUDIT_ACTIONS } from '../../../audit/audit-event';
 import { decodeCursor, encodeCursor, listAuditEvents, type AuditEventRow } from '../../../audit/audit-store';
 import { jsonResult } from '../../../http/errors';

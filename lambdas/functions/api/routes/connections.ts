@@ -1,3 +1,302 @@
-import type { AnyRoute } from '../../../http/route';
+import * as z from 'zod';
+import { auditFrom } from '../../../audit/audit-event';
+import { hasScope } from '../../../auth/scopes';
+import { importConnection, ImportRefusal } from '../../../connections/connection-import';
+import { getConnectionForApi, UnreadableCredentialsError } from '../../../connections/connection-read';
+import { toPublicConnection, toPublicConnectionFull } from '../../../connections/connection-format';
+import { connectionEvent, listConnections, softDeleteConnection, writeMetadata, type ConnectionKey } from '../../../connections/connection-store';
+import { updateConnection } from '../../../connections/connection-update';
+import { CredentialsInputSchema } from '../../../connections/credentials';
+import { envelopeCipher } from '../../../crypto/process-cipher';
+import { EndUserInputSchema, TagsSchema } from '../../../end-users/end-user-schema';
+import { ApiError, jsonResult } from '../../../http/errors';
+import { defineRoute, type AnyRoute } from '../../../http/route';
+import { logger } from '../../../observability/logger';
+import { ProviderRegistry } from '../../../providers/provider-registry';
 
-export const CONNECTION_ROUTES: AnyRoute[] = [];
+/* Nango's connection routes (§2.3 of the reference), wire-compatible with @nangohq/node. */
+
+const READ_CREDENTIALS = 'environment:connections:read_credentials';
+const registry = new ProviderRegistry();
+
+/** Public connection ids: anything printable up to 255 characters (spaces and `&` included). */
+const ConnectionId = z.string().min(1).max(255).regex(/^[^\p{Cc}]+$/u, 'Control characters are not allowed');
+const ProviderConfigKey = z.string().min(1).max(255);
+const WebhookUrlOverride = z.union([z.url({ protocol: /^https?$/, error: 'Must be an http(s) URL' }).max(2048), z.literal('')]);
+const JsonObject = z.record(z.string(), z.unknown());
+
+const ConnectionParams = z.object({ connectionId: ConnectionId }).strict();
+const ProviderConfigKeyQuery = z.object({ provider_config_key: ProviderConfigKey }).strict();
+
+const ListQuery = z
+  .object({
+    connectionId: ConnectionId.optional(),
+    search: z.string().min(1).max(255).optional(),
+    endUserId: z.string().min(1).max(255).optional(),
+    endUserOrganizationId: z.string().min(1).max(255).optional(),
+    integrationId: z
+      .string()
+      .max(10_000)
+      .transform((value) => value.split(',').map((key) => key.trim()).filter(Boolean))
+      .optional(),
+    tags: z
+      .record(z.string().min(1).max(64), z.string().max(255))
+      .transform((tags) => Object.fromEntries(Object.entries(tags).map(([k, v]) => [k.toLowerCase(), v])))
+      .optional(),
+    limit: z.coerce.number().int().min(1).max(2000).optional(),
+    page: z.coerce.number().int().min(0).max(1_000_000).optional(),
+  })
+  .strict();
+
+const GetQuery = z
+  .object({
+    provider_config_key: ProviderConfigKey,
+    refresh_token: z.stringbool().default(false),
+    force_refresh: z.stringbool().default(false),
+    refresh_github_app_jwt_token: z.stringbool().default(false),
+  })
+  .strict();
+
+const ImportBody = z
+  .object({
+    provider_config_key: ProviderConfigKey,
+    connection_id: ConnectionId.optional(),
+    metadata: JsonObject.optional(),
+    connection_config: z.object({ oauth_scopes_override: z.array(z.string().max(500)).max(100).optional() }).catchall(z.unknown()).optional(),
+    webhook_url_override: WebhookUrlOverride.optional(),
+    end_user: EndUserInputSchema.optional(),
+    tags: TagsSchema.optional(),
+    credentials: CredentialsInputSchema,
+  })
+  .strict();
+
+const PatchBody = z.object({ end_user: EndUserInputSchema.optional(), tags: TagsSchema.optional(), webhook_url_override: WebhookUrlOverride.optional() }).strict();
+
+const MetadataBody = z
+  .object({
+    connection_id: z.union([ConnectionId, z.array(ConnectionId).min(1).max(1000)]),
+    provider_config_key: ProviderConfigKey,
+    metadata: JsonObject,
+  })
+  .strict();
+
+/* Response shapes, for the OpenAPI document. */
+const EndUserOut = z
+  .object({
+    id: z.string(),
+    display_name: z.string().nullable(),
+    email: z.string().nullable(),
+    tags: z.record(z.string(), z.string()).nullable(),
+    organization: z.object({ id: z.string(), display_name: z.string().nullable() }).nullable(),
+  })
+  .nullable();
+const ConnectionOut = z.object({
+  id: z.number().int(),
+  connection_id: z.string(),
+  provider_config_key: z.string(),
+  provider: z.string(),
+  errors: z.array(z.object({ type: z.string(), log_id: z.string() })),
+  end_user: EndUserOut,
+  tags: z.record(z.string(), z.string()),
+  metadata: JsonObject.nullable(),
+  created: z.string(),
+});
+const ConnectionFullOut = ConnectionOut.omit({ created: true }).extend({
+  connection_config: JsonObject,
+  webhook_url_override: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  last_fetched_at: z.string().nullable(),
+  credentials: JsonObject,
+});
+const Success = z.object({ success: z.boolean() });
+
+const keyOf = (environmentId: string, providerConfigKey: string, connectionId: string): ConnectionKey => ({ environmentId, providerConfigKey, connectionId });
+
+const unknownProviderConfig = () => new ApiError(400, 'unknown_provider_config', 'Provider does not exists');
+const connectionNotFound = () => new ApiError(404, 'not_found', 'Failed to find connection');
+
+export const listConnectionsRoute = defineRoute({
+  method: 'GET',
+  path: '/connections',
+  summary: 'Lists connections in creation order, filtered',
+  tag: 'Connections',
+  auth: 'secret_key',
+  scope: 'environment:connections:list',
+  query: ListQuery,
+  responses: { 200: { description: 'The connections', schema: z.object({ connections: z.array(ConnectionOut) }) } },
+  handle: async ({ db, principal, query }) => {
+    const rows = await listConnections(db, principal.environmentId, {
+      connectionId: query.connectionId,
+      search: query.search,
+      endUserId: query.endUserId,
+      endUserOrganizationId: query.endUserOrganizationId,
+      integrationIds: query.integrationId,
+      tags: query.tags,
+      // Nango's default when no limit is given (sic: above the maximum one may ask for).
+      limit: query.limit ?? 10_000,
+      page: query.page ?? 0,
+    });
+    return jsonResult(200, { connections: rows.map(toPublicConnection) });
+  },
+});
+
+export const getConnectionRoute = defineRoute({
+  method: 'GET',
+  path: '/connections/{connectionId}',
+  summary: 'A connection with its credentials (they need scope environment:connections:read_credentials)',
+  tag: 'Connections',
+  auth: 'secret_key',
+  scope: 'environment:connections:read',
+  params: ConnectionParams,
+  query: GetQuery,
+  responses: {
+    200: { description: 'The connection; its own timestamps end in +00:00', schema: ConnectionFullOut },
+    400: { description: 'unknown_provider_config' },
+    403: { description: 'A refresh flag without the credentials scope' },
+    404: { description: 'No such connection' },
+  },
+  handle: async (request) => {
+    const { db, principal, params, query, now } = request;
+    const withCredentials = principal.kind === 'secret_key' && hasScope(principal.scopes, READ_CREDENTIALS);
+    if (!withCredentials && (query.refresh_token || query.force_refresh || query.refresh_github_app_jwt_token)) {
+      throw new ApiError(403, 'forbidden', `Insufficient scope. Required: ${READ_CREDENTIALS}`);
+    }
+    // force_refresh and refresh_github_app_jwt_token are accepted; refresh-on-read comes with the refresher.
+    const key = keyOf(principal.environmentId, query.provider_config_key, params.connectionId);
+    try {
+      const options = { withCredentials, includeRefreshToken: query.refresh_token };
+      const result = await getConnectionForApi(db, envelopeCipher(), key, now, options, auditFrom(request));
+      if (result.kind === 'unknown_integration') throw unknownProviderConfig();
+      if (result.kind === 'unknown_connection') throw connectionNotFound();
+      return jsonResult(200, result.connection, { 'cache-control': 'no-store' });
+    } catch (err) {
+      if (!(err instanceof UnreadableCredentialsError)) throw err;
+      logger.error('Connection credentials could not be decrypted', { connectionRowId: err.rowId, reason: err.reason });
+      throw new ApiError(500, 'server_error', 'The stored credentials of this connection could not be decrypted');
+    }
+  },
+});
+
+export const importConnectionRoute = defineRoute({
+  method: 'POST',
+  path: '/connections',
+  summary: 'Imports a connection with existing credentials (creates it, or overrides the one with the same ids)',
+  tag: 'Connections',
+  auth: 'secret_key',
+  scope: 'environment:connections:create',
+  body: ImportBody,
+  responses: {
+    201: { description: 'The connection with its credentials', schema: ConnectionFullOut },
+    400: { description: 'Credentials of a type the provider does not use' },
+    404: { description: 'No such integration or provider' },
+  },
+  handle: async (request) => {
+    const { db, principal, body, now } = request;
+    try {
+      const result = await importConnection({ db, cipher: envelopeCipher(), registry }, principal.environmentId, body, now, auditFrom(request));
+      return jsonResult(201, toPublicConnectionFull(result.row, result.credentials, 'iso'), { 'cache-control': 'no-store' });
+    } catch (err) {
+      if (!(err instanceof ImportRefusal)) throw err;
+      if (err.reason === 'unknown_integration' || err.reason === 'unknown_provider') throw new ApiError(404, 'not_found', err.message);
+      throw new ApiError(400, 'invalid_body', err.message);
+    }
+  },
+});
+
+export const patchConnectionRoute = defineRoute({
+  method: 'PATCH',
+  path: '/connections/{connectionId}',
+  summary: "Changes a connection's end user, tags or webhook URL override",
+  tag: 'Connections',
+  auth: 'secret_key',
+  scope: 'environment:connections:update',
+  params: ConnectionParams,
+  query: ProviderConfigKeyQuery,
+  body: PatchBody,
+  responses: { 200: { description: 'Changed', schema: Success }, 400: { description: 'unknown_provider_config' }, 404: { description: 'No such connection' } },
+  handle: async (request) => {
+    const { db, principal, params, query, body, now } = request;
+    const outcome = await updateConnection(db, keyOf(principal.environmentId, query.provider_config_key, params.connectionId), body, now, auditFrom(request));
+    if (outcome === 'unknown_integration') throw unknownProviderConfig();
+    if (outcome === 'unknown_connection') throw connectionNotFound();
+    return jsonResult(200, { success: true });
+  },
+});
+
+export const deleteConnectionRoute = defineRoute({
+  method: 'DELETE',
+  path: '/connections/{connectionId}',
+  summary: 'Deletes a connection (soft delete: gone from every route at once)',
+  tag: 'Connections',
+  auth: 'secret_key',
+  scope: 'environment:connections:delete',
+  params: ConnectionParams,
+  query: ProviderConfigKeyQuery,
+  responses: { 200: { description: 'Deleted', schema: Success }, 400: { description: 'unknown_connection (no message, as Nango)' } },
+  handle: async (request) => {
+    const { db, principal, params, query, now } = request;
+    const key = keyOf(principal.environmentId, query.provider_config_key, params.connectionId);
+    if (!(await softDeleteConnection(db, key, now, connectionEvent(auditFrom(request), key, 'connection.delete')))) {
+      throw new ApiError(400, 'unknown_connection');
+    }
+    return jsonResult(200, { success: true });
+  },
+});
+
+function metadataRoute(method: 'POST' | 'PATCH') {
+  const merge = method === 'PATCH';
+  const status = merge ? 200 : 201;
+  return defineRoute({
+    method,
+    path: '/connections/metadata',
+    summary: merge ? 'Shallow-merges metadata into one or more connections (all or nothing)' : 'Replaces the metadata of one or more connections (all or nothing)',
+    tag: 'Connections',
+    auth: 'secret_key',
+    scope: 'environment:connections:update',
+    body: MetadataBody,
+    responses: { [status]: { description: 'The request body, echoed', schema: MetadataBody }, 404: { description: 'An unknown connection; nothing was written' } },
+    handle: async (request) => {
+      const { db, principal, body, now } = request;
+      const ids = Array.isArray(body.connection_id) ? body.connection_id : [body.connection_id];
+      const audit = {
+        ...auditFrom(request),
+        action: 'connection.metadata.update' as const,
+        targetType: 'connection',
+        targetId: null,
+        detail: { provider_config_key: body.provider_config_key, connection_ids: ids, mode: merge ? 'merge' : 'replace' },
+      };
+      const { missing } = await writeMetadata(db, principal.environmentId, body.provider_config_key, ids, body.metadata, merge, now, audit);
+      if (missing.length) {
+        let message = `Connection with connection id ${missing[0]} and provider config key ${body.provider_config_key} not found. Please make sure the connection exists in the Nango dashboard`;
+        if (ids.length > 1) message += '. No actions were taken on any of the connections as a result of this failure.';
+        throw new ApiError(404, 'unknown_connection', message);
+      }
+      return jsonResult(status, body);
+    },
+  });
+}
+
+export const setMetadataRoute = metadataRoute('POST');
+export const updateMetadataRoute = metadataRoute('PATCH');
+
+/** Nango's deprecated singular paths: the same route under another path. */
+function deprecatedAlias(route: AnyRoute): AnyRoute {
+  return { ...route, path: route.path.replace(/^\/connections/, '/connection'), summary: `${route.summary} (deprecated path)` };
+}
+
+const CANONICAL: AnyRoute[] = [
+  listConnectionsRoute,
+  importConnectionRoute,
+  // Static metadata paths are matched before `{connectionId}` by the router.
+  setMetadataRoute,
+  updateMetadataRoute,
+  getConnectionRoute,
+  patchConnectionRoute,
+  deleteConnectionRoute,
+];
+
+export const CONNECTION_ROUTES: AnyRoute[] = [
+  ...CANONICAL,
+  ...[listConnectionsRoute, getConnectionRoute, deleteConnectionRoute, importConnectionRoute, setMetadataRoute, updateMetadataRoute].map(deprecatedAlias),
+];

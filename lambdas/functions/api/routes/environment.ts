@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { auditFrom } from '../../../audit/audit-event';
 import { forgetCachedKeys } from '../../../auth/authenticate';
 import { hasScope } from '../../../auth/scopes';

@@ -1,3 +1,189 @@
-import type { AnyRoute } from '../../../http/route';
+import * as z from 'zod';
+import type { Principal } from '../../../auth/principal';
+import { hasScope } from '../../../auth/scopes';
+import { envelopeCipher } from '../../../crypto/process-cipher';
+import { ApiError, jsonResult } from '../../../http/errors';
+import { auditFrom } from '../../../audit/audit-event';
+import { defineRoute, type AnyRoute } from '../../../http/route';
+import { IntegrationCredentialsSchema, IntegrationKeySchema, ProviderNameSchema, StringMapSchema } from '../../../integrations/integration-schema';
+import { createIntegration, deleteIntegration, IntegrationError, openSecrets, updateIntegration } from '../../../integrations/integration-service';
+import { getIntegration, listIntegrations } from '../../../integrations/integration-store';
+import { toApiIntegration } from '../../../integrations/public-integration';
+import { publicBaseUrl } from '../../../integrations/public-url';
+import { ProviderRegistry } from '../../../providers/provider-registry';
 
-export const INTEGRATION_ROUTES: AnyRoute[] = [];
+/* Nango's /integrations (reference §2.2), wire-compatible with @nangohq/node. */
+
+const registry = new ProviderRegistry();
+
+const READ_CREDENTIALS = 'environment:integrations:read_credentials';
+
+const Include = z.enum(['webhook', 'credentials']);
+// The SDK sends only the last value; a raw client may repeat the parameter.
+const GetQuery = z.object({ include: z.union([Include, z.array(Include).max(2)]).optional() }).strict();
+const KeyParams = z.object({ uniqueKey: IntegrationKeySchema });
+
+const CreateBody = z
+  .object({
+    provider: ProviderNameSchema,
+    unique_key: IntegrationKeySchema,
+    display_name: z.string().min(1).max(255).optional(),
+    forward_webhooks: z.boolean().optional(),
+    credentials: IntegrationCredentialsSchema.optional(),
+    integration_config: StringMapSchema.optional(),
+    custom: StringMapSchema.optional(),
+  })
+  .strict();
+
+const PatchBody = CreateBody.omit({ provider: true }).partial().strict();
+
+const PublicIntegration = z.object({
+  unique_key: z.string(),
+  provider: z.string(),
+  display_name: z.string(),
+  logo: z.string(),
+  forward_webhooks: z.boolean(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  webhook_url: z.string().nullable().optional(),
+  credentials: z.record(z.string(), z.unknown()).nullable().optional(),
+});
+const One = z.object({ data: PublicIntegration });
+
+/** Nango accepts any one of several scopes on some routes; our route definitions hold one. */
+function requireAnyScope(principal: Principal, scopes: string[]): void {
+  if (principal.kind !== 'secret_key') return;
+  if (!scopes.some((scope) => hasScope(principal.scopes, scope))) {
+    throw new ApiError(403, 'forbidden', `Insufficient scope. Required: ${scopes.join(' or ')}`);
+  }
+}
+
+/** Nango's exact bodies for each rule of the service. */
+function toApiError(err: unknown, uniqueKey?: string): unknown {
+  if (!(err instanceof IntegrationError)) return err;
+  switch (err.code) {
+    case 'invalid_provider':
+      return new ApiError(400, 'invalid_body', undefined, [{ code: 'invalid_string', message: 'Invalid provider', path: ['provider'] }]);
+    case 'unique_key_exists':
+      return new ApiError(400, 'invalid_body', undefined, [{ code: 'invalid_string', message: 'Unique key already exists', path: ['uniqueKey'] }]);
+    case 'incompatible_credentials':
+      return new ApiError(400, 'invalid_body', 'incompatible credentials auth type and provider auth');
+    case 'missing_credentials':
+      return new ApiError(400, 'invalid_body', 'Missing credentials');
+    case 'unique_key_taken':
+      return new ApiError(400, 'invalid_body', 'uniqueKey is already used by another integration');
+    case 'has_connections':
+      return new ApiError(400, 'invalid_body', "Can't rename an integration with active connections");
+    case 'unknown_provider':
+      return new ApiError(404, 'not_found', 'Unknown provider of this integration');
+    case 'not_found':
+      return new ApiError(404, 'not_found', `Integration "${uniqueKey}" does not exist`);
+  }
+}
+
+export const listIntegrationsRoute = defineRoute({
+  method: 'GET',
+  path: '/integrations',
+  summary: "The environment's integrations (with a connect session token: those the session allows). Scope environment:integrations:list or :list_credentials",
+  tag: 'Integrations',
+  auth: 'secret_key_or_connect_session',
+  responses: { 200: { description: 'Integrations', schema: z.object({ data: z.array(PublicIntegration) }) } },
+  handle: async ({ db, principal, event }) => {
+    requireAnyScope(principal, ['environment:integrations:list', 'environment:integrations:list_credentials']);
+    const rows = await listIntegrations(db, principal.environmentId, principal.kind === 'connect_session' ? principal.sessionId : undefined);
+    const base = publicBaseUrl(event);
+    return jsonResult(200, { data: rows.map((row) => toApiIntegration(row, base)) });
+  },
+});
+
+export const getIntegrationRoute = defineRoute({
+  method: 'GET',
+  path: '/integrations/{uniqueKey}',
+  summary: 'One integration; include=credentials needs scope environment:integrations:read_credentials. Scope environment:integrations:read or :read_credentials',
+  tag: 'Integrations',
+  auth: 'secret_key',
+  query: GetQuery,
+  params: KeyParams,
+  responses: { 200: { description: 'The integration', schema: One }, 403: { description: 'Missing scope' }, 404: { description: 'No such integration' } },
+  handle: async (request) => {
+    const { db, principal, event, params, query } = request;
+    requireAnyScope(principal, ['environment:integrations:read', READ_CREDENTIALS]);
+    const include = new Set(query.include === undefined ? [] : [query.include].flat());
+    const withCredentials = include.has('credentials');
+    if (withCredentials && principal.kind === 'secret_key' && !hasScope(principal.scopes, READ_CREDENTIALS)) {
+      throw new ApiError(403, 'forbidden', `Insufficient scope. Required: ${READ_CREDENTIALS}`);
+    }
+    const row = await getIntegration(db, principal.environmentId, params.uniqueKey, {
+      withSecret: withCredentials,
+      audit: withCredentials ? { ...auditFrom(request), action: 'integration.credentials.read', targetType: 'integration', targetId: null, detail: { unique_key: params.uniqueKey } } : undefined,
+    });
+    if (!row) throw new ApiError(404, 'not_found', `Integration "${params.uniqueKey}" does not exist`);
+    const secrets = withCredentials ? (row.client_secret ? await openSecrets(envelopeCipher(), principal.environmentId, row.id, row.client_secret) : {}) : undefined;
+    const headers: Record<string, string> = withCredentials ? { 'cache-control': 'no-store' } : {};
+    return jsonResult(200, { data: toApiIntegration(row, publicBaseUrl(event), { webhook: include.has('webhook'), secrets }) }, headers);
+  },
+});
+
+export const createIntegrationRoute = defineRoute({
+  method: 'POST',
+  path: '/integrations',
+  summary: 'Creates an integration (200, as Nango); client secrets, private keys and webhook secrets are stored envelope-encrypted',
+  tag: 'Integrations',
+  auth: 'secret_key',
+  scope: 'environment:integrations:create',
+  body: CreateBody,
+  responses: { 200: { description: 'The new integration', schema: One }, 400: { description: 'Invalid body, unknown provider or duplicate key' } },
+  handle: async (request) => {
+    const { db, principal, event, body } = request;
+    try {
+      const row = await createIntegration(db, envelopeCipher(), registry, principal.environmentId, body, auditFrom(request));
+      return jsonResult(200, { data: toApiIntegration(row, publicBaseUrl(event)) });
+    } catch (err) {
+      throw toApiError(err);
+    }
+  },
+});
+
+export const patchIntegrationRoute = defineRoute({
+  method: 'PATCH',
+  path: '/integrations/{uniqueKey}',
+  summary: 'Changes an integration; unique_key renames it (refused while it has connections); credentials replace the stored ones',
+  tag: 'Integrations',
+  auth: 'secret_key',
+  scope: 'environment:integrations:update',
+  params: KeyParams,
+  body: PatchBody,
+  responses: { 200: { description: 'The integration as it now is', schema: One }, 400: { description: 'Invalid body' }, 404: { description: 'No such integration' } },
+  handle: async (request) => {
+    const { db, principal, event, params, body } = request;
+    try {
+      const row = await updateIntegration(db, envelopeCipher(), principal.environmentId, params.uniqueKey, body, auditFrom(request));
+      return jsonResult(200, { data: toApiIntegration(row, publicBaseUrl(event)) });
+    } catch (err) {
+      throw toApiError(err, params.uniqueKey);
+    }
+  },
+});
+
+export const deleteIntegrationRoute = defineRoute({
+  method: 'DELETE',
+  path: '/integrations/{uniqueKey}',
+  summary: 'Deletes an integration and, in the same statement, its connections',
+  tag: 'Integrations',
+  auth: 'secret_key',
+  scope: 'environment:integrations:delete',
+  params: KeyParams,
+  responses: { 200: { description: 'Deleted', schema: z.object({ success: z.literal(true) }) }, 404: { description: 'No such integration' } },
+  handle: async (request) => {
+    const { db, principal, params, now } = request;
+    try {
+      await deleteIntegration(db, principal.environmentId, params.uniqueKey, now, auditFrom(request));
+    } catch (err) {
+      if (err instanceof IntegrationError && err.code === 'not_found') throw new ApiError(404, 'not_found', 'Integration does not exist');
+      throw err;
+    }
+    return jsonResult(200, { success: true });
+  },
+});
+
+export const INTEGRATION_ROUTES: AnyRoute[] = [listIntegrationsRoute, getIntegrationRoute, createIntegrationRoute, patchIntegrationRoute, deleteIntegrationRoute];

@@ -1,0 +1,123 @@
+import { auditClause, emitAfterSuccess, executeAudited } from '../audit/audit-log';
+import type { AuditBase, AuditEvent } from '../audit/audit-event';
+import type { SqlExecutor } from '../db/data-api';
+import { json, uuid } from '../db/parameters';
+import { endUserParameters, endUserUpsertSql, type EndUserRow } from '../end-users/end-user-store';
+import type { EndUserInput, Organization } from '../end-users/end-user-schema';
+import { toTextArray } from '../keys/secret-keys';
+
+/** A session to store: only the token's hash is ever written. */
+export interface NewConnectSession {
+  /** Written in the same statement when the session is created. */
+  audit?: AuditEvent;
+  environmentId: string;
+  tokenHash: Buffer;
+  expiresAt: Date;
+  endUser?: EndUserInput;
+  organization?: Organization;
+  /** null: every integration of the environment. */
+  allowedIntegrations: string[] | null;
+  configDefaults: Record<string, unknown>;
+  overrides: Record<string, unknown>;
+  webhookUrlOverride: string | null;
+  tags: Record<string, string>;
+  /** Integration keys the request names; the session is stored only if all exist. */
+  requiredIntegrations: string[];
+  /** Reconnect: the connection (public id + integration key) the session re-authorizes. */
+  reconnect?: { connectionId: string; integrationKey: string };
+}
+
+export type CreateSessionResult =
+  | { kind: 'created'; id: string }
+  | { kind: 'missing_integrations'; keys: string[] }
+  | { kind: 'unknown_connection' };
+
+/**
+ * Validates the named integrations (and, on reconnect, the connection), upserts the end user and
+ * inserts the session in ONE statement; when a check fails nothing is written.
+ */
+export async function insertConnectSession(db: SqlExecutor, s: NewConnectSession): Promise<CreateSessionResult> {
+  const reconnect = s.reconnect !== undefined;
+  const endUserCte = s.endUser ? `, eu AS (${endUserUpsertSql('(SELECT ok FROM checks)')})` : '';
+  const audit = auditClause(s.audit, 'EXISTS (SELECT 1 FROM created)', '(SELECT id::text FROM created)');
+  const [row] = await db.query<{ ok: boolean; missing: string[]; session_id: string | null }>(
+    `WITH wanted AS (
+       SELECT DISTINCT w.key FROM jsonb_array_elements_text(:required) AS w(key)
+     ), missing AS (
+       SELECT key FROM wanted w
+        WHERE NOT EXISTS (SELECT 1 FROM integrations i WHERE i.environment_id = :environment_id AND i.unique_key = w.key AND i.deleted_at IS NULL)
+     ), target AS (
+       SELECT c.id, c.end_user_id FROM connections c JOIN integrations i ON i.id = c.integration_id AND i.deleted_at IS NULL
+        WHERE :reconnect AND c.environment_id = :environment_id AND c.connection_id = :connection_id
+          AND c.provider_config_key = :integration_key AND c.deleted_at IS NULL
+     ), checks AS (
+       SELECT NOT EXISTS (SELECT 1 FROM missing) AND (NOT :reconnect OR EXISTS (SELECT 1 FROM target)) AS ok
+     )${endUserCte}, created AS (
+       INSERT INTO connect_sessions (environment_id, token_hash, end_user_id, allowed_integrations, integrations_config_defaults,
+                                     overrides, webhook_url_override, tags, connection_id, expires_at)
+       SELECT :environment_id, :token_hash, ${s.endUser ? '(SELECT id FROM eu)' : '(SELECT end_user_id FROM target)'},
+              CAST(:allowed AS text[]), :config_defaults, :overrides, :webhook_url_override, :tags, (SELECT id FROM target), :expires_at
+        WHERE (SELECT ok FROM checks)
+       RETURNING id
+     )${audit.sql}
+     SELECT (SELECT ok FROM checks) AS ok,
+            ARRAY(SELECT key FROM missing ORDER BY key) AS missing,
+            (SELECT id FROM created) AS session_id`,
+    {
+      environment_id: uuid(s.environmentId),
+      required: json(s.requiredIntegrations),
+      reconnect,
+      connection_id: s.reconnect?.connectionId ?? '',
+      integration_key: s.reconnect?.integrationKey ?? '',
+      token_hash: s.tokenHash,
+      allowed: s.allowedIntegrations === null ? null : toTextArray(s.allowedIntegrations),
+      config_defaults: json(s.configDefaults),
+      overrides: json(s.overrides),
+      webhook_url_override: s.webhookUrlOverride,
+      tags: json(s.tags),
+      expires_at: s.expiresAt,
+      ...(s.endUser ? endUserParameters(s.environmentId, s.endUser, s.organization) : {}),
+      ...audit.params,
+    },
+  );
+  if (row.session_id && s.audit) emitAfterSuccess({ ...s.audit, targetId: row.session_id });
+  if (row.session_id) return { kind: 'created', id: row.session_id };
+  if (row.missing.length) return { kind: 'missing_integrations', keys: row.missing };
+  return { kind: 'unknown_connection' };
+}
+
+export interface ConnectSessionRow {
+  allowed_integrations: string[] | null;
+  integrations_config_defaults: Record<string, unknown>;
+  overrides: Record<string, unknown>;
+  webhook_url_override: string | null;
+  tags: Record<string, string>;
+  connection_id: string | null;
+  expires_at: Date;
+  end_user: Pick<EndUserRow, 'end_user_id' | 'email' | 'display_name' | 'organization_id' | 'organization_display_name' | 'tags'> | null;
+}
+
+/** The session behind a token already authenticated, with its end user. */
+export async function getConnectSession(db: SqlExecutor, environmentId: string, sessionId: string): Promise<ConnectSessionRow | undefined> {
+  const [row] = await db.query<Omit<ConnectSessionRow, 'end_user'> & { end_user: ConnectSessionRow['end_user'] | null }>(
+    `SELECT s.allowed_integrations, s.integrations_config_defaults, s.overrides, s.webhook_url_override, s.tags,
+            s.connection_id, s.expires_at,
+            CASE WHEN u.id IS NULL THEN NULL ELSE jsonb_build_object(
+              'end_user_id', u.end_user_id, 'email', u.email, 'display_name', u.display_name,
+              'organization_id', u.organization_id, 'organization_display_name', u.organization_display_name, 'tags', u.tags) END AS end_user
+       FROM connect_sessions s LEFT JOIN end_users u ON u.id = s.end_user_id
+      WHERE s.id = :id AND s.environment_id = :environment_id`,
+    { id: uuid(sessionId), environment_id: uuid(environmentId) },
+  );
+  return row;
+}
+
+/** Deletes the session, so its token stops authenticating at once. */
+export async function deleteConnectSession(db: SqlExecutor, environmentId: string, sessionId: string, audit?: AuditBase): Promise<boolean> {
+  const sql = 'DELETE FROM connect_sessions WHERE id = :id AND environment_id = :environment_id RETURNING id';
+  const params = { id: uuid(sessionId), environment_id: uuid(environmentId) };
+  const rows = audit
+    ? await executeAudited(db, sql, params, { ...audit, action: 'connect_session.delete', targetType: 'connect_session', targetId: sessionId })
+    : await db.query(sql, params);
+  return rows.length > 0;
+}

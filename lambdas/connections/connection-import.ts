@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditBase } from '../audit/audit-event';
+import type { EnvelopeCipher } from '../crypto/envelope-cipher';
+import type { SqlExecutor } from '../db/data-api';
+import type { EndUserInput } from '../end-users/end-user-schema';
+import { tagsFromEndUser, upsertEndUser } from '../end-users/end-user-store';
+import type { ProviderRegistry } from '../providers/provider-registry';
+import type { ConnectionRow } from './connection-format';
+import { connectionEvent, findImportTarget, insertConnection, overrideConnection, retireConnection, type ConnectionKey, type ImportTarget } from './connection-store';
+import { credentialsBinding, prepareCredentials, TOKEN_EXCHANGE_TYPES, type CredentialsInput, type StoredCredentials } from './credentials';
+
+export interface ImportRequest {
+  provider_config_key: string;
+  connection_id?: string;
+  metadata?: Record<string, unknown>;
+  connection_config?: Record<string, unknown>;
+  /** '' clears. */
+  webhook_url_override?: string;
+  end_user?: EndUserInput;
+  tags?: Record<string, string>;
+  credentials: CredentialsInput;
+}
+
+export type ImportRefusalReason = 'unknown_integration' | 'unknown_provider' | 'auth_mode_mismatch' | 'needs_token_exchange';
+
+/** Why an import was refused; messages are Nango's where Nango has one, and never hold a credential. */
+export class ImportRefusal extends Error {
+  constructor(
+    readonly reason: ImportRefusalReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ImportRefusal';
+  }
+}
+
+export interface ImportResult {
+  row: ConnectionRow;
+  credentials: StoredCredentials | Record<string, never>;
+  /** As the `auth` webhook will report it. */
+  operation: 'creation' | 'override';
+}
+
+export interface ImportDeps {
+  db: SqlExecutor;
+  cipher: EnvelopeCipher;
+  registry: ProviderRegistry;
+}
+
+/** A write loses only to a concurrent import or delete of the same ids; then we look again. */
+const MAX_ATTEMPTS = 3;
+
+/**
+ * `POST /connections`: creates the connection, or overrides the live one with the same ids. The
+ * credentials envelope is bound to the row id, so the id is known (existing row) or chosen
+ * (new row) before encrypting, and a lost insert race is retried as an override.
+ *
+ * Audited as `connection.import` in the statement that writes. Not done here yet: testing
+ * API_KEY/BASIC/TBA credentials against the provider's verification endpoint, and the `auth` webhook.
+ */
+export async function importConnection(deps: ImportDeps, environmentId: string, request: ImportRequest, now: Date, audit?: AuditBase): Promise<ImportResult> {
+  const { db, cipher, registry } = deps;
+  const key: ConnectionKey = { environmentId, providerConfigKey: request.provider_config_key, connectionId: request.connection_id ?? randomUUID() };
+  let target = await findImportTarget(db, key);
+  if (!target) throw new ImportRefusal('unknown_integration', 'Integration does not exist');
+  const resolved = await registry.get(db, environmentId, target.provider);
+  if (!resolved) throw new ImportRefusal('unknown_provider', 'Provider does not exist');
+  const { type } = request.credentials;
+  if (resolved.provider.auth_mode !== type) {
+    throw new ImportRefusal('auth_mode_mismatch', `Provider ${resolved.provider.auth_mode} does not support ${type} auth`);
+  }
+  if (TOKEN_EXCHANGE_TYPES.has(type)) {
+    throw new ImportRefusal('needs_token_exchange', `Importing ${type} connections needs the GitHub App installation token exchange, which is not available yet`);
+  }
+  const prepared = prepareCredentials(request.credentials);
+  // Idempotent: a failed write below leaves at most an up-to-date end user behind.
+  const endUser = request.end_user ? await upsertEndUser(db, environmentId, request.end_user) : undefined;
+  const tags = request.end_user || request.tags ? tagsFromEndUser(request.end_user, undefined, request.tags ?? {}) : undefined;
+
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+    if (attempt > 1) target = await findImportTarget(db, key);
+    if (!target) throw new ImportRefusal('unknown_integration', 'Integration does not exist');
+    const existing = await liveRowOf(db, key, target, now, audit);
+    const rowId = existing ?? randomUUID();
+    const write = {
+      rowId,
+      integrationId: target.integration_id,
+      provider: target.provider,
+      endUserRowId: endUser?.id,
+      credentials: prepared.credentials ? await cipher.encryptJson(prepared.credentials, credentialsBinding(environmentId, rowId)) : null,
+      credentialsExpiresAt: prepared.expiresAt,
+      connectionConfig: request.connection_config,
+      metadata: request.metadata,
+      tags,
+      webhookUrlOverride: request.webhook_url_override === undefined ? undefined : request.webhook_url_override || null,
+    };
+    const operation = existing ? 'override' : 'creation';
+    const event = audit && connectionEvent(audit, key, 'connection.import', { operation, credentials_type: type });
+    const row = existing ? await overrideConnection(db, environmentId, write, now, event) : await insertConnection(db, key, write, now, event);
+    if (row) return { row, credentials: prepared.credentials ?? {}, operation };
+  }
+  throw new Error('Connection import lost to concurrent writes of the same connection too often');
+}
+
+/** The row to override, if any; a row left by a deleted integration of the same key is retired instead. */
+async function liveRowOf(db: SqlExecutor, key: ConnectionKey, target: ImportTarget, now: Date, audit?: AuditBase): Promise<string | undefined> {
+  const rowId = target.connection_row_id;
+  if (!rowId) return undefined;
+  if (target.connection_integration_id === target.integration_id) return rowId;
+  const event = audit && { ...connectionEvent(audit, key, 'connection.delete', { reason: 'integration_replaced' }), targetId: rowId };
+  await retireConnection(db, key.environmentId, rowId, now, event);
+  return undefined;
+}

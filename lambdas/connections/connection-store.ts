@@ -1,0 +1,376 @@
+import { auditClause, emitAfterSuccess } from '../audit/audit-log';
+import type { AuditAction, AuditBase, AuditEvent } from '../audit/audit-event';
+import type { SqlExecutor } from '../db/data-api';
+import { json, uuid } from '../db/parameters';
+import type { ConnectionRow } from './connection-format';
+
+/**
+ * SQL for connections. Every statement is filtered by environment and sees only live rows of live
+ * integrations; a soft-deleted connection (or one whose integration is gone) is not found anywhere.
+ * Nullable parameters are CAST in SQL: the Data API binds a NULL without a type. A given audit
+ * event is written by the same statement, only when the statement found or changed its row.
+ */
+
+/** Columns of `ConnectionRow` from a connections row aliased `c` and its end user `eu`. */
+function projection(provider: string, withCredentials = true, lastFetchedAt = 'c.last_fetched_at'): string {
+  return `c.id, c.seq, c.connection_id, c.provider_config_key, ${provider} AS provider,
+    ${withCredentials ? 'c.credentials' : 'NULL::bytea AS credentials'}, c.connection_config, c.metadata, c.tags,
+    c.webhook_url_override, c.auth_error, ${lastFetchedAt} AS last_fetched_at, c.created_at, c.updated_at,
+    eu.end_user_id AS eu_end_user_id, eu.email AS eu_email, eu.display_name AS eu_display_name,
+    eu.organization_id AS eu_organization_id, eu.organization_display_name AS eu_organization_display_name, eu.tags AS eu_tags`;
+}
+
+/** Identifies one connection by its public ids. */
+export interface ConnectionKey {
+  environmentId: string;
+  providerConfigKey: string;
+  connectionId: string;
+}
+
+const keyParams = (key: ConnectionKey) => ({
+  environment_id: uuid(key.environmentId),
+  provider_config_key: key.providerConfigKey,
+  connection_id: key.connectionId,
+});
+
+/**
+ * An audit event about one connection: the statement fills in the row id as the target; the
+ * detail holds the public ids and whatever else the caller adds (never a credential).
+ */
+export function connectionEvent(base: AuditBase, key: ConnectionKey, action: AuditAction, detail: Record<string, unknown> = {}): AuditEvent {
+  return { ...base, action, targetType: 'connection', targetId: null, detail: { provider_config_key: key.providerConfigKey, connection_id: key.connectionId, ...detail } };
+}
+
+/** The live integration and the live connection matching `c` (alias) by public ids. */
+const LIVE_CONNECTION = `c.environment_id = :environment_id AND c.provider_config_key = :provider_config_key
+  AND c.connection_id = :connection_id AND c.deleted_at IS NULL
+  AND i.id = c.integration_id AND i.deleted_at IS NULL`;
+
+export type ReadOutcome = { kind: 'found'; row: ConnectionRow } | { kind: 'unknown_integration' } | { kind: 'unknown_connection' };
+
+/**
+ * `last_fetched_at` is rewritten at most this often per connection: it drives the daily idle
+ * check, and rewriting it on every read would make each read a write that serializes concurrent
+ * readers of one connection on its row lock.
+ */
+export const LAST_FETCHED_RESOLUTION_MS = 60_000;
+
+/**
+ * The hot path of `GET /connections/{id}`: ONE statement reads the connection with its provider
+ * and end user, records the read in `last_fetched_at` (when `touch`, and when the stored value
+ * is older than LAST_FETCHED_RESOLUTION_MS), and says whether the integration exists, so even a
+ * miss needs no second round trip.
+ */
+export async function readConnection(db: SqlExecutor, key: ConnectionKey, now: Date, touch: boolean, audit?: AuditEvent): Promise<ReadOutcome> {
+  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM target)', '(SELECT id::text FROM target)');
+  const [row] = await db.query<ConnectionRow & { integration_exists: boolean }>(
+    `WITH integration AS (
+       SELECT id, provider, deleted_at FROM integrations
+        WHERE environment_id = :environment_id AND unique_key = :provider_config_key AND deleted_at IS NULL
+     ), target AS (
+       SELECT c.*, i.provider FROM connections c, integration i
+        WHERE ${LIVE_CONNECTION}
+     ), touched AS (
+       UPDATE connections c SET last_fetched_at = :now
+         FROM target t
+        WHERE c.id = t.id AND :touch AND (c.last_fetched_at IS NULL OR c.last_fetched_at < :stale_before)
+       RETURNING c.id, c.last_fetched_at
+     )${event.sql}
+     SELECT EXISTS (SELECT 1 FROM integration) AS integration_exists, ${projection('c.provider', true, 'COALESCE(tt.last_fetched_at, c.last_fetched_at)')}
+       FROM (SELECT 1) AS one
+       LEFT JOIN target c ON true
+       LEFT JOIN touched tt ON tt.id = c.id
+       LEFT JOIN end_users eu ON eu.id = c.end_user_id`,
+    { ...keyParams(key), now, touch, stale_before: new Date(now.getTime() - LAST_FETCHED_RESOLUTION_MS), ...event.params },
+  );
+  if (row.id !== null) {
+    if (audit) emitAfterSuccess(audit);
+    return { kind: 'found', row };
+  }
+  return row.integration_exists ? { kind: 'unknown_connection' } : { kind: 'unknown_integration' };
+}
+
+export async function integrationExists(db: SqlExecutor, environmentId: string, providerConfigKey: string): Promise<boolean> {
+  const rows = await db.query(
+    'SELECT 1 FROM integrations WHERE environment_id = :environment_id AND unique_key = :unique_key AND deleted_at IS NULL',
+    { environment_id: uuid(environmentId), unique_key: providerConfigKey },
+  );
+  return rows.length > 0;
+}
+
+export interface ListFilter {
+  connectionId?: string;
+  search?: string;
+  endUserId?: string;
+  endUserOrganizationId?: string;
+  integrationIds?: string[];
+  tags?: Record<string, string>;
+  limit: number;
+  page: number;
+}
+
+/** One page of live connections in creation order, filtered; credentials are not read. */
+export async function listConnections(db: SqlExecutor, environmentId: string, filter: ListFilter): Promise<ConnectionRow[]> {
+  return db.query<ConnectionRow>(
+    `SELECT ${projection('i.provider', false)}
+       FROM connections c
+       JOIN integrations i ON i.id = c.integration_id AND i.deleted_at IS NULL
+       LEFT JOIN end_users eu ON eu.id = c.end_user_id
+      WHERE c.environment_id = :environment_id AND c.deleted_at IS NULL
+        AND (CAST(:connection_id AS text) IS NULL OR c.connection_id = CAST(:connection_id AS text))
+        AND (CAST(:search AS text) IS NULL OR strpos(lower(c.connection_id), lower(CAST(:search AS text))) > 0
+             OR strpos(lower(coalesce(eu.end_user_id, '') || ' ' || coalesce(eu.email, '') || ' ' || coalesce(eu.display_name, '')), lower(CAST(:search AS text))) > 0)
+        AND (CAST(:end_user_id AS text) IS NULL OR eu.end_user_id = CAST(:end_user_id AS text))
+        AND (CAST(:organization_id AS text) IS NULL OR eu.organization_id = CAST(:organization_id AS text))
+        AND (jsonb_array_length(:integration_ids) = 0 OR c.provider_config_key IN (SELECT jsonb_array_elements_text(:integration_ids)))
+        AND c.tags @> :tags
+      ORDER BY c.seq
+      LIMIT :limit OFFSET :offset`,
+    {
+      environment_id: uuid(environmentId),
+      connection_id: filter.connectionId ?? null,
+      search: filter.search ?? null,
+      end_user_id: filter.endUserId ?? null,
+      organization_id: filter.endUserOrganizationId ?? null,
+      integration_ids: json(filter.integrationIds ?? []),
+      tags: json(filter.tags ?? {}),
+      limit: filter.limit,
+      offset: filter.limit * filter.page,
+    },
+  );
+}
+
+/** What an import finds before writing: the integration, and the live connection it would override. */
+export interface ImportTarget {
+  integration_id: string;
+  provider: string;
+  /** Row id of the live connection with this pck and connection_id, if any. */
+  connection_row_id: string | null;
+  /** That connection's integration: differs only if it belonged to a since-deleted integration of the same key. */
+  connection_integration_id: string | null;
+}
+
+export async function findImportTarget(db: SqlExecutor, key: ConnectionKey): Promise<ImportTarget | undefined> {
+  const [row] = await db.query<ImportTarget>(
+    `SELECT i.id AS integration_id, i.provider, c.id AS connection_row_id, c.integration_id AS connection_integration_id
+       FROM integrations i
+       LEFT JOIN connections c ON c.environment_id = i.environment_id AND c.provider_config_key = i.unique_key
+                              AND c.connection_id = :connection_id AND c.deleted_at IS NULL
+      WHERE i.environment_id = :environment_id AND i.unique_key = :provider_config_key AND i.deleted_at IS NULL`,
+    keyParams(key),
+  );
+  return row;
+}
+
+/** Column values an import writes; `undefined` in an override keeps what the row has. */
+export interface ImportWrite {
+  rowId: string;
+  integrationId: string;
+  provider: string;
+  endUserRowId?: string;
+  credentials: Buffer | null;
+  credentialsExpiresAt: Date | null;
+  connectionConfig?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  tags?: Record<string, string>;
+  /** null clears. */
+  webhookUrlOverride?: string | null;
+}
+
+/** Inserts a new connection; undefined if a live one with the same ids appeared meanwhile. */
+export async function insertConnection(db: SqlExecutor, key: ConnectionKey, w: ImportWrite, now: Date, audit?: AuditEvent): Promise<ConnectionRow | undefined> {
+  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM c)', '(SELECT id::text FROM c)');
+  const [row] = await db.query<ConnectionRow>(
+    `WITH c AS (
+       INSERT INTO connections (id, environment_id, connection_id, integration_id, provider_config_key, end_user_id, credentials,
+                                credentials_expires_at, connection_config, metadata, tags, webhook_url_override, created_at, updated_at)
+       VALUES (:id, :environment_id, :connection_id, :integration_id, :provider_config_key, :end_user_id, :credentials,
+               :credentials_expires_at, :connection_config, :metadata, :tags, :webhook_url_override, :now, :now)
+       ON CONFLICT (environment_id, provider_config_key, connection_id) WHERE deleted_at IS NULL DO NOTHING
+       RETURNING *
+     )${event.sql}
+     SELECT ${projection(':provider')} FROM c LEFT JOIN end_users eu ON eu.id = c.end_user_id`,
+    {
+      ...keyParams(key),
+      id: uuid(w.rowId),
+      integration_id: uuid(w.integrationId),
+      provider: w.provider,
+      end_user_id: w.endUserRowId ? uuid(w.endUserRowId) : null,
+      credentials: w.credentials,
+      credentials_expires_at: w.credentialsExpiresAt,
+      connection_config: json(w.connectionConfig ?? {}),
+      metadata: json(w.metadata ?? {}),
+      tags: json(w.tags ?? {}),
+      webhook_url_override: w.webhookUrlOverride ?? null,
+      now,
+      ...event.params,
+    },
+  );
+  if (row && audit) emitAfterSuccess(audit);
+  return row;
+}
+
+/**
+ * Overrides a live connection's credentials (and what the import gives). New credentials clear
+ * the refresh failure state and bump the version the refresher compares against.
+ * Undefined if the row was deleted meanwhile.
+ */
+export async function overrideConnection(db: SqlExecutor, environmentId: string, w: ImportWrite, now: Date, audit?: AuditEvent): Promise<ConnectionRow | undefined> {
+  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM c)', '(SELECT id::text FROM c)');
+  const [row] = await db.query<ConnectionRow>(
+    `WITH c AS (
+       UPDATE connections SET
+         integration_id = :integration_id,
+         credentials = :credentials,
+         credentials_expires_at = CAST(:credentials_expires_at AS timestamptz),
+         credentials_version = credentials_version + 1,
+         connection_config = COALESCE(CAST(:connection_config AS jsonb), connection_config),
+         metadata = COALESCE(CAST(:metadata AS jsonb), metadata),
+         tags = COALESCE(CAST(:tags AS jsonb), tags),
+         end_user_id = COALESCE(CAST(:end_user_id AS uuid), end_user_id),
+         webhook_url_override = CASE WHEN :set_webhook THEN CAST(:webhook_url_override AS text) ELSE webhook_url_override END,
+         refresh_failure_count = 0, last_refresh_failure_at = NULL, refresh_backoff_until = NULL, auth_error = NULL,
+         updated_at = :now
+       WHERE id = :id AND environment_id = :environment_id AND deleted_at IS NULL
+       RETURNING *
+     )${event.sql}
+     SELECT ${projection(':provider')} FROM c LEFT JOIN end_users eu ON eu.id = c.end_user_id`,
+    {
+      id: uuid(w.rowId),
+      environment_id: uuid(environmentId),
+      integration_id: uuid(w.integrationId),
+      provider: w.provider,
+      credentials: w.credentials,
+      credentials_expires_at: w.credentialsExpiresAt,
+      connection_config: w.connectionConfig === undefined ? null : json(w.connectionConfig),
+      metadata: w.metadata === undefined ? null : json(w.metadata),
+      tags: w.tags === undefined ? null : json(w.tags),
+      end_user_id: w.endUserRowId ? uuid(w.endUserRowId) : null,
+      set_webhook: w.webhookUrlOverride !== undefined,
+      webhook_url_override: w.webhookUrlOverride ?? null,
+      now,
+      ...event.params,
+    },
+  );
+  if (row && audit) emitAfterSuccess(audit);
+  return row;
+}
+
+/** Retires a connection left behind by a deleted integration of the same key, so an import can take its ids. */
+export async function retireConnection(db: SqlExecutor, environmentId: string, rowId: string, now: Date, audit?: AuditEvent): Promise<void> {
+  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM gone)');
+  const rows = await db.query(
+    `WITH gone AS (
+       UPDATE connections SET deleted_at = :now WHERE id = :id AND environment_id = :environment_id AND deleted_at IS NULL RETURNING id
+     )${event.sql}
+     SELECT id FROM gone`,
+    { id: uuid(rowId), environment_id: uuid(environmentId), now, ...event.params },
+  );
+  if (rows.length && audit) emitAfterSuccess(audit);
+}
+
+export interface ConnectionPatch {
+  endUserRowId?: string;
+  /** Tags generated from the new end user: override the stored ones. */
+  generatedTags?: Record<string, string>;
+  /** Given tags replace the stored ones and win over generated ones. */
+  tags?: Record<string, string>;
+  /** null clears. */
+  webhookUrlOverride?: string | null;
+}
+
+/** Applies a PATCH in one statement; false if there is no such live connection. */
+export async function patchConnection(db: SqlExecutor, key: ConnectionKey, patch: ConnectionPatch, now: Date, audit?: AuditEvent): Promise<boolean> {
+  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM changed)', '(SELECT id::text FROM changed)');
+  const rows = await db.query(
+    `WITH changed AS (
+       UPDATE connections c SET
+         tags = CASE WHEN :replace_tags THEN '{}'::jsonb ELSE c.tags END || CAST(:generated_tags AS jsonb) || CAST(:tags AS jsonb),
+         end_user_id = COALESCE(CAST(:end_user_id AS uuid), c.end_user_id),
+         webhook_url_override = CASE WHEN :set_webhook THEN CAST(:webhook_url_override AS text) ELSE c.webhook_url_override END,
+         updated_at = :now
+        FROM integrations i
+       WHERE ${LIVE_CONNECTION}
+       RETURNING c.id
+     )${event.sql}
+     SELECT id FROM changed`,
+    {
+      ...keyParams(key),
+      replace_tags: patch.tags !== undefined,
+      generated_tags: json(patch.generatedTags ?? {}),
+      tags: json(patch.tags ?? {}),
+      end_user_id: patch.endUserRowId ? uuid(patch.endUserRowId) : null,
+      set_webhook: patch.webhookUrlOverride !== undefined,
+      webhook_url_override: patch.webhookUrlOverride ?? null,
+      now,
+      ...event.params,
+    },
+  );
+  if (rows.length && audit) emitAfterSuccess(audit);
+  return rows.length > 0;
+}
+
+/** Soft delete: invisible to every route at once. False if there was no such live connection. */
+export async function softDeleteConnection(db: SqlExecutor, key: ConnectionKey, now: Date, audit?: AuditEvent): Promise<boolean> {
+  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM gone)', '(SELECT id::text FROM gone)');
+  const rows = await db.query(
+    `WITH gone AS (
+       UPDATE connections c SET deleted_at = :now, updated_at = :now
+         FROM integrations i
+        WHERE ${LIVE_CONNECTION}
+       RETURNING c.id
+     )${event.sql}
+     SELECT id FROM gone`,
+    { ...keyParams(key), now, ...event.params },
+  );
+  if (rows.length && audit) emitAfterSuccess(audit);
+  return rows.length > 0;
+}
+
+/**
+ * Replaces (`merge` false) or shallow-merges metadata of several connections in ONE statement,
+ * all or nothing: if any id is unknown nothing is written and the unknown ids come back in request order.
+ */
+export async function writeMetadata(
+  db: SqlExecutor,
+  environmentId: string,
+  providerConfigKey: string,
+  connectionIds: string[],
+  metadata: Record<string, unknown>,
+  merge: boolean,
+  now: Date,
+  audit?: AuditEvent,
+): Promise<{ missing: string[] }> {
+  // One event per request; its target is the connection when there is exactly one.
+  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM updated)', '(SELECT CASE WHEN count(*) = 1 THEN min(id::text) END FROM updated)');
+  const [row] = await db.query<{ missing: string[] | null }>(
+    `WITH wanted AS (
+       SELECT value AS connection_id, min(ord) AS ord
+         FROM jsonb_array_elements_text(:connection_ids) WITH ORDINALITY AS e(value, ord) GROUP BY value
+     ), targets AS (
+       SELECT c.id, c.connection_id FROM connections c
+         JOIN integrations i ON i.id = c.integration_id AND i.deleted_at IS NULL
+        WHERE c.environment_id = :environment_id AND c.provider_config_key = :provider_config_key AND c.deleted_at IS NULL
+          AND c.connection_id IN (SELECT connection_id FROM wanted)
+     ), missing AS (
+       SELECT w.connection_id, w.ord FROM wanted w WHERE NOT EXISTS (SELECT 1 FROM targets t WHERE t.connection_id = w.connection_id)
+     ), updated AS (
+       UPDATE connections c SET metadata = CASE WHEN :merge THEN c.metadata || CAST(:metadata AS jsonb) ELSE CAST(:metadata AS jsonb) END, updated_at = :now
+         FROM targets t
+        WHERE c.id = t.id AND NOT EXISTS (SELECT 1 FROM missing)
+       RETURNING c.id
+     )${event.sql}
+     SELECT (SELECT array_agg(connection_id ORDER BY ord) FROM missing) AS missing, (SELECT count(*) FROM updated) AS updated`,
+    {
+      environment_id: uuid(environmentId),
+      provider_config_key: providerConfigKey,
+      connection_ids: json(connectionIds),
+      metadata: json(metadata),
+      merge,
+      now,
+      ...event.params,
+    },
+  );
+  if (!row.missing && audit) emitAfterSuccess(audit);
+  return { missing: row.missing ?? [] };
+}
