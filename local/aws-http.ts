@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /** An error a stand-in answers with, named as the real AWS service names it. */
 export class AwsServiceError extends Error {
@@ -47,4 +48,16 @@ export function sendRestJsonError(res: ServerResponse, err: AwsServiceError): vo
 /** awsJson1.1 error shape (KMS, EventBridge): the error name travels in __type. */
 export function sendAwsJsonError(res: ServerResponse, err: AwsServiceError): void {
   sendJson(res, err.status, { __type: err.code, message: err.message, ...err.extra }, 'application/x-amz-json-1.1');
+}
+
+/** Starts `server` listening and resolves its base URL (`http://127.0.0.1:PORT`); port 0 picks a free one. */
+export function listen(server: Server, port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address() as AddressInfo;
+      resolve(`http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`);
+    });
+  });
 }

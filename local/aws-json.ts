@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { AwsServiceError, readBody, sendAwsJsonError, sendJson } from './aws-http';
+import { AwsServiceError, listen, readBody, sendAwsJsonError, sendJson } from './aws-http';
 import type { StandInControl } from './stand-in-control';
 
 /**
@@ -35,16 +34,9 @@ export class AwsJsonServer {
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
     if (this.server) throw new Error('Server already started');
     const server = http.createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    const url = await listen(server, port, host);
     this.server = server;
-    const { port: bound } = server.address() as AddressInfo;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+    return url;
   }
 
   async stop(): Promise<void> {

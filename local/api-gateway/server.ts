@@ -1,6 +1,6 @@
+import { listen } from '../aws-http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { RouteSpec } from '../../lib/topology';
 import { createLambdaContext, invokeLocal, localFunction, type LambdaHandler } from '../lambda-context';
 import { buildProxyEvent, type RequestIds } from './proxy-event';
@@ -41,16 +41,7 @@ export class ApiGatewayServer {
     const server = http.createServer((req, res) => void this.handle(req, res));
     this.server = server;
     this.stopping = false;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address() as AddressInfo;
-    const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${shownHost}:${address.port}`;
+    return listen(server, port, host);
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AwsServiceError, readBody, sendRestJsonError } from '../aws-http';
+import { AwsServiceError, listen, readBody, sendRestJsonError } from '../aws-http';
 import { StandInControl } from '../stand-in-control';
 import { toServiceError, unknownOperation } from './errors';
 import { RunningStatements } from './execute';
@@ -85,16 +84,9 @@ export class DataApiServer {
       this.inflight.add(handled);
       void handled.finally(() => this.inflight.delete(handled));
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    const url = await listen(server, port, host);
     this.server = server;
-    const { port: actual } = server.address() as AddressInfo;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${actual}`;
+    return url;
   }
 
   async stop(): Promise<void> {

@@ -1,20 +1,11 @@
 import { DescribeEventBusCommand, EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { EventBridgeServer, type EventBridgeEvent } from '../../../local/eventbridge';
+import { rejection, type SdkError } from '../../support/rejection';
 
 // Conformance of the EventBridge stand-in through the real SDK client.
 
-interface SdkError extends Error {
-  $metadata: { httpStatusCode?: number };
-}
 
-async function failure(call: Promise<unknown>): Promise<SdkError> {
-  try {
-    await call;
-  } catch (err) {
-    return err as SdkError;
-  }
-  throw new Error('expected the call to fail');
-}
+const failure = (call: Promise<unknown>) => rejection<SdkError>(call);
 
 const BUS = 'latchkey-bus';
 const BUS_ARN = `arn:aws:events:us-east-1:000000000000:event-bus/${BUS}`;

@@ -1,22 +1,11 @@
 import { EncryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { KmsServer } from '../../../local/kms';
+import { rejection, type SdkError } from '../../support/rejection';
 
 // Call counters and fault injection (StandInControl), as the SDK's retry strategy sees them.
 
-interface SdkError extends Error {
-  $metadata: { httpStatusCode?: number; attempts?: number };
-  $fault?: string;
-  $retryable?: unknown;
-}
 
-async function failure(call: Promise<unknown>): Promise<SdkError> {
-  try {
-    await call;
-  } catch (err) {
-    return err as SdkError;
-  }
-  throw new Error('expected the call to fail');
-}
+const failure = (call: Promise<unknown>) => rejection<SdkError>(call);
 
 let server: KmsServer;
 let url: string;

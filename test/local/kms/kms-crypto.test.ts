@@ -15,22 +15,12 @@ import {
   type DataKeySpec,
 } from '@aws-sdk/client-kms';
 import { KmsServer } from '../../../local/kms';
+import { rejection, type SdkError } from '../../support/rejection';
 
 // Conformance of the cryptographic operations through the real SDK client (checklist §2.10).
 
-interface SdkError extends Error {
-  $metadata: { httpStatusCode?: number };
-  $fault?: string;
-}
 
-async function failure(call: Promise<unknown>): Promise<SdkError> {
-  try {
-    await call;
-  } catch (err) {
-    return err as SdkError;
-  }
-  throw new Error('expected the call to fail');
-}
+const failure = (call: Promise<unknown>) => rejection<SdkError>(call);
 
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';

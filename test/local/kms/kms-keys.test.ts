@@ -22,21 +22,12 @@ import {
   UpdateAliasCommand,
 } from '@aws-sdk/client-kms';
 import { KmsServer, type KmsServerOptions } from '../../../local/kms';
+import { rejection, type SdkError } from '../../support/rejection';
 
 // Key and alias management, rotation, lazy deletion and the state file, through the real SDK.
 
-interface SdkError extends Error {
-  $metadata: { httpStatusCode?: number };
-}
 
-async function failure(call: Promise<unknown>): Promise<SdkError> {
-  try {
-    await call;
-  } catch (err) {
-    return err as SdkError;
-  }
-  throw new Error('expected the call to fail');
-}
+const failure = (call: Promise<unknown>) => rejection<SdkError>(call);
 
 const DAY = 86_400_000;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-kms-'));
