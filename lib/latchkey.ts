@@ -84,7 +84,15 @@ export class Latchkey extends Construct {
     });
     this.events = new Events(this, 'Events', { stage: s.stage });
 
-    const functionProps = { stage: s.stage, network: this.network, database: this.database, key: this.keys.key, bus: this.events.bus, logRetention };
+    const functionProps = {
+      stage: s.stage,
+      network: this.network,
+      database: this.database,
+      key: this.keys.key,
+      bus: this.events.bus,
+      logRetention,
+      auditRetentionDays: s.auditRetentionDays,
+    };
     this.functions = new Functions(this, 'Functions', { ...functionProps, specs: t.functions });
     const deployFunctions = new Functions(this, 'DeployFunctions', { ...functionProps, specs: t.deployFunctions });
 

@@ -38,6 +38,8 @@ export const LatchkeySettingsSchema = z
     vpcEndpoints: flag.default(false),
     logRetentionDays: retentionDays.default(90),
     backupRetentionDays: z.coerce.number().int().min(7).max(35).default(7),
+    /** Audit events older than this are deleted by the daily audit-retention sweep. */
+    auditRetentionDays: z.coerce.number().int().min(1).max(3650).default(365),
     dbMinCapacity: z.coerce.number().min(0).max(256).default(0.5),
     dbMaxCapacity: z.coerce.number().min(1).max(256).default(4),
     /** Custom domain for the REST API (TLS 1.2 minimum); needs an ACM certificate in the same Region. */

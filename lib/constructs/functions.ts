@@ -21,6 +21,8 @@ export interface FunctionsProps {
   key: IKey;
   bus: IEventBus;
   logRetention: RetentionDays;
+  /** How long audit events are kept (the audit-retention sweep reads it). */
+  auditRetentionDays: number;
 }
 
 /**
@@ -40,6 +42,7 @@ export class Functions extends Construct {
       LATCHKEY_KMS_KEY_ID: props.key.keyArn,
       LATCHKEY_EVENT_BUS_NAME: props.bus.eventBusName,
       LATCHKEY_EGRESS_IPS: props.network.egressIpList(),
+      LATCHKEY_AUDIT_RETENTION_DAYS: String(props.auditRetentionDays),
     };
     for (const spec of props.specs) {
       if (this.byName.has(spec.name)) throw new Error(`Function ${spec.name} is defined twice`);

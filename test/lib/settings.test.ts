@@ -13,6 +13,7 @@ describe('settings', () => {
       vpcEndpoints: false,
       logRetentionDays: 90,
       backupRetentionDays: 7,
+      auditRetentionDays: 365,
       dbMinCapacity: 0.5,
       dbMaxCapacity: 4,
       apiRateLimit: 100,

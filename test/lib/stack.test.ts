@@ -90,6 +90,10 @@ describe('network', () => {
     expect(joined[0]).toBe(',');
     expect(joined[1].map((v: any) => v['Fn::GetAtt'][0]).sort()).toEqual(eipIds);
   });
+
+  test('the audit retention setting reaches the sweeps', () => {
+    expect(resources[functionId('sweeps')].Properties!.Environment.Variables.LATCHKEY_AUDIT_RETENTION_DAYS).toBe('365');
+  });
 });
 
 describe('database', () => {
