@@ -148,16 +148,21 @@ export interface ImportTarget {
   connection_row_id: string | null;
   /** That connection's integration: differs only if it belonged to a since-deleted integration of the same key. */
   connection_integration_id: string | null;
+  /** The integration's secrets envelope, only when asked for (`withSecrets`), else null. */
+  integration_secrets: Buffer | null;
+  integration_app_id: string | null;
 }
 
-export async function findImportTarget(db: SqlExecutor, key: ConnectionKey): Promise<ImportTarget | undefined> {
+/** `withSecrets`: also read the integration's secrets envelope (APP/CUSTOM imports sign with its private key). */
+export async function findImportTarget(db: SqlExecutor, key: ConnectionKey, withSecrets = false): Promise<ImportTarget | undefined> {
   const [row] = await db.query<ImportTarget>(
-    `SELECT i.id AS integration_id, i.provider, c.id AS connection_row_id, c.integration_id AS connection_integration_id
+    `SELECT i.id AS integration_id, i.provider, c.id AS connection_row_id, c.integration_id AS connection_integration_id,
+            CASE WHEN :with_secrets THEN i.client_secret END AS integration_secrets, i.app_id AS integration_app_id
        FROM integrations i
        LEFT JOIN connections c ON c.environment_id = i.environment_id AND c.provider_config_key = i.unique_key
                               AND c.connection_id = :connection_id AND c.deleted_at IS NULL
       WHERE i.environment_id = :environment_id AND i.unique_key = :provider_config_key AND i.deleted_at IS NULL`,
-    keyParams(key),
+    { ...keyParams(key), with_secrets: withSecrets },
   );
   return row;
 }

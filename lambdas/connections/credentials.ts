@@ -47,9 +47,22 @@ export type StoredCredentials =
   | { type: 'OAUTH1'; oauth_token: string; oauth_token_secret: string; raw: Record<string, unknown> }
   | { type: 'API_KEY'; apiKey: string }
   | { type: 'BASIC'; username: string; password: string }
-  | { type: 'TBA'; token_id: string; token_secret: string; config_override?: { client_id?: string; client_secret?: string } };
+  | { type: 'TBA'; token_id: string; token_secret: string; config_override?: { client_id?: string; client_secret?: string } }
+  | AppCredentials;
 
-/** Types an import cannot create yet: they need the GitHub App installation-token exchange. */
+/**
+ * A GitHub App installation token (APP, and the app half of CUSTOM). `raw` is the provider's answer.
+ * Nango may add `jwtToken`; we never store it: it is the app's own credential and would mint
+ * tokens for every installation of the app, not just this connection's.
+ */
+export interface AppCredentials {
+  type: 'APP';
+  access_token: string;
+  expires_at: string;
+  raw: Record<string, unknown>;
+}
+
+/** Types whose credentials an import obtains from the provider (installation-token exchange) instead of the body. */
 export const TOKEN_EXCHANGE_TYPES: ReadonlySet<CredentialsType> = new Set(['APP', 'CUSTOM']);
 
 export interface PreparedCredentials {

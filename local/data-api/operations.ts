@@ -82,6 +82,8 @@ function encodeOptions(request: ExecuteStatementRequest): EncodeOptions {
 async function buildExecuteResponse(session: Session, request: ExecuteStatementRequest, result: QueryArrayResult<RawRow>): Promise<string> {
   const response: Record<string, unknown> = {};
   const { fields, rows } = result;
+  // A schema change may alter what the cached column facts say.
+  if (!DML.has(result.command) && result.command !== 'SELECT') session.db.columns.clear();
   // Statements without a result set (DML without RETURNING, DDL) answer neither records nor formattedRecords.
   if (fields.length > 0 || result.command === 'SELECT') {
     await session.db.types.resolve(session.client, fields);
@@ -93,7 +95,7 @@ async function buildExecuteResponse(session: Session, request: ExecuteStatementR
     } else {
       response.records = encodeRecords(rows, types, options);
       if (request.includeResultMetadata) {
-        response.columnMetadata = columnMetadata(fields, session.db.types, await columnSources(session.client, fields));
+        response.columnMetadata = columnMetadata(fields, session.db.types, await columnSources(session.client, fields, session.db.columns));
       }
     }
   }

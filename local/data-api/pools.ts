@@ -1,6 +1,6 @@
 import { Client, Pool } from 'pg';
 import { withDatabase } from '../postgres';
-import { TypeCatalog } from './types';
+import { TypeCatalog, type ColumnSource } from './types';
 
 /*
  * One pg pool per database named in requests (created lazily), all on the server of the
@@ -13,6 +13,8 @@ const SESSION_OPTIONS = '-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalStyle=p
 export class Database {
   readonly pool: Pool;
   readonly types = new TypeCatalog();
+  /** Result-column facts by `tableOid.columnNumber`; cleared whenever DDL runs on this database. */
+  readonly columns = new Map<string, ColumnSource>();
 
   constructor(readonly connectionString: string, max: number) {
     this.pool = new Pool({ connectionString, max, options: SESSION_OPTIONS, idleTimeoutMillis: 30_000 });

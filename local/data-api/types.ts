@@ -140,10 +140,22 @@ export interface ColumnSource {
   autoIncrement: boolean;
 }
 
-/** Table name, NOT NULL and serial/identity for result columns that come straight from a table column. */
-export async function columnSources(client: ClientBase, fields: readonly FieldDef[]): Promise<Map<string, ColumnSource>> {
+/**
+ * Table name, NOT NULL and serial/identity for result columns that come straight from a table
+ * column. Known columns come from `cache` (one catalog query per statement would double every
+ * round trip); the caller clears it when DDL runs.
+ */
+export async function columnSources(
+  client: ClientBase,
+  fields: readonly FieldDef[],
+  cache: Map<string, ColumnSource> = new Map(),
+): Promise<Map<string, ColumnSource>> {
   const sources = new Map<string, ColumnSource>();
-  const direct = fields.filter((f) => f.tableID !== 0 && f.columnID > 0);
+  const direct = fields.filter((f) => f.tableID !== 0 && f.columnID > 0 && !cache.has(`${f.tableID}.${f.columnID}`));
+  for (const f of fields) {
+    const known = cache.get(`${f.tableID}.${f.columnID}`);
+    if (known) sources.set(`${f.tableID}.${f.columnID}`, known);
+  }
   if (direct.length === 0) return sources;
   const result = await client.query<[string, string, string, string, string]>({
     text: `SELECT a.attrelid, a.attnum, c.relname, a.attnotnull,
@@ -157,7 +169,9 @@ export async function columnSources(client: ClientBase, fields: readonly FieldDe
     types: RAW_TEXT,
   });
   for (const [rel, num, table, notNull, autoInc] of result.rows) {
-    sources.set(`${rel}.${num}`, { tableName: table, notNull: notNull === 't', autoIncrement: autoInc === 't' });
+    const source = { tableName: table, notNull: notNull === 't', autoIncrement: autoInc === 't' };
+    sources.set(`${rel}.${num}`, source);
+    cache.set(`${rel}.${num}`, source);
   }
   return sources;
 }

@@ -188,8 +188,9 @@ export const importConnectionRoute = defineRoute({
   body: ImportBody,
   responses: {
     201: { description: 'The connection with its credentials', schema: ConnectionFullOut },
-    400: { description: 'Credentials of a type the provider does not use' },
+    400: { description: 'Credentials of a type the provider does not use; connection_test_failed when the provider refuses an APP token request' },
     404: { description: 'No such integration or provider' },
+    502: { description: 'provider_unavailable: the provider could not be reached for an APP installation token' },
   },
   handle: async (request) => {
     const { db, principal, body, now } = request;
