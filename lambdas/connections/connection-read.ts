@@ -3,7 +3,13 @@ import type { EnvelopeCipher } from '../crypto/envelope-cipher';
 import { DecryptionError } from '../crypto/decryption-error';
 import type { SqlExecutor } from '../db/data-api';
 import { toPublicConnectionFull, type ApiPublicConnectionFull, type ConnectionRow } from './connection-format';
-import { connectionEvent, readConnection, type ConnectionKey } from './connection-store';
+import { openSecrets } from '../integrations/integration-service';
+import { ProviderRegistry } from '../providers/provider-registry';
+import { CustomProviderSchema } from '../providers/provider-schema';
+import { connectionEvent, readConnection, type ConnectionKey, type ReadRow } from './connection-store';
+import type { RefreshConnectionInput, RefreshResult } from './refresh/refresh-coordinator';
+import { RefreshError } from './refresh/refresh-errors';
+import { needsRefresh } from './refresh/refresh-policy';
 import { credentialsBinding, stripRefreshTokens, type StoredCredentials } from './credentials';
 
 export interface ReadOptions {
@@ -11,9 +17,21 @@ export interface ReadOptions {
   withCredentials: boolean;
   /** Keep refresh-token-like keys (`refresh_token=true`). */
   includeRefreshToken: boolean;
+  /** force_refresh: refresh an OAUTH2 token even when fresh (credential readers only). */
+  forceRefresh?: boolean;
+  /**
+   * Refresh-on-read (the process coordinator's `refreshConnection`), injected by the route so this
+   * module and the coordinator (which uses `openCredentials`) do not import each other. Absent: no refresh.
+   */
+  refresh?: (input: RefreshConnectionInput) => Promise<RefreshResult>;
 }
 
-export type ReadResult = { kind: 'found'; connection: ApiPublicConnectionFull } | { kind: 'unknown_integration' } | { kind: 'unknown_connection' };
+export type ReadResult =
+  | { kind: 'found'; connection: ApiPublicConnectionFull }
+  | { kind: 'unknown_integration' }
+  | { kind: 'unknown_connection' }
+  /** Refresh-on-read failed: the error (code, status, safe message) and the connection without credentials. */
+  | { kind: 'refresh_failed'; error: RefreshError; connection: ApiPublicConnectionFull };
 
 /**
  * A stored envelope did not open (tampered, copied from another row, key trouble). Carries only
@@ -29,10 +47,13 @@ export class UnreadableCredentialsError extends Error {
   }
 }
 
+const registry = new ProviderRegistry();
+
 /**
- * `GET /connections/{id}`: one statement (read + last_fetched_at + audit row), and a decryption that is free
- * when the data key is cached. Token refresh-on-read is not done here yet: stored credentials are
- * returned as they are.
+ * `GET /connections/{id}`: one statement (read + last_fetched_at + audit row, and what a refresh
+ * would need), and a decryption that is free when the data key is cached. An OAUTH2 token that
+ * expires within the provider's window (or any, when forced) is refreshed first through the
+ * single-flight coordinator; only then do more statements run.
  */
 export async function getConnectionForApi(
   db: SqlExecutor,
@@ -46,10 +67,54 @@ export async function getConnectionForApi(
   const event = audit && options.withCredentials ? connectionEvent(audit, key, 'connection.credentials.read', { refresh_token: options.includeRefreshToken }) : undefined;
   const outcome = await readConnection(db, key, now, options.withCredentials, event);
   if (outcome.kind !== 'found') return outcome;
-  const credentials = options.withCredentials ? await openCredentials(cipher, key.environmentId, outcome.row) : {};
-  const connection = toPublicConnectionFull(outcome.row, options.includeRefreshToken ? credentials : stripRefreshTokens(credentials), 'offset');
-  if (!options.includeRefreshToken) connection.connection_config = stripRefreshTokens(connection.connection_config);
-  return { kind: 'found', connection };
+  const { row } = outcome;
+  let credentials = options.withCredentials ? await openCredentials(cipher, key.environmentId, row) : {};
+  if (options.refresh && 'type' in credentials && credentials.type === 'OAUTH2' && credentials.refresh_token) {
+    const force = options.forceRefresh === true;
+    const provider = await providerOf(db, key.environmentId, row);
+    if (provider && needsRefresh(credentials, provider, now, force)) {
+      try {
+        const result = await options.refresh({
+          db,
+          cipher,
+          provider,
+          integrationSecrets: await integrationClient(cipher, key.environmentId, row),
+          row: { id: row.id, environmentId: key.environmentId, providerConfigKey: key.providerConfigKey, connectionId: key.connectionId, credentialsVersion: row.credentials_version, connectionConfig: row.connection_config },
+          now,
+          force,
+          ...(audit ? { audit } : {}),
+        });
+        credentials = result.credentials;
+      } catch (err) {
+        if (!(err instanceof RefreshError)) throw err;
+        return { kind: 'refresh_failed', error: err, connection: publicConnection(row, {}, options.includeRefreshToken) };
+      }
+    }
+  }
+  return { kind: 'found', connection: publicConnection(row, credentials, options.includeRefreshToken) };
+}
+
+function publicConnection(row: ReadRow, credentials: StoredCredentials | Record<string, never>, includeRefreshToken: boolean): ApiPublicConnectionFull {
+  const connection = toPublicConnectionFull(row, includeRefreshToken ? credentials : stripRefreshTokens(credentials), 'offset');
+  if (!includeRefreshToken) connection.connection_config = stripRefreshTokens(connection.connection_config);
+  return connection;
+}
+
+/** The integration's provider: a catalog name costs nothing; a custom one came with the read. */
+async function providerOf(db: SqlExecutor, environmentId: string, row: ReadRow): Promise<RefreshConnectionInput['provider'] | undefined> {
+  if (registry.isCatalogName(row.provider)) {
+    const resolved = await registry.get(db, environmentId, row.provider);
+    return resolved ? { ...resolved.provider, name: row.provider } : undefined;
+  }
+  if (row.provider_definition == null) return undefined;
+  const parsed = CustomProviderSchema.safeParse(row.provider_definition);
+  return parsed.success ? { ...parsed.data, name: row.provider } : undefined;
+}
+
+/** The integration's OAuth client (a connection's config_override wins inside the coordinator). */
+async function integrationClient(cipher: EnvelopeCipher, environmentId: string, row: ReadRow): Promise<{ client_id: string; client_secret: string }> {
+  const secrets = row.integration_secrets ? await openSecrets(cipher, environmentId, row.integration_id, row.integration_secrets) : {};
+  return { client_id: row.integration_client_id ?? '', client_secret: secrets.client_secret ?? '' };
 }
 
 /** Decrypts a row's credentials; a connection without any (NONE) has `{}`. */

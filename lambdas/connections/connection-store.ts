@@ -46,7 +46,18 @@ const LIVE_CONNECTION = `c.environment_id = :environment_id AND c.provider_confi
   AND c.connection_id = :connection_id AND c.deleted_at IS NULL
   AND i.id = c.integration_id AND i.deleted_at IS NULL`;
 
-export type ReadOutcome = { kind: 'found'; row: ConnectionRow } | { kind: 'unknown_integration' } | { kind: 'unknown_connection' };
+/** What refresh-on-read needs besides the public row; the integration's secret and a custom provider only when `touch` (credential readers). */
+export interface ReadRow extends ConnectionRow {
+  credentials_version: number;
+  integration_id: string;
+  integration_client_id: string | null;
+  /** The integration's secrets envelope (bound to integration_id). */
+  integration_secrets: Buffer | null;
+  /** The environment's custom provider of this name, if any (the catalog wins over it). */
+  provider_definition: unknown;
+}
+
+export type ReadOutcome = { kind: 'found'; row: ReadRow } | { kind: 'unknown_integration' } | { kind: 'unknown_connection' };
 
 /**
  * `last_fetched_at` is rewritten at most this often per connection: it drives the daily idle
@@ -63,12 +74,14 @@ export const LAST_FETCHED_RESOLUTION_MS = 60_000;
  */
 export async function readConnection(db: SqlExecutor, key: ConnectionKey, now: Date, touch: boolean, audit?: AuditEvent): Promise<ReadOutcome> {
   const event = auditClause(audit, 'EXISTS (SELECT 1 FROM target)', '(SELECT id::text FROM target)');
-  const [row] = await db.query<ConnectionRow & { integration_exists: boolean }>(
+  const [row] = await db.query<ReadRow & { integration_exists: boolean }>(
     `WITH integration AS (
-       SELECT id, provider, deleted_at FROM integrations
+       SELECT id, provider, deleted_at, client_id, CASE WHEN :touch THEN client_secret END AS client_secret FROM integrations
         WHERE environment_id = :environment_id AND unique_key = :provider_config_key AND deleted_at IS NULL
      ), target AS (
-       SELECT c.*, i.provider FROM connections c, integration i
+       SELECT c.*, i.provider, i.client_id AS integration_client_id, i.client_secret AS integration_secrets,
+              (SELECT p.definition FROM providers p WHERE :touch AND p.environment_id = c.environment_id AND p.name = i.provider) AS provider_definition
+         FROM connections c, integration i
         WHERE ${LIVE_CONNECTION}
      ), touched AS (
        UPDATE connections c SET last_fetched_at = :now
@@ -76,7 +89,8 @@ export async function readConnection(db: SqlExecutor, key: ConnectionKey, now: D
         WHERE c.id = t.id AND :touch AND (c.last_fetched_at IS NULL OR c.last_fetched_at < :stale_before)
        RETURNING c.id, c.last_fetched_at
      )${event.sql}
-     SELECT EXISTS (SELECT 1 FROM integration) AS integration_exists, ${projection('c.provider', true, 'COALESCE(tt.last_fetched_at, c.last_fetched_at)')}
+     SELECT EXISTS (SELECT 1 FROM integration) AS integration_exists, ${projection('c.provider', true, 'COALESCE(tt.last_fetched_at, c.last_fetched_at)')},
+            c.credentials_version, c.integration_id, c.integration_client_id, c.integration_secrets, c.provider_definition
        FROM (SELECT 1) AS one
        LEFT JOIN target c ON true
        LEFT JOIN touched tt ON tt.id = c.id

@@ -3,7 +3,9 @@ import { auditFrom } from '../../../audit/audit-event';
 import { hasScope } from '../../../auth/scopes';
 import { importConnection, ImportRefusal } from '../../../connections/connection-import';
 import { getConnectionForApi, UnreadableCredentialsError } from '../../../connections/connection-read';
-import { toPublicConnection, toPublicConnectionFull } from '../../../connections/connection-format';
+import { toPublicConnection, toPublicConnectionFull, type ApiPublicConnectionFull } from '../../../connections/connection-format';
+import { refreshConnection } from '../../../connections/refresh/refresh-coordinator';
+import { RefreshBusyError, RefreshConnectionGoneError, type RefreshError } from '../../../connections/refresh/refresh-errors';
 import { connectionEvent, listConnections, softDeleteConnection, writeMetadata, type ConnectionKey } from '../../../connections/connection-store';
 import { updateConnection } from '../../../connections/connection-update';
 import { CredentialsInputSchema } from '../../../connections/credentials';
@@ -116,6 +118,13 @@ const keyOf = (environmentId: string, providerConfigKey: string, connectionId: s
 const unknownProviderConfig = () => new ApiError(400, 'unknown_provider_config', 'Provider does not exists');
 const connectionNotFound = () => new ApiError(404, 'not_found', 'Failed to find connection');
 
+/** A failed refresh-on-read in Nango's envelope (§2.3); the messages carry no token or secret. */
+function refreshFailure(err: RefreshError, connection: ApiPublicConnectionFull): ApiError {
+  if (err instanceof RefreshConnectionGoneError) return connectionNotFound();
+  if (err instanceof RefreshBusyError) return new ApiError(503, err.code, err.message, undefined, { 'retry-after': '1' });
+  return new ApiError(err.httpStatus, 'invalid_credentials', err.message, undefined, {}, { payload: { connection } });
+}
+
 export const listConnectionsRoute = defineRoute({
   method: 'GET',
   path: '/connections',
@@ -152,9 +161,11 @@ export const getConnectionRoute = defineRoute({
   query: GetQuery,
   responses: {
     200: { description: 'The connection; its own timestamps end in +00:00', schema: ConnectionFullOut },
-    400: { description: 'unknown_provider_config' },
+    400: { description: 'unknown_provider_config; invalid_credentials when the token refresh failed now (payload.connection has credentials {})' },
     403: { description: 'A refresh flag without the credentials scope' },
     404: { description: 'No such connection' },
+    424: { description: 'invalid_credentials: token refresh in backoff after a failure, or exhausted (the connection needs reauthorization); payload.connection has credentials {}' },
+    503: { description: 'connection_refresh_in_progress: another token refresh of this connection is still running' },
   },
   handle: async (request) => {
     const { db, principal, params, query, now } = request;
@@ -162,13 +173,14 @@ export const getConnectionRoute = defineRoute({
     if (!withCredentials && (query.refresh_token || query.force_refresh || query.refresh_github_app_jwt_token)) {
       throw new ApiError(403, 'forbidden', `Insufficient scope. Required: ${READ_CREDENTIALS}`);
     }
-    // force_refresh and refresh_github_app_jwt_token are accepted; refresh-on-read comes with the refresher.
+    // OAUTH2 tokens due (or force_refresh) are refreshed on read; refresh_github_app_jwt_token is accepted, not acted on yet.
     const key = keyOf(principal.environmentId, query.provider_config_key, params.connectionId);
     try {
-      const options = { withCredentials, includeRefreshToken: query.refresh_token };
+      const options = { withCredentials, includeRefreshToken: query.refresh_token, forceRefresh: query.force_refresh, refresh: withCredentials ? refreshConnection : undefined };
       const result = await getConnectionForApi(db, envelopeCipher(), key, now, options, auditFrom(request));
       if (result.kind === 'unknown_integration') throw unknownProviderConfig();
       if (result.kind === 'unknown_connection') throw connectionNotFound();
+      if (result.kind === 'refresh_failed') throw refreshFailure(result.error, result.connection);
       return jsonResult(200, result.connection, { 'cache-control': 'no-store' });
     } catch (err) {
       if (!(err instanceof UnreadableCredentialsError)) throw err;

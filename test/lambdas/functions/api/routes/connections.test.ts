@@ -245,7 +245,7 @@ describe('GET /connections/{connectionId}', () => {
   });
 
   test('refresh_token=true returns them; the other flags are accepted', async () => {
-    const conn = (await nango.getConnection('github', 'get-1', true, true, true)) as unknown as Record<string, any>;
+    const conn = (await nango.getConnection('github', 'get-1', false, true, true)) as unknown as Record<string, any>;
     expect(conn.credentials.refresh_token).toBe('refresh-token-get-1');
     expect(conn.credentials.raw.refresh_token).toBe('refresh-token-get-1');
     expect(conn.connection_config.refreshToken).toBe('cfg-rt');
