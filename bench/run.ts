@@ -6,9 +6,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { benchBundles } from './bundles';
+import { benchConnect } from './connect';
 import { benchConnections } from './connections';
 import { benchCrypto } from './crypto';
 import { benchHttp } from './http';
+import { benchWebhooks } from './webhooks';
+import { benchSweeps } from './sweeps';
+import { benchRefresh } from './refresh';
 
 // Lambda runs Node 22; on a Node 20 machine the SDK's upgrade notice is noise in the report.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -16,8 +20,12 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const SECTIONS: Record<string, () => Promise<void>> = {
   http: benchHttp,
   connections: benchConnections,
+  connect: benchConnect,
   crypto: benchCrypto,
   bundles: benchBundles,
+  webhooks: benchWebhooks,
+  sweeps: benchSweeps,
+  refresh: benchRefresh,
 };
 
 async function main(): Promise<void> {

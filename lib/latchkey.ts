@@ -92,6 +92,8 @@ export class Latchkey extends Construct {
       bus: this.events.bus,
       logRetention,
       auditRetentionDays: s.auditRetentionDays,
+      // OAuth redirect URIs use the custom domain; without one the functions use the execute-api domain of the request.
+      publicUrl: s.domainName ? `https://${s.domainName}` : undefined,
     };
     this.functions = new Functions(this, 'Functions', { ...functionProps, specs: t.functions });
     const deployFunctions = new Functions(this, 'DeployFunctions', { ...functionProps, specs: t.deployFunctions });

@@ -5,7 +5,7 @@
  * No aws-cdk-lib imports here: local/ and lambdas/ tooling read this file too.
  */
 
-export const FUNCTION_NAMES = ['api', 'sweeps'] as const;
+export const FUNCTION_NAMES = ['api', 'connect', 'sweeps', 'webhooks'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /**
@@ -99,6 +99,21 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     publishesEvents: true,
   },
   {
+    name: 'connect',
+    entry: 'lambdas/functions/connect/handler.ts',
+    description: "End users' connect flows: OAuth2 authorize and callback, client credentials, API key and basic auth",
+    // The callback waits on the provider's token endpoint (10 s deadline) besides the database.
+    timeoutSeconds: 30,
+    memoryMb: 512,
+    kms: {
+      // Seals new connection credentials and the OAuth session's verifier; opens only the
+      // integration's client secret and its own OAuth sessions, never stored connection credentials.
+      decrypt: ['integration-secret', 'oauth-session', 'secret-hash-pepper'],
+      generateDataKey: ['connection-credentials', 'oauth-session'],
+    },
+    publishesEvents: true,
+  },
+  {
     name: 'sweeps',
     entry: 'lambdas/functions/sweeps/handler.ts',
     description: 'Scheduled retention, deletion and expiry sweeps',
@@ -110,33 +125,61 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     // Sweeps are batch deletes: two at a time keep them from crowding out API traffic on the database.
     reservedConcurrency: 2,
   },
+  {
+    name: 'webhooks',
+    entry: 'lambdas/functions/webhooks/handler.ts',
+    description: 'Delivers signed webhooks from the outbox: on each published event, and a re-drive of what is due',
+    // A batch is at most ~70 s (10 s per request, 16 at once); deliveries are leased for 3 minutes.
+    timeoutSeconds: 120,
+    memoryMb: 512,
+    // Reads the environment's webhook signing key; nothing else.
+    kms: { decrypt: ['environment-secret'] },
+  },
 ];
 
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/health', function: 'api' },
   { method: 'ANY', path: '/{proxy+}', function: 'api' },
+  // The end user's side: authenticated by a connect session token in the query, or by the OAuth state.
+  { method: 'GET', path: '/oauth/connect/{providerConfigKey}', function: 'connect' },
+  { method: 'GET', path: '/oauth/callback', function: 'connect' },
+  // A resource with its own methods does not fall back to /{proxy+}: the browser's CORS
+  // preflight of the SDK's JSON POSTs needs its OPTIONS method here.
+  ...['/oauth2/auth/{providerConfigKey}', '/api-auth/api-key/{providerConfigKey}', '/api-auth/basic/{providerConfigKey}'].flatMap((path) => [
+    { method: 'POST' as const, path, function: 'connect' as const },
+    { method: 'OPTIONS' as const, path, function: 'connect' as const },
+  ]),
 ];
+
+/** A sweeps-function schedule whose input names the sweep and passes the scheduled time as "now". */
+function sweep(name: string, expression: string, description: string, metrics: readonly string[]): ScheduleSpec {
+  return { name, expression, function: 'sweeps', input: { sweep: name, scheduledTime: '<aws.scheduler.scheduled-time>' }, description, metrics };
+}
 
 export const SCHEDULES: readonly ScheduleSpec[] = [
+  sweep('expired-sessions', 'rate(15 minutes)', 'Deletes expired connect sessions and OAuth sessions', ['oauthSessionsDeleted', 'connectSessionsDeleted']),
+  sweep('audit-retention', 'cron(30 3 * * ? *)', 'Deletes audit events older than the retention period (LATCHKEY_AUDIT_RETENTION_DAYS, default 365)', ['auditEventsDeleted']),
+  sweep('prune-records', 'cron(0 4 * * ? *)', 'Drops the payloads of records not updated for 30 days (keeps id, hash and metadata)', ['recordsPruned', 'pruneBudgetExhausted']),
+  sweep('stale-syncs', 'cron(30 4 * * ? *)', 'Deletes every record of syncs not executed for 60 days (the sync stays and starts fresh)', ['staleSyncsReset', 'staleSyncRecordsDeleted', 'staleSyncsBudgetExhausted']),
+  sweep('orphans', 'cron(0 5 * * ? *)', 'Retires connections of deleted integrations and hard-deletes integrations past retention', ['orphanConnectionsRetired', 'integrationsHardDeleted', 'orphansBudgetExhausted']),
+  // Frequent: a purge the API could not finish within its request is completed by the next run.
+  sweep('deleted-connections', 'rate(15 minutes)', "Hard-deletes soft-deleted connections past their environment's retention (default 31 days) and purged ones", ['connectionsHardDeleted', 'connectionRecordsDeleted', 'endUsersDeleted', 'deletedConnectionsBudgetExhausted']),
+  sweep('webhook-retention', 'cron(15 5 * * ? *)', 'Deletes webhook events, their deliveries and attempt logs 30 days old once nothing is pending (LATCHKEY_WEBHOOK_LOG_RETENTION_DAYS)', ['webhookEventsDeleted']),
+  // Shorter than the 15-minute refresh window, so a token is refreshed before reads need it.
+  sweep('proactive-refresh', 'rate(5 minutes)', 'Refreshes OAuth tokens about to expire, and once a day those of idle connections and tokens without an expiry', ['refreshCandidates', 'refreshesSucceeded', 'refreshesFailed', 'refreshBudgetExhausted']),
   {
-    name: 'expired-sessions',
-    expression: 'rate(15 minutes)',
-    function: 'sweeps',
-    input: { sweep: 'expired-sessions', scheduledTime: '<aws.scheduler.scheduled-time>' },
-    description: 'Deletes expired connect sessions and OAuth sessions',
-    metrics: ['oauthSessionsDeleted', 'connectSessionsDeleted'],
-  },
-  {
-    name: 'audit-retention',
-    expression: 'cron(30 3 * * ? *)',
-    function: 'sweeps',
-    input: { sweep: 'audit-retention', scheduledTime: '<aws.scheduler.scheduled-time>' },
-    description: 'Deletes audit events older than the retention period (LATCHKEY_AUDIT_RETENTION_DAYS, default 365)',
-    metrics: ['auditEventsDeleted'],
+    name: 'webhooks-redrive',
+    expression: 'rate(1 minute)',
+    function: 'webhooks',
+    input: { redrive: true, scheduledTime: '<aws.scheduler.scheduled-time>' },
+    description: 'Delivers due webhook retries and outbox events whose publish failed',
   },
 ];
 
-export const EVENT_RULES: readonly EventRuleSpec[] = [];
+export const EVENT_RULES: readonly EventRuleSpec[] = [
+  // Outbox events (lambdas/events/publisher.ts): detail-type is the event type.
+  { name: 'deliver-webhooks', pattern: { 'detail-type': ['auth', 'connection.deleted'] }, function: 'webhooks' },
+];
 
 /** The browser relay of the Connect UI; deployed as a WebSocket API once a function serves it. */
 export const WEBSOCKET_ROUTES: readonly WebSocketRouteSpec[] = [];

@@ -29,6 +29,8 @@ export function lambdaEnvironment(endpoints: LocalEndpoints): Record<string, str
     LATCHKEY_DB_NAME: endpoints.database,
     LATCHKEY_KMS_KEY_ID: LOCAL_KMS_ALIAS,
     LATCHKEY_EVENT_BUS_NAME: LOCAL_EVENT_BUS,
+    // Local receivers are plain HTTP on loopback; the CDK stack never sets this (HTTPS only there).
+    LATCHKEY_WEBHOOK_ALLOW_LOOPBACK_HTTP: 'true',
     POWERTOOLS_SERVICE_NAME: 'latchkey',
     POWERTOOLS_METRICS_NAMESPACE: 'Latchkey',
   };

@@ -24,7 +24,9 @@ export interface PostgresOptions {
   log?: (line: string) => void;
 }
 
-const LOCAL_PASSWORD = 'latchkey-local';
+/** Password of the embedded server's `postgres` user (local only; `npm run sweep` connects with it too). */
+export const LOCAL_POSTGRES_PASSWORD = 'latchkey-local';
+const LOCAL_PASSWORD = LOCAL_POSTGRES_PASSWORD;
 
 /** Starts embedded PostgreSQL 17 (or adopts an external server) and makes sure `database` exists. */
 export async function startPostgres(options: PostgresOptions): Promise<PostgresServer> {

@@ -83,6 +83,9 @@ export class LocalStack {
       onFire: (f) => log(`schedule ${f.schedule} ${f.ok ? 'ok' : `failed: ${f.error}`} (${f.durationMs} ms)`),
     });
     const baseUrl = await apiGateway.start(options.port ?? 0, options.host ?? '127.0.0.1');
+    // Where providers send the browser back (oauth/callback), known once the port is.
+    env.LATCHKEY_PUBLIC_URL = baseUrl;
+    process.env.LATCHKEY_PUBLIC_URL = baseUrl;
     if (options.runSchedules) scheduler.start();
     return new LocalStack(baseUrl, postgres, dataApi, kms, eventBridge, apiGateway, scheduler, handlers, migrations, env);
   }

@@ -37,14 +37,14 @@ function values(event: AuditEvent, prefix: string, targetIdSql?: string): { sql:
 export async function recordAudit(db: SqlExecutor, event: AuditEvent): Promise<void> {
   const { sql, params } = values(event, 'audit_');
   await db.execute(`INSERT INTO audit_events (${COLUMNS}) VALUES (${sql})`, params);
-  emitAfterSuccess(event);
+  emitAfterCommit(event);
 }
 
 /**
  * The event as a data-modifying CTE to add to the statement that does the work, so a read or a
  * change and its audit row cost one round trip and commit together. `when` is a SQL condition
  * over the statement's other CTEs (e.g. `EXISTS (SELECT 1 FROM found)`): no row, no event.
- * Call `emitAfterSuccess` once the statement has succeeded and the event really happened.
+ * Call `emitAfterCommit` once the statement has succeeded and the event really happened.
  */
 export function auditCte(name: string, event: AuditEvent, when: string, targetIdSql?: string): { sql: string; params: Parameters } {
   const { sql, params } = values(event, `${name}_`, targetIdSql);
@@ -63,12 +63,12 @@ export function auditClause(event: AuditEvent | undefined, when: string, targetI
 }
 
 /**
- * Queues the event's log line for the end of the request (the handler flushes it only when the
- * request succeeded, i.e. after commit); outside a request scope it is logged at once.
+ * The event's log line, once the statement that wrote its row has committed: at once after an
+ * autocommit statement, at the commit of an open transaction (never, if it rolls back).
  */
-export function emitAfterSuccess(event: AuditEvent): void {
+export function emitAfterCommit(event: AuditEvent): void {
   const scope = currentRequestScope();
-  if (scope) scope.auditEvents.push(event);
+  if (scope && scope.transactionDepth > 0) scope.afterCommit.push(() => logAuditEvent(event));
   else logAuditEvent(event);
 }
 
@@ -97,6 +97,6 @@ export function logAuditEvent(event: AuditEvent): void {
 export async function executeAudited<R>(db: SqlExecutor, sql: string, params: Parameters, event: AuditEvent): Promise<R[]> {
   const audit = auditCte('audit', event, 'EXISTS (SELECT 1 FROM changed)');
   const rows = await db.query<R>(`WITH changed AS (${sql}), ${audit.sql} SELECT * FROM changed`, { ...params, ...audit.params });
-  if (rows.length > 0) emitAfterSuccess(event);
+  if (rows.length > 0) emitAfterCommit(event);
   return rows;
 }

@@ -1,6 +1,7 @@
 import type { SqlExecutor } from '../db/data-api';
 import { uuid, type Parameters } from '../db/parameters';
 import type { ActorType, AuditAction } from './audit-event';
+import type { KeysetCursor } from '../http/pagination';
 
 export interface AuditQuery {
   from?: Date;
@@ -14,12 +15,8 @@ export interface AuditQuery {
   cursor?: AuditCursor;
 }
 
-/** Position after the last event of a page: newest first, ties broken by id. */
-export interface AuditCursor {
-  /** Microsecond-exact (Dates keep milliseconds only, which would skip or repeat events). */
-  occurredAt: string;
-  id: string;
-}
+/** Position after the last event of a page: newest first, ties broken by id; `at` is microsecond-exact (Dates keep milliseconds only, which would skip or repeat events). */
+export type AuditCursor = KeysetCursor;
 
 export interface AuditEventRow {
   id: string;
@@ -52,7 +49,7 @@ export async function listAuditEvents(db: SqlExecutor, environmentId: string, q:
   if (q.targetId) add('target_id = :target_id', { target_id: q.targetId });
   if (q.actorType) add('actor_type = :actor_type', { actor_type: q.actorType });
   if (q.actorId) add('actor_id = :actor_id', { actor_id: q.actorId });
-  if (q.cursor) add('(occurred_at, id) < (CAST(:cursor_at AS timestamptz), :cursor_id)', { cursor_at: q.cursor.occurredAt, cursor_id: uuid(q.cursor.id) });
+  if (q.cursor) add('(occurred_at, id) < (CAST(:cursor_at AS timestamptz), :cursor_id)', { cursor_at: q.cursor.at, cursor_id: uuid(q.cursor.id) });
   const rows = await db.query<AuditEventRow>(
     `SELECT id, occurred_at, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at, action, outcome, actor_type, actor_id, target_type, target_id, request_id, source_ip, user_agent, detail
        FROM audit_events WHERE ${where.join(' AND ')} ORDER BY occurred_at DESC, id DESC LIMIT :limit`,
@@ -62,15 +59,5 @@ export async function listAuditEvents(db: SqlExecutor, environmentId: string, q:
   if (rows.length <= q.limit) return { rows };
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
-  return { rows: page, next: { occurredAt: last.cursor_at, id: last.id } };
-}
-
-export function encodeCursor(cursor: AuditCursor): string {
-  return Buffer.from(`${cursor.occurredAt}|${cursor.id}`).toString('base64url');
-}
-
-export function decodeCursor(text: string): AuditCursor | undefined {
-  const [at, id] = Buffer.from(text, 'base64url').toString('utf8').split('|');
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(at ?? '') || !/^[0-9a-f-]{36}$/.test(id ?? '')) return undefined;
-  return { occurredAt: at, id };
+  return { rows: page, next: { at: last.cursor_at, id: last.id } };
 }

@@ -12,12 +12,17 @@ import { SecretKeyCache } from './secret-key-cache';
 const keyCache = new SecretKeyCache();
 
 /**
- * Resolves the caller from `Authorization: Bearer …`. Credentials are only ever read from that
- * header: a secret key in a query string is never looked at. Errors carry Nango's codes and never
+ * Resolves the caller from `Authorization: Bearer …`. A secret key is only ever read from that
+ * header, never from a query string; only the connect flow's routes take a session token there. Errors carry Nango's codes and never
  * echo the presented token.
  */
 export async function authenticate(db: SqlExecutor, event: APIGatewayProxyEvent, mode: AuthMode, now: Date): Promise<Principal | undefined> {
   if (mode === 'none') return undefined;
+  if (mode === 'connect_session_query') {
+    const token = event.queryStringParameters?.connect_session_token ?? bearerToken(event);
+    if (!token) throw new ApiError(401, 'missing_connect_session_token', 'Authentication failed: connect_session_token is missing.');
+    return connectSession(db, token, now);
+  }
   const token = bearerToken(event);
   if (!token) throw new ApiError(401, 'missing_auth_header', 'Authentication failed: the request is missing the Authorization header.');
   const acceptsSessions = mode === 'connect_session' || mode === 'secret_key_or_connect_session';

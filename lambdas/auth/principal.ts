@@ -17,4 +17,13 @@ export interface ConnectSessionPrincipal {
 }
 
 /** Which credentials a route accepts. */
-export type AuthMode = 'none' | 'secret_key' | 'connect_session' | 'secret_key_or_connect_session';
+export type AuthMode =
+  | 'none'
+  | 'secret_key'
+  | 'connect_session'
+  | 'secret_key_or_connect_session'
+  /**
+   * A connect session token in the `connect_session_token` query parameter (or the header): the
+   * frontend SDK's popup and its direct auth calls put it there, since a popup cannot send headers.
+   */
+  | 'connect_session_query';

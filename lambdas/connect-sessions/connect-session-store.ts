@@ -1,4 +1,4 @@
-import { auditClause, emitAfterSuccess, executeAudited } from '../audit/audit-log';
+import { auditClause, emitAfterCommit, executeAudited } from '../audit/audit-log';
 import type { AuditBase, AuditEvent } from '../audit/audit-event';
 import type { SqlExecutor } from '../db/data-api';
 import { json, uuid } from '../db/parameters';
@@ -80,7 +80,7 @@ export async function insertConnectSession(db: SqlExecutor, s: NewConnectSession
       ...audit.params,
     },
   );
-  if (row.session_id && s.audit) emitAfterSuccess({ ...s.audit, targetId: row.session_id });
+  if (row.session_id && s.audit) emitAfterCommit({ ...s.audit, targetId: row.session_id });
   if (row.session_id) return { kind: 'created', id: row.session_id };
   if (row.missing.length) return { kind: 'missing_integrations', keys: row.missing };
   return { kind: 'unknown_connection' };

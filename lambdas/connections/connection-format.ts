@@ -24,6 +24,25 @@ export interface ConnectionRow {
   eu_organization_id: string | null;
   eu_organization_display_name: string | null;
   eu_tags: Record<string, string> | null;
+  /** Refresh health (migration 0007); optional so rows built without them still format. */
+  refresh_incident_id?: string | null;
+  last_refresh_success_at?: Date | null;
+  last_refresh_failure_at?: Date | null;
+  refresh_failure_count?: number;
+  refresh_backoff_until?: Date | null;
+}
+
+/**
+ * Token refresh health (our extension to Nango's full connection): when refresh last worked and
+ * last failed, the failures of the current streak, when the next attempt is allowed, and whether
+ * the end user must reconnect. Nango's `errors` lists the open incident as well.
+ */
+export interface RefreshHealth {
+  last_success_at: string | null;
+  last_failure_at: string | null;
+  consecutive_failures: number;
+  backoff_until: string | null;
+  needs_reauthorization: boolean;
 }
 
 export interface ConnectionError {
@@ -52,6 +71,7 @@ export interface ApiPublicConnectionFull extends Omit<ApiPublicConnection, 'crea
   updated_at: string;
   last_fetched_at: string | null;
   credentials: StoredCredentials | Record<string, never>;
+  refresh: RefreshHealth;
 }
 
 /** How a route renders its own timestamps: ISO 'Z', or `+00:00` (Nango's getConnection only). */
@@ -73,9 +93,25 @@ function endUserOf(row: ConnectionRow): ApiEndUser | null {
   });
 }
 
-/** Active auth errors, as Nango lists them (`[{type:'auth', log_id}]`); set by the refresher. */
+/**
+ * Active auth errors, as Nango lists them (`[{type:'auth', log_id}]`): an open refresh incident
+ * (its id, that of its failure event) or an auth error. Set by the refresher, cleared by a
+ * successful refresh or a reconnect.
+ */
 function errorsOf(row: ConnectionRow): ConnectionError[] {
+  if (row.refresh_incident_id) return [{ type: 'auth', log_id: row.refresh_incident_id }];
   return row.auth_error ? [{ type: 'auth', log_id: row.auth_error.log_id ?? '' }] : [];
+}
+
+function healthOf(row: ConnectionRow, style: TimestampStyle): RefreshHealth {
+  const at = (date: Date | null | undefined) => (date ? renderTimestamp(date, style) : null);
+  return {
+    last_success_at: at(row.last_refresh_success_at),
+    last_failure_at: at(row.last_refresh_failure_at),
+    consecutive_failures: row.refresh_failure_count ?? 0,
+    backoff_until: at(row.refresh_backoff_until),
+    needs_reauthorization: row.auth_error != null,
+  };
 }
 
 export function toPublicConnection(row: ConnectionRow): ApiPublicConnection {
@@ -106,5 +142,6 @@ export function toPublicConnectionFull(
     updated_at: renderTimestamp(row.updated_at, style),
     last_fetched_at: row.last_fetched_at ? renderTimestamp(row.last_fetched_at, style) : null,
     credentials,
+    refresh: healthOf(row, style),
   };
 }

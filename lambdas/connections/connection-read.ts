@@ -9,7 +9,7 @@ import { CustomProviderSchema } from '../providers/provider-schema';
 import { connectionEvent, readConnection, type ConnectionKey, type ReadRow } from './connection-store';
 import type { RefreshConnectionInput, RefreshResult } from './refresh/refresh-coordinator';
 import { RefreshError } from './refresh/refresh-errors';
-import { needsRefresh } from './refresh/refresh-policy';
+import { needsRefresh, tokenMarginMs } from './refresh/refresh-policy';
 import { credentialsBinding, stripRefreshTokens, type StoredCredentials } from './credentials';
 
 export interface ReadOptions {
@@ -82,9 +82,12 @@ export async function getConnectionForApi(
           row: { id: row.id, environmentId: key.environmentId, providerConfigKey: key.providerConfigKey, connectionId: key.connectionId, credentialsVersion: row.credentials_version, connectionConfig: row.connection_config },
           now,
           force,
+          marginMs: tokenMarginMs(credentials, provider),
           ...(audit ? { audit } : {}),
         });
         credentials = result.credentials;
+        // This refresh closed any incident: report the row as it now is.
+        if (result.outcome === 'refreshed') Object.assign(row, healthyNow(now));
       } catch (err) {
         if (!(err instanceof RefreshError)) throw err;
         return { kind: 'refresh_failed', error: err, connection: publicConnection(row, {}, options.includeRefreshToken) };
@@ -94,6 +97,10 @@ export async function getConnectionForApi(
   return { kind: 'found', connection: publicConnection(row, credentials, options.includeRefreshToken) };
 }
 
+function healthyNow(now: Date): Partial<ReadRow> {
+  return { refresh_incident_id: null, auth_error: null, refresh_failure_count: 0, refresh_backoff_until: null, last_refresh_success_at: now };
+}
+
 function publicConnection(row: ReadRow, credentials: StoredCredentials | Record<string, never>, includeRefreshToken: boolean): ApiPublicConnectionFull {
   const connection = toPublicConnectionFull(row, includeRefreshToken ? credentials : stripRefreshTokens(credentials), 'offset');
   if (!includeRefreshToken) connection.connection_config = stripRefreshTokens(connection.connection_config);
@@ -101,7 +108,7 @@ function publicConnection(row: ReadRow, credentials: StoredCredentials | Record<
 }
 
 /** The integration's provider: a catalog name costs nothing; a custom one came with the read. */
-async function providerOf(db: SqlExecutor, environmentId: string, row: ReadRow): Promise<RefreshConnectionInput['provider'] | undefined> {
+export async function providerOf(db: SqlExecutor, environmentId: string, row: Pick<ReadRow, 'provider' | 'provider_definition'>): Promise<RefreshConnectionInput['provider'] | undefined> {
   if (registry.isCatalogName(row.provider)) {
     const resolved = await registry.get(db, environmentId, row.provider);
     return resolved ? { ...resolved.provider, name: row.provider } : undefined;
@@ -112,7 +119,11 @@ async function providerOf(db: SqlExecutor, environmentId: string, row: ReadRow):
 }
 
 /** The integration's OAuth client (a connection's config_override wins inside the coordinator). */
-async function integrationClient(cipher: EnvelopeCipher, environmentId: string, row: ReadRow): Promise<{ client_id: string; client_secret: string }> {
+export async function integrationClient(
+  cipher: EnvelopeCipher,
+  environmentId: string,
+  row: Pick<ReadRow, 'integration_id' | 'integration_client_id' | 'integration_secrets'>,
+): Promise<{ client_id: string; client_secret: string }> {
   const secrets = row.integration_secrets ? await openSecrets(cipher, environmentId, row.integration_id, row.integration_secrets) : {};
   return { client_id: row.integration_client_id ?? '', client_secret: secrets.client_secret ?? '' };
 }

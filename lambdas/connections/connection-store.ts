@@ -1,8 +1,10 @@
-import { auditClause, emitAfterSuccess } from '../audit/audit-log';
+import { auditClause, emitAfterCommit } from '../audit/audit-log';
 import type { AuditAction, AuditBase, AuditEvent } from '../audit/audit-event';
 import type { SqlExecutor } from '../db/data-api';
 import { json, uuid } from '../db/parameters';
+import { outboxClause, publishAfterCommit, type OutboxEvent } from '../events/outbox';
 import type { ConnectionRow } from './connection-format';
+import { connectionDeletedClause } from '../webhooks/connection-deleted';
 
 /**
  * SQL for connections. Every statement is filtered by environment and sees only live rows of live
@@ -16,6 +18,7 @@ function projection(provider: string, withCredentials = true, lastFetchedAt = 'c
   return `c.id, c.seq, c.connection_id, c.provider_config_key, ${provider} AS provider,
     ${withCredentials ? 'c.credentials' : 'NULL::bytea AS credentials'}, c.connection_config, c.metadata, c.tags,
     c.webhook_url_override, c.auth_error, ${lastFetchedAt} AS last_fetched_at, c.created_at, c.updated_at,
+    c.refresh_incident_id, c.last_refresh_success_at, c.last_refresh_failure_at, c.refresh_failure_count, c.refresh_backoff_until,
     eu.end_user_id AS eu_end_user_id, eu.email AS eu_email, eu.display_name AS eu_display_name,
     eu.organization_id AS eu_organization_id, eu.organization_display_name AS eu_organization_display_name, eu.tags AS eu_tags`;
 }
@@ -98,7 +101,7 @@ export async function readConnection(db: SqlExecutor, key: ConnectionKey, now: D
     { ...keyParams(key), now, touch, stale_before: new Date(now.getTime() - LAST_FETCHED_RESOLUTION_MS), ...event.params },
   );
   if (row.id !== null) {
-    if (audit) emitAfterSuccess(audit);
+    if (audit) emitAfterCommit(audit);
     return { kind: 'found', row };
   }
   return row.integration_exists ? { kind: 'unknown_connection' } : { kind: 'unknown_integration' };
@@ -197,8 +200,9 @@ export interface ImportWrite {
 }
 
 /** Inserts a new connection; undefined if a live one with the same ids appeared meanwhile. */
-export async function insertConnection(db: SqlExecutor, key: ConnectionKey, w: ImportWrite, now: Date, audit?: AuditEvent): Promise<ConnectionRow | undefined> {
+export async function insertConnection(db: SqlExecutor, key: ConnectionKey, w: ImportWrite, now: Date, audit?: AuditEvent, outbox?: OutboxEvent): Promise<ConnectionRow | undefined> {
   const event = auditClause(audit, 'EXISTS (SELECT 1 FROM c)', '(SELECT id::text FROM c)');
+  const outboxed = outboxClause(outbox, 'EXISTS (SELECT 1 FROM c)', '(SELECT id FROM c)');
   const [row] = await db.query<ConnectionRow>(
     `WITH c AS (
        INSERT INTO connections (id, environment_id, connection_id, integration_id, provider_config_key, end_user_id, credentials,
@@ -207,7 +211,7 @@ export async function insertConnection(db: SqlExecutor, key: ConnectionKey, w: I
                :credentials_expires_at, :connection_config, :metadata, :tags, :webhook_url_override, :now, :now)
        ON CONFLICT (environment_id, provider_config_key, connection_id) WHERE deleted_at IS NULL DO NOTHING
        RETURNING *
-     )${event.sql}
+     )${event.sql}${outboxed.sql}
      SELECT ${projection(':provider')} FROM c LEFT JOIN end_users eu ON eu.id = c.end_user_id`,
     {
       ...keyParams(key),
@@ -223,9 +227,11 @@ export async function insertConnection(db: SqlExecutor, key: ConnectionKey, w: I
       webhook_url_override: w.webhookUrlOverride ?? null,
       now,
       ...event.params,
+      ...outboxed.params,
     },
   );
-  if (row && audit) emitAfterSuccess(audit);
+  if (row && audit) emitAfterCommit(audit);
+  if (row && outbox) publishAfterCommit(outbox);
   return row;
 }
 
@@ -234,8 +240,9 @@ export async function insertConnection(db: SqlExecutor, key: ConnectionKey, w: I
  * the refresh failure state and bump the version the refresher compares against.
  * Undefined if the row was deleted meanwhile.
  */
-export async function overrideConnection(db: SqlExecutor, environmentId: string, w: ImportWrite, now: Date, audit?: AuditEvent): Promise<ConnectionRow | undefined> {
+export async function overrideConnection(db: SqlExecutor, environmentId: string, w: ImportWrite, now: Date, audit?: AuditEvent, outbox?: OutboxEvent): Promise<ConnectionRow | undefined> {
   const event = auditClause(audit, 'EXISTS (SELECT 1 FROM c)', '(SELECT id::text FROM c)');
+  const outboxed = outboxClause(outbox, 'EXISTS (SELECT 1 FROM c)', '(SELECT id FROM c)');
   const [row] = await db.query<ConnectionRow>(
     `WITH c AS (
        UPDATE connections SET
@@ -249,10 +256,11 @@ export async function overrideConnection(db: SqlExecutor, environmentId: string,
          end_user_id = COALESCE(CAST(:end_user_id AS uuid), end_user_id),
          webhook_url_override = CASE WHEN :set_webhook THEN CAST(:webhook_url_override AS text) ELSE webhook_url_override END,
          refresh_failure_count = 0, last_refresh_failure_at = NULL, refresh_backoff_until = NULL, auth_error = NULL,
+         refresh_failing_since = NULL, refresh_incident_id = NULL,
          updated_at = :now
        WHERE id = :id AND environment_id = :environment_id AND deleted_at IS NULL
        RETURNING *
-     )${event.sql}
+     )${event.sql}${outboxed.sql}
      SELECT ${projection(':provider')} FROM c LEFT JOIN end_users eu ON eu.id = c.end_user_id`,
     {
       id: uuid(w.rowId),
@@ -269,9 +277,11 @@ export async function overrideConnection(db: SqlExecutor, environmentId: string,
       webhook_url_override: w.webhookUrlOverride ?? null,
       now,
       ...event.params,
+      ...outboxed.params,
     },
   );
-  if (row && audit) emitAfterSuccess(audit);
+  if (row && audit) emitAfterCommit(audit);
+  if (row && outbox) publishAfterCommit(outbox);
   return row;
 }
 
@@ -285,7 +295,7 @@ export async function retireConnection(db: SqlExecutor, environmentId: string, r
      SELECT id FROM gone`,
     { id: uuid(rowId), environment_id: uuid(environmentId), now, ...event.params },
   );
-  if (rows.length && audit) emitAfterSuccess(audit);
+  if (rows.length && audit) emitAfterCommit(audit);
 }
 
 export interface ConnectionPatch {
@@ -325,24 +335,27 @@ export async function patchConnection(db: SqlExecutor, key: ConnectionKey, patch
       ...event.params,
     },
   );
-  if (rows.length && audit) emitAfterSuccess(audit);
+  if (rows.length && audit) emitAfterCommit(audit);
   return rows.length > 0;
 }
 
 /** Soft delete: invisible to every route at once. False if there was no such live connection. */
 export async function softDeleteConnection(db: SqlExecutor, key: ConnectionKey, now: Date, audit?: AuditEvent): Promise<boolean> {
   const event = auditClause(audit, 'EXISTS (SELECT 1 FROM gone)', '(SELECT id::text FROM gone)');
-  const rows = await db.query(
+  // The `connection.deleted` webhook, when the environment wants it, commits with the delete.
+  const webhook = connectionDeletedClause(key.environmentId, now);
+  const rows = await db.query<{ id: string; webhook_event: boolean }>(
     `WITH gone AS (
        UPDATE connections c SET deleted_at = :now, updated_at = :now
          FROM integrations i
         WHERE ${LIVE_CONNECTION}
-       RETURNING c.id
-     )${event.sql}
-     SELECT id FROM gone`,
-    { ...keyParams(key), now, ...event.params },
+       RETURNING c.id, c.connection_id, c.provider_config_key, c.tags, c.end_user_id, i.provider
+     )${event.sql}${webhook.sql}
+     SELECT id, EXISTS (SELECT 1 FROM deleted_event) AS webhook_event FROM gone`,
+    { ...keyParams(key), now, ...event.params, ...webhook.params },
   );
-  if (rows.length && audit) emitAfterSuccess(audit);
+  if (rows.length && audit) emitAfterCommit(audit);
+  if (rows[0]?.webhook_event) publishAfterCommit(webhook.event);
   return rows.length > 0;
 }
 
@@ -390,6 +403,6 @@ export async function writeMetadata(
       ...event.params,
     },
   );
-  if (!row.missing && audit) emitAfterSuccess(audit);
+  if (!row.missing && audit) emitAfterCommit(audit);
   return { missing: row.missing ?? [] };
 }

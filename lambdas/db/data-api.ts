@@ -7,7 +7,7 @@ import {
   RollbackTransactionCommand,
 } from '@aws-sdk/client-rds-data';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { currentRequestScope } from '../observability/request-scope';
+import { currentRequestScope, type RequestScope } from '../observability/request-scope';
 import { toDatabaseError } from './errors';
 import { toSqlParameters, type Parameters } from './parameters';
 import { DEFAULT_RETRY, isRetryableDataApiError, withRetry, type RetryPolicy } from './retry';
@@ -83,15 +83,25 @@ export class DataApi implements SqlExecutor {
   async transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     const { transactionId } = await this.call(() => this.client.send(new BeginTransactionCommand(this.target)), true);
     if (!transactionId) throw toDatabaseError(new Error('BeginTransaction returned no transactionId'));
+    const scope = currentRequestScope();
+    const mark = scope?.afterCommit.length ?? 0;
+    if (scope) scope.transactionDepth += 1;
     let result: T;
     try {
       result = await work(new Transaction(this, transactionId));
     } catch (err) {
       // The service already dropped a transaction whose statement failed; rollback is best effort.
       await this.call(() => this.client.send(new RollbackTransactionCommand({ ...this.target, transactionId })), false).catch(() => undefined);
+      settle(scope, mark, false);
       throw err;
     }
-    await this.call(() => this.client.send(new CommitTransactionCommand({ ...this.target, transactionId })), false);
+    try {
+      await this.call(() => this.client.send(new CommitTransactionCommand({ ...this.target, transactionId })), false);
+    } catch (err) {
+      settle(scope, mark, false);
+      throw err;
+    }
+    settle(scope, mark, true);
     return result;
   }
 
@@ -107,6 +117,14 @@ export class DataApi implements SqlExecutor {
       throw toDatabaseError(err);
     }
   }
+}
+
+/** Closes a transaction in the request scope: what waited for it runs on commit, and is dropped on rollback. */
+function settle(scope: RequestScope | undefined, mark: number, committed: boolean): void {
+  if (!scope) return;
+  scope.transactionDepth -= 1;
+  const waiting = scope.afterCommit.splice(mark);
+  if (committed) waiting.forEach((run) => run());
 }
 
 export class Transaction implements SqlExecutor {

@@ -3,11 +3,11 @@ import middy from '@middy/core';
 import httpRouterHandler, { type Route } from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { logAuditEvent } from '../audit/audit-log';
 import { authenticate } from '../auth/authenticate';
 import { hasScope } from '../auth/scopes';
 import { systemClock } from '../clock';
 import { database } from '../config';
+import { publishScopeOutbox } from '../events/publisher';
 import { logger } from '../observability/logger';
 import { currentRequestScope, runInRequestScope } from '../observability/request-scope';
 import { CORS_HEADERS } from './cors';
@@ -48,14 +48,15 @@ export function apiHandler(routes: AnyRoute[], limiter = new RateLimiter(RATE_LI
         assertBodySize(request.event);
         return undefined;
       },
-      after: (request) => {
+      after: async (request) => {
         request.response = withCors(request.response);
-        // Audit lines go out only for work that succeeded (and so committed).
-        if (request.response.statusCode < 400) currentRequestScope()?.auditEvents.forEach(logAuditEvent);
+        // Outbox events queued by committed statements (a failed request may have committed one too).
+        await publishScopeOutbox();
         logRequest(request.event, request.response.statusCode);
       },
-      onError: (request) => {
+      onError: async (request) => {
         request.response = withCors(toErrorResult(request.error));
+        await publishScopeOutbox();
         logRequest(request.event, request.response.statusCode);
       },
     })
@@ -68,22 +69,31 @@ function toRouterRoute(route: AnyRoute, limiter: RateLimiter): Route<APIGatewayP
     method: route.method,
     path: route.path,
     handler: async (event: APIGatewayProxyEvent) => {
-      const now = systemClock();
-      const db = database();
-      // Credentials first: an unauthenticated caller learns nothing about its input.
-      const principal = await authenticate(db, event, route.auth, now);
-      if (principal?.kind === 'secret_key' && route.scope && !hasScope(principal.scopes, route.scope)) {
-        throw new ApiError(403, 'forbidden', `Insufficient scope. Required: ${route.scope}`);
+      if (!route.renderError) return handle(route, limiter, event);
+      try {
+        return await handle(route, limiter, event);
+      } catch (err) {
+        return route.renderError(toApiError(err));
       }
-      const limit = principal ? limiter.take(principal.kind === 'secret_key' ? principal.keyId : principal.sessionId, event.httpMethod, event.path) : undefined;
-      const params = parseOrThrow(route.params ?? EMPTY_QUERY.passthrough(), pathParameters(event), 'invalid_uri_params');
-      const query = parseOrThrow(route.query ?? EMPTY_QUERY, parseQuery(event), 'invalid_query_params');
-      const rawBody = parseJsonBody(event);
-      const body = route.body ? parseOrThrow(route.body, rawBody ?? {}, 'invalid_body') : undefined;
-      const result = await route.handle({ query, body, params, principal: principal as never, event, requestId: event.requestContext?.requestId ?? '', now, db });
-      return limit ? { ...result, headers: { ...result.headers, ...rateLimitHeaders(limit) } } : result;
     },
   };
+}
+
+async function handle(route: AnyRoute, limiter: RateLimiter, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const now = systemClock();
+  const db = database();
+  // Credentials first: an unauthenticated caller learns nothing about its input.
+  const principal = await authenticate(db, event, route.auth, now);
+  if (principal?.kind === 'secret_key' && route.scope && !hasScope(principal.scopes, route.scope)) {
+    throw new ApiError(403, 'forbidden', `Insufficient scope. Required: ${route.scope}`);
+  }
+  const limit = principal ? limiter.take(principal.kind === 'secret_key' ? principal.keyId : principal.sessionId, event.httpMethod, event.path) : undefined;
+  const params = parseOrThrow(route.params ?? EMPTY_QUERY.passthrough(), pathParameters(event), 'invalid_uri_params');
+  const query = parseOrThrow(route.query ?? EMPTY_QUERY, parseQuery(event), 'invalid_query_params');
+  const rawBody = parseJsonBody(event);
+  const body = route.body ? parseOrThrow(route.body, rawBody ?? {}, 'invalid_body') : undefined;
+  const result = await route.handle({ query, body, params, principal: principal as never, event, requestId: event.requestContext?.requestId ?? '', now, db });
+  return limit ? { ...result, headers: { ...result.headers, ...rateLimitHeaders(limit) } } : result;
 }
 
 /** Path parameters decoded once (API Gateway hands them over as sent), without the greedy `proxy`. */
@@ -113,11 +123,15 @@ function withCors(result: APIGatewayProxyResult): APIGatewayProxyResult {
 }
 
 function toErrorResult(err: unknown): APIGatewayProxyResult {
-  if (err instanceof ApiError) return errorResult(err);
+  return errorResult(toApiError(err));
+}
+
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
   // Anything else is our fault: log it under an id the caller can quote, answer without details.
   const incident = randomUUID();
   logger.error('Unhandled error', { incident, error: err as Error });
-  return errorResult(new ApiError(500, 'generic_error_support', 'An unexpected error occurred; quote the incident id to support.', undefined, {}, { payload: incident }));
+  return new ApiError(500, 'generic_error_support', 'An unexpected error occurred; quote the incident id to support.', undefined, {}, { payload: incident });
 }
 
 function logRequest(event: APIGatewayProxyEvent, status: number): void {

@@ -39,7 +39,7 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: { title: string;
       ),
     };
     if (route.body) operation.requestBody = { required: true, content: { 'application/json': { schema: schemaOf(route.body, 'input') } } };
-    if (route.auth !== 'none') operation.security = route.auth === 'connect_session' ? [{ connectSession: [] }] : [{ secretKey: [] }];
+    if (route.auth !== 'none') operation.security = route.auth === 'connect_session' || route.auth === 'connect_session_query' ? [{ connectSession: [] }] : [{ secretKey: [] }];
     (paths[route.path] ??= {})[route.method.toLowerCase()] = operation;
   }
   return {

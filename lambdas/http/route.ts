@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
 import type { AuthMode, Principal } from '../auth/principal';
 import type { DataApi } from '../db/data-api';
+import type { ApiError } from './errors';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -38,6 +39,11 @@ export interface RouteDefinition<Q = unknown, B = unknown, P = unknown> {
   /** For the OpenAPI document. */
   responses: Record<number, { description: string; schema?: z.ZodType }>;
   handle(request: ApiRequest<Q, B, P>): Promise<APIGatewayProxyResult>;
+  /**
+   * Browser-facing routes (the OAuth popup) answer errors as a page instead of Nango's JSON
+   * envelope; every error of the route, validation and authentication included, goes through it.
+   */
+  renderError?(error: ApiError): APIGatewayProxyResult;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

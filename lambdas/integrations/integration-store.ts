@@ -1,4 +1,4 @@
-import { auditClause, emitAfterSuccess } from '../audit/audit-log';
+import { auditClause, emitAfterCommit } from '../audit/audit-log';
 import type { AuditEvent } from '../audit/audit-event';
 import type { SqlExecutor } from '../db/data-api';
 import { json, uuid, type Parameters, type SqlValue } from '../db/parameters';
@@ -79,7 +79,7 @@ export async function getIntegration(
      SELECT ${options.withSecret ? WITH_SECRET : PLAIN} FROM found i ${JOIN_PROVIDER}`,
     { environment_id: uuid(environmentId), unique_key: uniqueKey, ...audit.params },
   );
-  if (row && options.audit) emitAfterSuccess(options.audit);
+  if (row && options.audit) emitAfterCommit(options.audit);
   return row;
 }
 
@@ -124,7 +124,7 @@ export async function insertIntegration(
      SELECT ${PLAIN} FROM i ${JOIN_PROVIDER}`,
     { id: uuid(id), environment_id: uuid(environmentId), ...valueParameters(values), ...audit.params },
   );
-  if (row && event) emitAfterSuccess(event);
+  if (row && event) emitAfterCommit(event);
   return row;
 }
 
@@ -152,7 +152,7 @@ export async function updateIntegration(
      SELECT ${PLAIN} FROM i ${JOIN_PROVIDER}`,
     { id: uuid(id), environment_id: uuid(environmentId), ...params, ...audit.params },
   );
-  if (row && event) emitAfterSuccess(event);
+  if (row && event) emitAfterCommit(event);
   return row;
 }
 
@@ -182,7 +182,7 @@ export async function deleteIntegration(
      SELECT (SELECT count(*) FROM gone)::int AS deleted, (SELECT count(*) FROM connections_gone)::int AS connections`,
     { environment_id: uuid(environmentId), unique_key: uniqueKey, now, ...audit.params },
   );
-  if (row.deleted > 0 && event) emitAfterSuccess(event);
+  if (row.deleted > 0 && event) emitAfterCommit(event);
   return { deleted: row.deleted > 0, connections: row.connections };
 }
 

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { AuditEvent } from '../audit/audit-event';
+import type { OutboxEvent } from '../events/outbox';
 
 /**
  * Per-invocation counters of the round trips a request makes. The Data API layer and the KMS
@@ -9,8 +9,12 @@ export class RequestScope {
   dbStatements = 0;
   kmsCalls = 0;
   readonly startedAt = Date.now();
-  /** Audit events whose log lines wait for the request to succeed. */
-  readonly auditEvents: AuditEvent[] = [];
+  /** Open Data API transactions: what is written inside one is only true once it commits. */
+  transactionDepth = 0;
+  /** Work waiting for the open transaction to commit (audit log lines); dropped on rollback. */
+  readonly afterCommit: Array<() => void> = [];
+  /** Outbox events written by this request, published to the bus once it has succeeded. */
+  readonly outboxEvents: OutboxEvent[] = [];
 }
 
 const storage = new AsyncLocalStorage<RequestScope>();

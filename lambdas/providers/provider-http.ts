@@ -20,6 +20,10 @@ export interface ProviderRequest {
   allowHttp?: boolean;
   /** Deadline for the whole exchange: DNS, connect, TLS, headers and body. */
   timeoutMs?: number;
+  /** Deadline for the connection (TCP, and TLS for https) once the address is known. */
+  connectTimeoutMs?: number;
+  /** Longest silence while waiting for the response (a stalled server fails before the overall deadline). */
+  readTimeoutMs?: number;
   /** Larger response bodies are an error (`too_large`). */
   maxResponseBytes?: number;
   /** DNS resolution (tests); defaults to the system resolver. */
@@ -52,6 +56,8 @@ export class ProviderHttpError extends Error {
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_READ_TIMEOUT_MS = 8_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 const USER_AGENT = 'Latchkey';
 
@@ -88,6 +94,7 @@ export async function providerRequest(request: ProviderRequest): Promise<Provide
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(connectTimer);
       req.destroy();
       reject(err);
     };
@@ -105,6 +112,15 @@ export async function providerRequest(request: ProviderRequest): Promise<Provide
       agent: false,
     });
     const timer = setTimeout(() => fail(timeoutError(host, timeoutMs)), remaining);
+    const connectTimeoutMs = Math.min(request.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, remaining);
+    const connectTimer = setTimeout(() => fail(new ProviderHttpError('timeout', `Connecting to ${host} timed out after ${connectTimeoutMs} ms`)), connectTimeoutMs);
+    req.on('socket', (socket) => {
+      // TLS verification stays on (Node's default): the connection counts as made once the handshake has verified the certificate.
+      socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
+      socket.once('close', () => clearTimeout(connectTimer));
+    });
+    const readTimeoutMs = request.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+    req.setTimeout(readTimeoutMs, () => fail(new ProviderHttpError('timeout', `${host} sent nothing for ${readTimeoutMs} ms`)));
     req.on('error', (err: NodeJS.ErrnoException) => fail(new ProviderHttpError('network', `Request to ${host} failed${err.code ? ` (${err.code})` : ''}`, err.code)));
     req.on('response', (res) => {
       const declared = Number(res.headers['content-length']);
@@ -125,6 +141,7 @@ export async function providerRequest(request: ProviderRequest): Promise<Provide
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        clearTimeout(connectTimer);
         const buffer = Buffer.concat(chunks);
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: buffer, json: <T>() => parseJson<T>(buffer) });
       });

@@ -79,6 +79,11 @@ export class ProviderRegistry {
     return Object.hasOwn(this.catalog, name);
   }
 
+  /** The catalog's entry of that name, without a database round trip. */
+  catalogEntry(name: string): Provider | undefined {
+    return this.isCatalogName(name) ? this.catalog[name] : undefined;
+  }
+
   /** The provider named `name` for this environment, or null. */
   async get(db: SqlExecutor, environmentId: string, name: string): Promise<ResolvedProvider | null> {
     if (this.isCatalogName(name)) return { name, provider: this.catalog[name], custom: false };

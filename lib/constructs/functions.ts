@@ -23,6 +23,8 @@ export interface FunctionsProps {
   logRetention: RetentionDays;
   /** How long audit events are kept (the audit-retention sweep reads it). */
   auditRetentionDays: number;
+  /** The API's public base URL when it has a custom domain (LATCHKEY_PUBLIC_URL). */
+  publicUrl?: string;
 }
 
 /**
@@ -43,6 +45,7 @@ export class Functions extends Construct {
       LATCHKEY_EVENT_BUS_NAME: props.bus.eventBusName,
       LATCHKEY_EGRESS_IPS: props.network.egressIpList(),
       LATCHKEY_AUDIT_RETENTION_DAYS: String(props.auditRetentionDays),
+      ...(props.publicUrl ? { LATCHKEY_PUBLIC_URL: props.publicUrl } : {}),
     };
     for (const spec of props.specs) {
       if (this.byName.has(spec.name)) throw new Error(`Function ${spec.name} is defined twice`);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { hashDirectory } from '../../lib/constructs/migrations';
-import { DEPLOY_FUNCTIONS, FUNCTIONS, KMS_PURPOSES, ROUTES, SCHEDULES, type KmsUse } from '../../lib/topology';
+import { DEPLOY_FUNCTIONS, EVENT_RULES, EVENT_SOURCE, FUNCTIONS, KMS_PURPOSES, ROUTES, SCHEDULES, type KmsUse } from '../../lib/topology';
 import { logicalIds, synthesize, type Synthesized } from './support/synth';
 
 /** The stack as cdk.json configures it (stage prod, us-east-1a–d, no optional extras). Synthesized once. */
@@ -206,11 +206,16 @@ describe('keys', () => {
 describe('api', () => {
   test('a regional REST API with exactly the ROUTES of the topology, each to its function', () => {
     s.template.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: 'latchkey-prod', EndpointConfiguration: { Types: ['REGIONAL'] } });
-    const paths = new Map(ofType('AWS::ApiGateway::Resource').map(([id, r]) => [id, r.Properties!.PathPart]));
+    const resourcesById = new Map(ofType('AWS::ApiGateway::Resource').map(([id, r]) => [id, r.Properties!]));
+    // A resource's full path, up its ParentId chain (the root's id is a GetAtt, not a resource).
+    const pathOf = (id: string): string => {
+      const r = resourcesById.get(id);
+      return r ? `${pathOf(r.ParentId.Ref)}/${r.PathPart}` : '';
+    };
     const methods = ofType('AWS::ApiGateway::Method').map(([, r]) => r.Properties!);
     expect(methods).toHaveLength(ROUTES.length);
     for (const route of ROUTES) {
-      const method = methods.find((m) => m.HttpMethod === route.method && `/${paths.get(m.ResourceId.Ref)}` === route.path);
+      const method = methods.find((m) => m.HttpMethod === route.method && (m.ResourceId.Ref ? pathOf(m.ResourceId.Ref) : '/') === route.path);
       expect(method).toBeDefined();
       expect(method!.Integration.Type).toBe('AWS_PROXY');
       expect(JSON.stringify(method!.Integration.Uri)).toContain(functionId(route.function));
@@ -257,14 +262,21 @@ describe('api', () => {
 });
 
 describe('events and schedules', () => {
-  test('a bus of its own; no rule (and no rule DLQ) while EVENT_RULES is empty', () => {
+  test('a bus of its own; one rule per EVENT_RULES entry, our events only, to its function with the events dead-letter queue', () => {
     s.template.hasResourceProperties('AWS::Events::EventBus', { Name: 'latchkey-prod' });
-    s.template.resourceCountIs('AWS::Events::Rule', 0);
-    s.template.resourceCountIs('AWS::SQS::Queue', 1);
+    s.template.resourceCountIs('AWS::Events::Rule', EVENT_RULES.length);
+    const [eventsQueue] = logicalIds(s.template, 'AWS::SQS::Queue').filter((id) => /EventsDeadLetterQueue/.test(id));
+    for (const rule of EVENT_RULES) {
+      s.template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: { ...rule.pattern, source: [EVENT_SOURCE] },
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(rule.function), 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [eventsQueue, 'Arn'] } } })],
+      });
+    }
+    s.template.resourceCountIs('AWS::SQS::Queue', 2);
   });
 
   test.each(SCHEDULES.map((sc) => [sc.name, sc] as const))('schedule %s invokes its function with retries and a dead-letter queue', (_, spec) => {
-    const [queue] = logicalIds(s.template, 'AWS::SQS::Queue');
+    const [queue] = logicalIds(s.template, 'AWS::SQS::Queue').filter((id) => /SchedulesDeadLetterQueue/.test(id));
     s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: spec.expression,
       GroupName: Match.anyValue(),
@@ -319,7 +331,7 @@ describe('observability', () => {
   test('alarms on the API’s 5xx, each function’s errors and each DLQ, uniquely named, notifying one topic', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties!);
     expect(alarms.map((a) => a.AlarmName).sort()).toEqual(
-      ['api-5xx', ...FUNCTIONS.map((f) => `${f.name}-errors`), 'schedules-dlq'].map((n) => `latchkey-prod-us-east-1-${n}`).sort(),
+      ['api-5xx', ...FUNCTIONS.map((f) => `${f.name}-errors`), 'events-dlq', 'schedules-dlq'].map((n) => `latchkey-prod-us-east-1-${n}`).sort(),
     );
     const [topic] = logicalIds(s.template, 'AWS::SNS::Topic');
     for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: topic }]);

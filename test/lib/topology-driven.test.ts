@@ -4,28 +4,18 @@ import { EVENT_SOURCE } from '../../lib/topology';
 import { synthesize, type Synthesized } from './support/synth';
 
 /**
- * The functions the design plans next (connect, webhooks), described only in the topology: the
- * stack must grow the WebSocket relay, the event rule with its dead-letter queue, the outputs and
- * the alarms from that data alone. Entries point at an existing handler; bundling is skipped.
+ * What the design plans next for the real `connect` function (the Connect UI routes and the
+ * WebSocket relay), described only in the topology: the stack must grow the relay, the outputs and
+ * the alarms from that data alone. `webhooks` (with its event rule and re-drive schedule) and
+ * `connect` are the real ones from lib/topology.ts.
  */
-const HANDLER = 'lambdas/functions/api/handler.ts';
 const FUTURE: Topology = {
   ...TOPOLOGY,
-  functions: [
-    ...TOPOLOGY.functions,
-    { name: 'connect', entry: HANDLER, description: 'Connect UI', timeoutSeconds: 30, memoryMb: 512, kms: { generateDataKey: ['connection-credentials'], decrypt: ['integration-secret', 'secret-hash-pepper'] } },
-    { name: 'webhooks', entry: HANDLER, description: 'Webhook delivery', timeoutSeconds: 60, memoryMb: 256, kms: { decrypt: ['environment-secret'] } },
-  ],
   routes: [...TOPOLOGY.routes, { method: 'GET', path: '/connect', function: 'connect' }, { method: 'ANY', path: '/connect/{proxy+}', function: 'connect' }],
   webSocketRoutes: [
     { routeKey: '$connect', function: 'connect' },
     { routeKey: '$disconnect', function: 'connect' },
     { routeKey: '$default', function: 'connect' },
-  ],
-  eventRules: [{ name: 'deliver-webhooks', pattern: { 'detail-type': ['connection.created', 'connection.refresh_failed'] }, function: 'webhooks' }],
-  schedules: [
-    ...TOPOLOGY.schedules,
-    { name: 'outbox-redrive', expression: 'rate(5 minutes)', function: 'webhooks', input: { redrive: true, at: '<aws.scheduler.scheduled-time>' }, description: 'Re-drives undelivered outbox rows' },
   ],
 };
 
@@ -82,7 +72,7 @@ test('an event rule on our bus, for our events only, to webhooks with retries an
   const [bus] = ofType('AWS::Events::EventBus').map(([id]) => id);
   const [rule] = ofType('AWS::Events::Rule').map(([, r]) => r.Properties!);
   expect(rule.EventBusName).toEqual({ Ref: bus });
-  expect(rule.EventPattern).toEqual({ 'detail-type': ['connection.created', 'connection.refresh_failed'], source: [EVENT_SOURCE] });
+  expect(rule.EventPattern).toEqual({ 'detail-type': ['auth', 'connection.deleted'], source: [EVENT_SOURCE] });
   expect(rule.Targets).toEqual([
     expect.objectContaining({
       Arn: { 'Fn::GetAtt': [fnId('Webhooks'), 'Arn'] },

@@ -60,7 +60,11 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
     secrets,
     logLines: () => secrets.lines.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')),
     stop: async () => {
-      const audit = await db.query<{ id: string; text: string }>('SELECT id, row_to_json(a)::text AS text FROM audit_events a');
+      const audit = [
+        ...(await db.query<{ id: string; text: string }>('SELECT id, row_to_json(a)::text AS text FROM audit_events a')),
+        // Webhook bodies go to the customer's receivers: no credential may ride along.
+        ...(await db.query<{ id: string; text: string }>("SELECT 'outbox ' || id AS id, row_to_json(o)::text AS text FROM outbox o")),
+      ];
       secrets.stopCapture();
       const leaks = secrets.findLeaks(audit);
       await stack.stop();

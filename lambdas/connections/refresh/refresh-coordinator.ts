@@ -39,6 +39,8 @@ export interface RefreshConnectionInput {
   row: { id: string; environmentId: string; providerConfigKey: string; connectionId: string; credentialsVersion?: number; connectionConfig?: Record<string, unknown> };
   /** The request's clock. */
   now: Date;
+  /** The token's refresh window as the caller computed it (tokenMarginMs); default: the provider's. */
+  marginMs?: number;
   /** force_refresh: refresh even when fresh, in backoff or marked for reauthorization. */
   force?: boolean;
   /** Who asked (the API key); the system actor otherwise. */
@@ -119,7 +121,7 @@ export class RefreshCoordinator {
 
     for (;;) {
       const now = clock();
-      const refreshBefore = refreshesOnRead(provider) ? new Date(now.getTime() + refreshMarginMs(provider)) : null;
+      const refreshBefore = refreshesOnRead(provider) ? new Date(now.getTime() + (input.marginMs ?? refreshMarginMs(provider))) : null;
       const state = await tryAcquireLease(db, target, leaseId, now, this.leaseTtlMs, { force, refreshBefore, expectedVersion: baseline });
       if (!state) throw new RefreshConnectionGoneError();
       baseline ??= state.credentials_version;
@@ -196,7 +198,7 @@ export class RefreshCoordinator {
   private async failed(input: RefreshConnectionInput, target: RefreshTarget, leaseId: string, state: RefreshState, err: unknown, now: Date): Promise<RefreshResult> {
     const failure = describeFailure(err);
     const failureCount = state.refresh_failure_count + 1;
-    const failingSince = state.refresh_failure_count > 0 ? state.updated_at : now;
+    const failingSince = state.refresh_failing_since ?? now;
     const reauth = needsReauthorization(failure.kind, failureCount, failingSince, now);
     const backoffMs = backoffAfterFailure(failureCount, failure.kind);
     const retryAt = new Date(now.getTime() + backoffMs);
@@ -214,7 +216,8 @@ export class RefreshCoordinator {
     });
     let recorded: boolean;
     try {
-      recorded = await recordFailure(input.db, target, leaseId, state.credentials_version, { failureCount, backoffUntil: retryAt, authError }, now, event);
+      const write = { failureCount, backoffUntil: retryAt, authError, kind: failure.kind, ...(failure.status !== undefined ? { status: failure.status } : {}) };
+      recorded = (await recordFailure(input.db, target, leaseId, state.credentials_version, write, now, event)) !== undefined;
     } catch (dbErr) {
       await releaseQuietly(input.db, target, leaseId);
       throw dbErr;

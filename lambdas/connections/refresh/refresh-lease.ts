@@ -28,7 +28,8 @@ export interface RefreshState {
   refresh_backoff_until: Date | null;
   refresh_failure_count: number;
   auth_error: Record<string, unknown> | null;
-  /** Set when a failure streak starts (refresh-store.ts): the streak's start while refresh_failure_count > 0. */
+  /** When the current streak of failures began; null while refresh works. */
+  refresh_failing_since: Date | null;
   updated_at: Date;
 }
 
@@ -42,7 +43,7 @@ export interface LeaseConditions {
 }
 
 const STATE = `id, credentials, credentials_version, credentials_expires_at, connection_config, refresh_lease_holder,
-  refresh_lease_until, refresh_backoff_until, refresh_failure_count, auth_error, updated_at`;
+  refresh_lease_until, refresh_backoff_until, refresh_failure_count, auth_error, refresh_failing_since, updated_at`;
 
 /**
  * Tries to take the lease until `now + ttlMs` and, in the same statement, reads the row: the

@@ -20,6 +20,18 @@ export function refreshMarginMs(provider: RefreshPolicyProvider): number {
   return typeof buffer === 'number' && buffer >= 0 ? buffer * 1000 : DEFAULT_REFRESH_MARGIN_MS;
 }
 
+/**
+ * The window for one token: the provider's (refreshMarginMs), but at most half the token's own
+ * lifetime (`raw.expires_in` of the response that issued it). A token that lives 2 minutes is
+ * otherwise "due" from birth under a 15-minute window, and every read would refresh it: a storm.
+ */
+export function tokenMarginMs(credentials: { raw?: unknown } | null | undefined, provider: RefreshPolicyProvider): number {
+  const margin = refreshMarginMs(provider);
+  const raw = credentials?.raw;
+  const expiresIn = raw && typeof raw === 'object' ? Number((raw as Record<string, unknown>).expires_in) : Number.NaN;
+  return Number.isFinite(expiresIn) && expiresIn > 0 ? Math.min(margin, (expiresIn * 1000) / 2) : margin;
+}
+
 /** False for providers refreshed only when forced. */
 export function refreshesOnRead(provider: RefreshPolicyProvider): boolean {
   return !(provider.name && FORCED_ONLY.has(provider.name));
@@ -29,12 +41,12 @@ export function refreshesOnRead(provider: RefreshPolicyProvider): boolean {
  * Refresh on read: forced, or the token expires within the margin. A token without `expires_at`
  * is never refreshed on read (nothing says it will expire), only when forced.
  */
-export function needsRefresh(credentials: { expires_at?: string } | null | undefined, provider: RefreshPolicyProvider, now: Date, force: boolean): boolean {
+export function needsRefresh(credentials: { expires_at?: string; raw?: unknown } | null | undefined, provider: RefreshPolicyProvider, now: Date, force: boolean): boolean {
   if (force) return true;
   if (!refreshesOnRead(provider)) return false;
   const expiresAt = credentials?.expires_at ? Date.parse(credentials.expires_at) : Number.NaN;
   if (Number.isNaN(expiresAt)) return false;
-  return expiresAt - now.getTime() < refreshMarginMs(provider);
+  return expiresAt - now.getTime() < tokenMarginMs(credentials, provider);
 }
 
 /** What a failed refresh is recorded as: the token client's kinds, plus errors outside it. */

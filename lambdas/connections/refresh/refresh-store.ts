@@ -1,8 +1,11 @@
-import { executeAudited } from '../../audit/audit-log';
+import { auditCte, emitAfterCommit } from '../../audit/audit-log';
 import type { AuditEvent } from '../../audit/audit-event';
 import type { SqlExecutor } from '../../db/data-api';
-import { json, uuid } from '../../db/parameters';
+import { json, uuid, type Parameters } from '../../db/parameters';
+import { publishAfterCommit, type OutboxEvent } from '../../events/outbox';
 import type { RefreshState, RefreshTarget } from './refresh-lease';
+import { refreshEventClause } from './refresh-events';
+import type { RefreshFailureKind } from './refresh-policy';
 
 /**
  * Writes of a refresh outcome. Both are compare-and-set on `credentials_version`: a result computed
@@ -11,14 +14,14 @@ import type { RefreshState, RefreshTarget } from './refresh-lease';
  * event exists per outcome that was recorded. Both give the lease back if this holder still has it.
  */
 
-const RELEASE = `refresh_lease_holder = CASE WHEN refresh_lease_holder = :holder THEN NULL ELSE refresh_lease_holder END,
-  refresh_lease_until = CASE WHEN refresh_lease_holder = :holder THEN NULL ELSE refresh_lease_until END`;
-
-const GUARD = 'id = :id AND environment_id = :environment_id AND deleted_at IS NULL AND credentials_version = :expected_version';
+const RELEASE = `refresh_lease_holder = CASE WHEN c.refresh_lease_holder = :holder THEN NULL ELSE c.refresh_lease_holder END,
+  refresh_lease_until = CASE WHEN c.refresh_lease_holder = :holder THEN NULL ELSE c.refresh_lease_until END`;
 
 export interface SavedRefresh {
   credentials_version: number;
   credentials_expires_at: Date | null;
+  /** This save closed a refresh incident (and wrote its recovery event). */
+  recovered: boolean;
 }
 
 export interface RefreshedWrite {
@@ -28,7 +31,40 @@ export interface RefreshedWrite {
   connectionConfig: Record<string, unknown>;
 }
 
-/** Stores refreshed credentials and clears the failure state; undefined when the version moved on (or the row is gone). */
+/** What the webhook bodies (refresh-events.ts) read from the changed row. */
+const EVENT_COLUMNS = 'c.id, c.environment_id, c.integration_id, c.end_user_id, c.connection_id, c.provider_config_key, c.tags';
+
+/** The row as it was before this statement, locked: its open incident, if any. */
+const PREV = `(SELECT id, refresh_incident_id AS prev_incident FROM connections
+    WHERE id = :id AND environment_id = :environment_id FOR UPDATE) p`;
+
+const GUARD_C = 'c.id = p.id AND c.environment_id = :environment_id AND c.deleted_at IS NULL AND c.credentials_version = :expected_version';
+
+/**
+ * ONE statement: the change, its audit row and, when the outcome opens or closes an incident,
+ * its webhook event. Publishes the event after the statement when it was written.
+ */
+async function writeOutcome<R extends { id: string }>(
+  db: SqlExecutor,
+  update: string,
+  params: Parameters,
+  audit: AuditEvent,
+  outbox: { event: OutboxEvent; sql: string; params: Parameters },
+  wrote: (row: R) => boolean,
+): Promise<R | undefined> {
+  const audited = auditCte('audit', audit, 'EXISTS (SELECT 1 FROM changed)');
+  const [row] = await db.query<R>(`WITH changed AS (${update}), ${audited.sql}${outbox.sql} SELECT * FROM changed`, { ...params, ...audited.params, ...outbox.params });
+  if (!row) return undefined;
+  emitAfterCommit(audit);
+  if (wrote(row)) publishAfterCommit(outbox.event);
+  return row;
+}
+
+/**
+ * Stores refreshed credentials and clears the failure state (the last failure's time stays, as
+ * health history); closes an open incident with a recovery event. Undefined when the version
+ * moved on (or the row is gone).
+ */
 export async function saveRefreshed(
   db: SqlExecutor,
   target: RefreshTarget,
@@ -38,18 +74,21 @@ export async function saveRefreshed(
   now: Date,
   audit: AuditEvent,
 ): Promise<SavedRefresh | undefined> {
-  const [row] = await executeAudited<SavedRefresh>(
+  const recovery = refreshEventClause(target.environmentId, 'recovered_event', 'g.recovered');
+  const row = await writeOutcome<SavedRefresh & { id: string }>(
     db,
-    `UPDATE connections SET
+    `UPDATE connections c SET
        credentials = :credentials,
-       credentials_version = credentials_version + 1,
+       credentials_version = c.credentials_version + 1,
        credentials_expires_at = CAST(:expires_at AS timestamptz),
-       connection_config = connection_config || CAST(:connection_config AS jsonb),
+       connection_config = c.connection_config || CAST(:connection_config AS jsonb),
        refresh_failure_count = 0, refresh_backoff_until = NULL, auth_error = NULL,
-       last_refresh_success_at = :now, updated_at = :now,
+       refresh_failing_since = NULL, refresh_incident_id = NULL,
+       last_refresh_success_at = :now, refresh_check_after = NULL, updated_at = :now,
        ${RELEASE}
-     WHERE ${GUARD}
-     RETURNING credentials_version, credentials_expires_at`,
+     FROM ${PREV}
+     WHERE ${GUARD_C}
+     RETURNING ${EVENT_COLUMNS}, c.credentials_version, c.credentials_expires_at, p.prev_incident IS NOT NULL AS recovered`,
     {
       id: uuid(target.rowId),
       environment_id: uuid(target.environmentId),
@@ -61,8 +100,10 @@ export async function saveRefreshed(
       now,
     },
     audit,
+    recovery,
+    (r) => r.recovered,
   );
-  return row;
+  return row && { credentials_version: row.credentials_version, credentials_expires_at: row.credentials_expires_at, recovered: row.recovered };
 }
 
 export interface FailureWrite {
@@ -71,14 +112,24 @@ export interface FailureWrite {
   backoffUntil: Date;
   /** Set when the connection needs its end user to reconnect; untouched otherwise. */
   authError: Record<string, unknown> | null;
+  /** What failed, for the incident's webhook body. */
+  kind: RefreshFailureKind;
+  status?: number;
+}
+
+/** What recording a failure did; undefined when the version moved on. */
+export interface RecordedFailure {
+  /** This failure opened an incident (and wrote its one failure event). */
+  opened: boolean;
+  incidentId: string;
 }
 
 /**
- * Records a failed refresh: count, cooldown, time, and the auth error only when the failure makes
- * the connection need reauthorization. The credentials (and their version) stay as they are.
- * `updated_at` moves only when a streak starts, so during a streak it says since when the
- * connection has been failing (refresh-policy.ts needsReauthorization).
- * False when the version moved on: a newer refresh or import made this failure irrelevant.
+ * Records a failed refresh: count, cooldown, time, when the streak started, and the auth error
+ * only when the failure makes the connection need reauthorization. The credentials (and their
+ * version) stay as they are. The first failure of a streak opens an incident: its id is that of
+ * the ONE failure event written for it; later failures of the streak write none.
+ * Undefined when the version moved on: a newer refresh or import made this failure irrelevant.
  */
 export async function recordFailure(
   db: SqlExecutor,
@@ -88,18 +139,22 @@ export async function recordFailure(
   failure: FailureWrite,
   now: Date,
   audit: AuditEvent,
-): Promise<boolean> {
-  const rows = await executeAudited(
+): Promise<RecordedFailure | undefined> {
+  const opening = refreshEventClause(target.environmentId, 'failure_event', 'g.opened', { kind: failure.kind, status: failure.status });
+  const row = await writeOutcome<{ id: string; opened: boolean; refresh_incident_id: string }>(
     db,
-    `UPDATE connections SET
+    `UPDATE connections c SET
        refresh_failure_count = :failure_count,
        refresh_backoff_until = :backoff_until,
        last_refresh_failure_at = :now,
-       auth_error = COALESCE(CAST(:auth_error AS jsonb), auth_error),
-       updated_at = CASE WHEN refresh_failure_count = 0 THEN :now ELSE updated_at END,
+       refresh_check_after = NULL,
+       auth_error = COALESCE(CAST(:auth_error AS jsonb), c.auth_error),
+       refresh_failing_since = COALESCE(c.refresh_failing_since, :now),
+       refresh_incident_id = COALESCE(c.refresh_incident_id, :incident_id),
        ${RELEASE}
-     WHERE ${GUARD}
-     RETURNING id`,
+     FROM ${PREV}
+     WHERE ${GUARD_C}
+     RETURNING ${EVENT_COLUMNS}, p.prev_incident IS NULL AS opened, c.refresh_incident_id`,
     {
       id: uuid(target.rowId),
       environment_id: uuid(target.environmentId),
@@ -108,18 +163,21 @@ export async function recordFailure(
       failure_count: failure.failureCount,
       backoff_until: failure.backoffUntil,
       auth_error: failure.authError ? json(failure.authError) : null,
+      incident_id: uuid(opening.event.id),
       now,
     },
     audit,
+    opening,
+    (r) => r.opened,
   );
-  return rows.length > 0;
+  return row && { opened: row.opened, incidentId: row.refresh_incident_id };
 }
 
 /** The row's refresh state without touching the lease (after a lost compare-and-set). */
 export async function readRefreshState(db: SqlExecutor, target: RefreshTarget): Promise<RefreshState | undefined> {
   const [row] = await db.query<RefreshState>(
     `SELECT false AS acquired, id, credentials, credentials_version, credentials_expires_at, connection_config, refresh_lease_holder,
-            refresh_lease_until, refresh_backoff_until, refresh_failure_count, auth_error, updated_at
+            refresh_lease_until, refresh_backoff_until, refresh_failure_count, auth_error, refresh_failing_since, updated_at
        FROM connections WHERE id = :id AND environment_id = :environment_id AND deleted_at IS NULL`,
     { id: uuid(target.rowId), environment_id: uuid(target.environmentId) },
   );

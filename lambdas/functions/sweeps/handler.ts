@@ -7,26 +7,17 @@ import { systemClock } from '../../clock';
 import { database } from '../../config';
 import { logger } from '../../observability/logger';
 import { metrics } from '../../observability/metrics';
-import { currentRequestScope, runInRequestScope } from '../../observability/request-scope';
-import { DEFAULT_AUDIT_RETENTION_DAYS, sweepAuditRetention } from '../../sweeps/audit-retention';
-import type { SweepBudget } from '../../sweeps/batched-delete';
-import { sweepExpiredSessions } from '../../sweeps/expired-sessions';
-import { logAuditEvent } from '../../audit/audit-log';
-import type { DataApi } from '../../db/data-api';
+import { runInRequestScope } from '../../observability/request-scope';
+import { SWEEPS, SWEEP_NAMES } from '../../sweeps/registry';
+import { publishScopeOutbox } from '../../events/publisher';
 
 /**
  * The event a schedule sends (lib/topology.ts SCHEDULES). `scheduledTime` is EventBridge
  * Scheduler's `<aws.scheduler.scheduled-time>`, so a retried or replayed run sweeps "as of" the
  * time it was meant for.
  */
-/** Each sweep is a function of "now"; their names are the `sweep` values of the schedules. */
-const SWEEPS: Record<string, (db: DataApi, now: Date, budget: SweepBudget) => Promise<Record<string, number>>> = {
-  'expired-sessions': sweepExpiredSessions,
-  'audit-retention': (db, now, budget) => sweepAuditRetention(db, now, Number(process.env.LATCHKEY_AUDIT_RETENTION_DAYS ?? DEFAULT_AUDIT_RETENTION_DAYS), budget),
-};
-
 const SweepEvent = z.object({
-  sweep: z.enum(Object.keys(SWEEPS) as [string, ...string[]]),
+  sweep: z.enum(SWEEP_NAMES),
   scheduledTime: z.iso.datetime({ offset: true }).optional(),
 });
 
@@ -40,7 +31,8 @@ export const handler = middy(async (rawEvent: unknown, context: { getRemainingTi
   const budget = { batchSize: BATCH_SIZE, deadline: Date.now() + Math.max(1_000, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS) };
   return runInRequestScope(async () => {
     const result = await SWEEPS[event.sweep](database(), now, budget);
-    currentRequestScope()?.auditEvents.forEach(logAuditEvent);
+    // Webhook events a sweep wrote (e.g. refresh failures) go to the bus now; the re-drive covers a failure.
+    await publishScopeOutbox();
     for (const [name, count] of Object.entries(result)) metrics.addMetric(name, MetricUnit.Count, count);
     logger.info('sweep finished', { sweep: event.sweep, asOf: now.toISOString(), ...result });
     return { sweep: event.sweep, asOf: now.toISOString(), ...result };

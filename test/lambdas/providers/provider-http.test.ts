@@ -1,3 +1,7 @@
+import fs from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import path from 'node:path';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { listen } from '../../../local/aws-http';
 import { providerRequest, ProviderHttpError, type ProviderRequest } from '../../../lambdas/providers/provider-http';
@@ -176,5 +180,49 @@ describe('providerRequest', () => {
       res.write('partial', () => req.socket.destroy());
     };
     expect((await failure(providerRequest(local({ url: `${base}/cut` })))).reason).toBe('network');
+  });
+});
+
+describe('providerRequest: connection phases', () => {
+  test('a server that accepts the TCP connection but never completes TLS hits the connect timeout, well before the overall deadline', async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+    try {
+      const started = Date.now();
+      const err = await failure(providerRequest(local({ url: url.replace('http:', 'https:'), connectTimeoutMs: 200, timeoutMs: 5_000 })));
+      expect([err.reason, err.message]).toEqual(['timeout', 'Connecting to 127.0.0.1 timed out after 200 ms']);
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      sockets.forEach((socket) => socket.destroy());
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  test('a server that goes silent after the headers hits the read timeout, well before the overall deadline', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('partial');
+    };
+    const started = Date.now();
+    const err = await failure(providerRequest(local({ url: `${base}/silent`, readTimeoutMs: 200, timeoutMs: 5_000 })));
+    expect([err.reason, err.message]).toEqual(['timeout', '127.0.0.1 sent nothing for 200 ms']);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  test('TLS certificates are verified: a self-signed server is refused as a network failure', async () => {
+    // A throwaway self-signed certificate for 127.0.0.1, checked in (valid until 2126): no CA signed it.
+    const fixture = (name: string) => fs.readFileSync(path.resolve(__dirname, '../../fixtures/tls', name));
+    const tls = https.createServer({ key: fixture('self-signed.key.pem'), cert: fixture('self-signed.cert.pem') }, (_req, res) => res.end('{"ok":true}'));
+    const url = (await listen(tls, 0, '127.0.0.1')).replace('http:', 'https:');
+    try {
+      const err = await failure(providerRequest(local({ url })));
+      expect(err.reason).toBe('network');
+      expect(err.code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+    } finally {
+      tls.closeAllConnections();
+      await new Promise((resolve) => tls.close(resolve));
+    }
   });
 });

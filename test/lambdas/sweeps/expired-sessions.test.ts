@@ -23,8 +23,8 @@ async function seedSessions(expired: number, fresh: number): Promise<void> {
       { env: uuid(env.id), expires: expiresAt },
     );
     await db.query(
-      `INSERT INTO oauth_sessions (environment_id, state_hash, connect_session_id, integration_id, redirect_uri, expires_at)
-       VALUES (:env, uuid_send(gen_random_uuid()), :session, :integration, 'http://localhost/cb', :expires)`,
+      `INSERT INTO oauth_sessions (environment_id, state_hash, browser_binding_hash, connect_session_id, integration_id, redirect_uri, expires_at)
+       VALUES (:env, uuid_send(gen_random_uuid()), uuid_send(gen_random_uuid()), :session, :integration, 'http://localhost/cb', :expires)`,
       { env: uuid(env.id), session: uuid(session.id), integration: uuid(integration.id), expires: expiresAt },
     );
   }

@@ -96,10 +96,12 @@ describe('LocalScheduler.fire', () => {
 
   test('the stack schedules load', async () => {
     const { handler, calls } = recorder();
-    const s = new LocalScheduler({ schedules: SCHEDULES, handlers: { sweeps: handler } });
+    const s = new LocalScheduler({ schedules: SCHEDULES, handlers: { sweeps: handler, webhooks: handler } });
     await s.fire('expired-sessions');
     expect(calls[0].event).toMatchObject({ sweep: 'expired-sessions' });
     expect(JSON.stringify(calls[0].event)).not.toContain('<aws.scheduler.'); // every keyword filled in
+    await s.fire('webhooks-redrive', new Date('2030-01-01T00:00:00Z'));
+    expect(calls[1].event).toEqual({ redrive: true, scheduledTime: '2030-01-01T00:00:00Z' });
   });
 });
 

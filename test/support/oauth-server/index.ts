@@ -18,21 +18,39 @@ export interface OAuthServer {
   authorizationUrl: string;
   tokenUrl: string;
   clients: { basic: TestClient; post: TestClient };
+  /** POST /token requests received so far (every grant type), and whether the outage switch is on. */
+  control(): Promise<{ tokenRequests: number; outage: boolean }>;
+  /** While on, the token endpoint answers 503 temporarily_unavailable (counted, never processed). */
+  setOutage(on: boolean): Promise<void>;
   stop(): Promise<void>;
 }
 
 export const REDIRECT_URI = 'http://127.0.0.1:1/oauth/callback';
 
-export async function startOAuthServer(): Promise<OAuthServer> {
+export interface OAuthServerOptions {
+  /** Real login and consent pages with forms (password OAUTH_TEST_PASSWORD) instead of finishing them at once. */
+  interactive?: boolean;
+  /** Redirect URIs registered for every client besides REDIRECT_URI (e.g. a local stack's /oauth/callback). */
+  redirectUris?: string[];
+  /** Lifetime of access tokens in seconds (default 3600), e.g. short-lived ones for refresh tests. */
+  accessTokenTtl?: number;
+}
+
+/** The password of every account in interactive mode (server.mjs). */
+export const OAUTH_TEST_PASSWORD = 'correct horse';
+
+export async function startOAuthServer(options: OAuthServerOptions = {}): Promise<OAuthServer> {
   const clients = {
     basic: client('client-basic', 'client_secret_basic'),
     post: client('client-post', 'client_secret_post'),
   };
   const config = {
+    interactive: options.interactive === true,
+    accessTokenTtl: options.accessTokenTtl,
     clients: Object.values(clients).map((c) => ({
       client_id: c.client_id,
       client_secret: c.client_secret,
-      redirect_uris: [c.redirect_uri],
+      redirect_uris: [c.redirect_uri, ...(options.redirectUris ?? [])],
       grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
       response_types: ['code'],
       token_endpoint_auth_method: c.token_endpoint_auth_method,
@@ -65,6 +83,10 @@ export async function startOAuthServer(): Promise<OAuthServer> {
     authorizationUrl: `${issuer}/auth`,
     tokenUrl: `${issuer}/token`,
     clients,
+    control: async () => (await fetch(`${issuer}/__test/state`)).json() as Promise<{ tokenRequests: number; outage: boolean }>,
+    setOutage: async (on) => {
+      await (await fetch(`${issuer}/__test/outage?on=${on ? 1 : 0}`)).arrayBuffer();
+    },
     stop: () => stop(child),
   };
 }

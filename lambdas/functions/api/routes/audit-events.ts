@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { AUDIT_ACTIONS } from '../../../audit/audit-event';
-import { decodeCursor, encodeCursor, listAuditEvents, type AuditEventRow } from '../../../audit/audit-store';
+import { listAuditEvents, type AuditEventRow } from '../../../audit/audit-store';
+import { cursorParam, decodeKeysetCursor, encodeKeysetCursor, PageLimit } from '../../../http/pagination';
 import { jsonResult } from '../../../http/errors';
 import { defineRoute } from '../../../http/route';
 
@@ -18,12 +19,8 @@ const Query = z
     target_id: z.string().min(1).max(255).optional(),
     actor_type: z.enum(['secret_key', 'connect_session', 'end_user', 'system']).optional(),
     actor_id: z.string().min(1).max(255).optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(100),
-    cursor: z
-      .string()
-      .max(200)
-      .transform((v, ctx) => decodeCursor(v) ?? (ctx.addIssue({ code: 'custom', message: 'Invalid cursor' }), z.NEVER))
-      .optional(),
+    limit: PageLimit,
+    cursor: cursorParam(decodeKeysetCursor),
   })
   .strict();
 
@@ -73,7 +70,7 @@ export const listAuditEventsRoute = defineRoute({
       limit: query.limit,
       cursor: query.cursor,
     });
-    return jsonResult(200, { data: rows.map(eventOut), next_cursor: next ? encodeCursor(next) : null });
+    return jsonResult(200, { data: rows.map(eventOut), next_cursor: next ? encodeKeysetCursor(next) : null });
   },
 });
 

@@ -7,6 +7,7 @@ import { toPublicConnection, toPublicConnectionFull, type ApiPublicConnectionFul
 import { refreshConnection } from '../../../connections/refresh/refresh-coordinator';
 import { RefreshBusyError, RefreshConnectionGoneError, type RefreshError } from '../../../connections/refresh/refresh-errors';
 import { connectionEvent, listConnections, softDeleteConnection, writeMetadata, type ConnectionKey } from '../../../connections/connection-store';
+import { purgeConnection } from '../../../connections/connection-purge';
 import { updateConnection } from '../../../connections/connection-update';
 import { CredentialsInputSchema } from '../../../connections/credentials';
 import { envelopeCipher } from '../../../crypto/process-cipher';
@@ -29,6 +30,10 @@ const JsonObject = z.record(z.string(), z.unknown());
 
 const ConnectionParams = z.object({ connectionId: ConnectionId }).strict();
 const ProviderConfigKeyQuery = z.object({ provider_config_key: ProviderConfigKey }).strict();
+/** `purge=true` (our extension): erase at once instead of after the retention period. */
+const DeleteQuery = z.object({ provider_config_key: ProviderConfigKey, purge: z.stringbool().default(false) }).strict();
+/** A purge erases what it can within the request (API Gateway gives up at 29 s); the sweep finishes the rest. */
+const PURGE_BUDGET_MS = 15_000;
 
 const ListQuery = z
   .object({
@@ -110,6 +115,15 @@ const ConnectionFullOut = ConnectionOut.omit({ created: true }).extend({
   updated_at: z.string(),
   last_fetched_at: z.string().nullable(),
   credentials: JsonObject,
+  refresh: z
+    .object({
+      last_success_at: z.string().nullable(),
+      last_failure_at: z.string().nullable(),
+      consecutive_failures: z.number().int(),
+      backoff_until: z.string().nullable(),
+      needs_reauthorization: z.boolean(),
+    })
+    .describe('Token refresh health (our extension)'),
 });
 const Success = z.object({ success: z.boolean() });
 
@@ -245,11 +259,20 @@ export const deleteConnectionRoute = defineRoute({
   auth: 'secret_key',
   scope: 'environment:connections:delete',
   params: ConnectionParams,
-  query: ProviderConfigKeyQuery,
-  responses: { 200: { description: 'Deleted', schema: Success }, 400: { description: 'unknown_connection (no message, as Nango)' } },
+  query: DeleteQuery,
+  responses: {
+    200: { description: 'Deleted (with purge=true: erased for good)', schema: Success },
+    202: { description: 'purge=true: deleted, and the erasure is being finished by the deleted-connections sweep (within 15 minutes)', schema: Success },
+    400: { description: 'unknown_connection (no message, as Nango)' },
+  },
   handle: async (request) => {
     const { db, principal, params, query, now } = request;
     const key = keyOf(principal.environmentId, query.provider_config_key, params.connectionId);
+    if (query.purge) {
+      const outcome = await purgeConnection(db, key, now, { batchSize: 500, deadline: Date.now() + PURGE_BUDGET_MS }, auditFrom(request));
+      if (outcome === 'unknown_connection') throw new ApiError(400, 'unknown_connection');
+      return jsonResult(outcome === 'purged' ? 200 : 202, { success: true });
+    }
     if (!(await softDeleteConnection(db, key, now, connectionEvent(auditFrom(request), key, 'connection.delete')))) {
       throw new ApiError(400, 'unknown_connection');
     }

@@ -8,6 +8,8 @@ import { getHealth } from './health';
 import { INTEGRATION_ROUTES } from './integrations';
 import { openApiRoute } from './openapi';
 import { PROVIDER_ROUTES } from './providers';
+import { WEBHOOK_ROUTES } from './webhooks';
+import { RECORD_ROUTES } from './records';
 
 /** Every route of the `api` function; the OpenAPI document is generated from this same list. */
 export const API_ROUTES: AnyRoute[] = [
@@ -19,5 +21,7 @@ export const API_ROUTES: AnyRoute[] = [
   ...CONNECT_SESSION_ROUTES,
   ...CONNECTION_ROUTES,
   ...AUDIT_ROUTES,
+  ...WEBHOOK_ROUTES,
+  ...RECORD_ROUTES,
 ];
 API_ROUTES.push(openApiRoute(API_ROUTES));

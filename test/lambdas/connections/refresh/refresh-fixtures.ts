@@ -16,7 +16,7 @@ import { followAuthorize, REDIRECT_URI, type OAuthServer, type TestClient } from
 export const PAST = '2020-01-01T00:00:00.000Z';
 
 /** PUT a custom OAUTH2 provider pointing at `tokenUrl`, and POST an integration of it. */
-export async function oauthIntegration(t: TestStack, name: string, tokenUrl: string, client: { client_id: string; client_secret: string }, extra: Record<string, unknown> = {}) {
+export async function oauthIntegration(t: Pick<TestStack, 'api'>, name: string, tokenUrl: string, client: { client_id: string; client_secret: string }, extra: Record<string, unknown> = {}) {
   const put = await t.api(`/providers/${name}`, {
     method: 'PUT',
     json: { display_name: name, auth_mode: 'OAUTH2', allow_private_network: true, authorization_url: tokenUrl.replace(/\/token$/, '/auth'), token_url: tokenUrl, ...extra },
@@ -35,7 +35,7 @@ export interface Imported {
 
 /** Imports an OAUTH2 connection through POST /connections. */
 export async function importOAuth2(
-  t: TestStack,
+  t: Pick<TestStack, 'api'>,
   providerConfigKey: string,
   connectionId: string,
   credentials: { access_token: string; refresh_token?: string; expires_at?: string },

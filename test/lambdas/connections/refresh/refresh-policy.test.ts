@@ -8,6 +8,7 @@ import {
   needsReauthorization,
   needsRefresh,
   refreshMarginMs,
+  tokenMarginMs,
 } from '../../../../lambdas/connections/refresh/refresh-policy';
 
 const now = new Date('2030-06-01T12:00:00.000Z');
@@ -26,6 +27,14 @@ describe('needsRefresh', () => {
     expect(needsRefresh(inMs(4 * 60_000), { token_expiration_buffer: 300 }, now, false)).toBe(true);
     expect(needsRefresh(inMs(1), { token_expiration_buffer: 0 }, now, false)).toBe(false);
     expect(needsRefresh(inMs(-1), { token_expiration_buffer: 0 }, now, false)).toBe(true);
+  });
+
+  test("a short-lived token's window is at most half its lifetime (no refresh on every read)", () => {
+    expect(tokenMarginMs({ raw: { expires_in: 120 } }, {})).toBe(60_000);
+    expect(tokenMarginMs({ raw: { expires_in: 3600 } }, {})).toBe(DEFAULT_REFRESH_MARGIN_MS);
+    expect(tokenMarginMs({ raw: {} }, {})).toBe(DEFAULT_REFRESH_MARGIN_MS);
+    expect(needsRefresh({ ...inMs(90_000), raw: { expires_in: 120 } }, {}, now, false)).toBe(false);
+    expect(needsRefresh({ ...inMs(59_000), raw: { expires_in: 120 } }, {}, now, false)).toBe(true);
   });
 
   test('no expires_at: only when forced; force always', () => {

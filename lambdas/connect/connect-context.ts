@@ -1,0 +1,176 @@
+import type { ConnectSessionPrincipal } from '../auth/principal';
+import type { SqlExecutor } from '../db/data-api';
+import { uuid } from '../db/parameters';
+import { ApiError } from '../http/errors';
+import { ProviderRegistry } from '../providers/provider-registry';
+import { CustomProviderSchema, type AuthMode, type Provider } from '../providers/provider-schema';
+
+/**
+ * Everything a connect-flow request needs to know before it talks to a provider, read in ONE
+ * statement: the connect session (its limits, defaults, end user and reconnect target), the
+ * integration it asks for, that integration's custom provider definition, and the environment.
+ */
+
+/** The `endUser` of Nango's auth webhook. */
+export interface WebhookEndUser {
+  endUserId: string;
+  endUserEmail: string | null;
+  organizationId?: string;
+  tags: Record<string, string>;
+}
+
+export interface SessionFacts {
+  sessionId: string;
+  environmentId: string;
+  environmentName: string;
+  callbackUrl: string | null;
+  allowedIntegrations: string[] | null;
+  configDefaults: Record<string, { user_scopes?: string; authorization_params?: Record<string, string>; connection_config?: Record<string, unknown> }>;
+  tags: Record<string, string>;
+  webhookUrlOverride: string | null;
+  endUserRowId: string | null;
+  endUser: WebhookEndUser | null;
+  /** Reconnect sessions: the connection they re-authorize. */
+  reconnect: { rowId: string; connectionId: string; providerConfigKey: string } | null;
+}
+
+export interface IntegrationFacts {
+  id: string;
+  uniqueKey: string;
+  providerName: string;
+  provider: Provider;
+  clientId: string | null;
+  /** Envelope of {client_secret?, …} bound to the integration row. */
+  secrets: Buffer | null;
+  scopes: string[] | null;
+}
+
+export interface ConnectContext {
+  session: SessionFacts;
+  integration: IntegrationFacts;
+}
+
+export interface ContextRow {
+  environment_name: string;
+  callback_url: string | null;
+  allowed_integrations: string[] | null;
+  integrations_config_defaults: SessionFacts['configDefaults'];
+  tags: Record<string, string>;
+  webhook_url_override: string | null;
+  end_user_row_id: string | null;
+  end_user: { endUserId: string; endUserEmail: string | null; organizationId: string | null; tags: Record<string, string> } | null;
+  session_connection_id: string | null;
+  reconnect_row_id: string | null;
+  reconnect_connection_id: string | null;
+  reconnect_provider_config_key: string | null;
+  integration_id: string | null;
+  unique_key: string | null;
+  provider: string | null;
+  client_id: string | null;
+  client_secret: Buffer | null;
+  scopes: string[] | null;
+  provider_definition: unknown;
+}
+
+const registry = new ProviderRegistry();
+
+/**
+ * The columns of `Row`, over a connect session `s` joined with CONTEXT_JOINS; shared by the
+ * context read and the callback's consume-the-state statement, so both see the same facts.
+ */
+export const CONTEXT_COLUMNS = `e.name AS environment_name, e.callback_url, s.allowed_integrations, s.integrations_config_defaults, s.tags,
+  s.webhook_url_override, s.end_user_id AS end_user_row_id, s.connection_id AS session_connection_id,
+  CASE WHEN u.id IS NULL THEN NULL ELSE jsonb_build_object('endUserId', u.end_user_id, 'endUserEmail', u.email,
+       'organizationId', u.organization_id, 'tags', u.tags) END AS end_user,
+  rc.id AS reconnect_row_id, rc.connection_id AS reconnect_connection_id, rc.provider_config_key AS reconnect_provider_config_key,
+  i.id AS integration_id, i.unique_key, i.provider, i.client_id, i.client_secret, i.scopes,
+  (SELECT p.definition FROM providers p WHERE p.environment_id = s.environment_id AND p.name = i.provider) AS provider_definition`;
+
+/** Joins for CONTEXT_COLUMNS; `integration` is the join condition of the live integration `i`. */
+export function contextJoins(integration: string): string {
+  return `JOIN environments e ON e.id = s.environment_id
+  LEFT JOIN end_users u ON u.id = s.end_user_id
+  LEFT JOIN connections rc ON rc.id = s.connection_id AND rc.deleted_at IS NULL
+  LEFT JOIN integrations i ON ${integration} AND i.deleted_at IS NULL`;
+}
+
+/**
+ * The session's view of integration `providerConfigKey`, or a 4xx in Nango's terms: an integration
+ * outside `allowed_integrations` or other than the reconnected one is `integration_not_allowed`,
+ * a missing one `unknown_provider_config`, a provider of another auth mode `invalid_auth_mode`.
+ */
+export async function loadConnectContext(db: SqlExecutor, principal: ConnectSessionPrincipal, providerConfigKey: string, now: Date, modes: readonly AuthMode[]): Promise<ConnectContext> {
+  const [row] = await db.query<ContextRow>(
+    `SELECT ${CONTEXT_COLUMNS}
+       FROM connect_sessions s
+       ${contextJoins('i.environment_id = s.environment_id AND i.unique_key = :provider_config_key')}
+      WHERE s.id = :session_id AND s.environment_id = :environment_id AND s.expires_at > :now`,
+    { session_id: uuid(principal.sessionId), environment_id: uuid(principal.environmentId), provider_config_key: providerConfigKey, now },
+  );
+  // Deleted or expired between authentication and now.
+  if (!row) throw new ApiError(401, 'unknown_connect_session_token', 'Authentication failed: the connect session token is expired, deleted or unknown.');
+  return toConnectContext(principal, row, providerConfigKey, modes);
+}
+
+/** Checks a context row against what the request asks for. */
+export function toConnectContext(principal: Pick<ConnectSessionPrincipal, 'sessionId' | 'environmentId'>, row: ContextRow, providerConfigKey: string, modes: readonly AuthMode[]): ConnectContext {
+  const session = sessionFacts(principal, row);
+  if (session.allowedIntegrations && !session.allowedIntegrations.includes(providerConfigKey)) {
+    throw new ApiError(400, 'integration_not_allowed', 'This connect session does not allow this integration');
+  }
+  if (row.session_connection_id && !session.reconnect) throw new ApiError(400, 'invalid_connection', 'The connection this session reconnects no longer exists');
+  if (session.reconnect && session.reconnect.providerConfigKey !== providerConfigKey) {
+    throw new ApiError(400, 'integration_not_allowed', 'This connect session reconnects a connection of another integration');
+  }
+  if (!row.integration_id || !row.provider) throw new ApiError(404, 'unknown_provider_config', 'Integration does not exist');
+  const provider = providerOf(row.provider, row.provider_definition);
+  if (!provider) throw new ApiError(404, 'unknown_provider_template', 'Provider does not exist');
+  if (!modes.includes(provider.auth_mode)) {
+    throw new ApiError(400, 'invalid_auth_mode', `This integration's provider uses ${provider.auth_mode}, not ${modes.join(' or ')}`);
+  }
+  return {
+    session,
+    integration: {
+      id: row.integration_id,
+      uniqueKey: providerConfigKey,
+      providerName: row.provider,
+      provider,
+      clientId: row.client_id,
+      secrets: row.client_secret,
+      scopes: row.scopes,
+    },
+  };
+}
+
+export function sessionFacts(principal: Pick<ConnectSessionPrincipal, 'sessionId' | 'environmentId'>, row: ContextRow): SessionFacts {
+  const endUser = row.end_user && {
+    endUserId: row.end_user.endUserId,
+    endUserEmail: row.end_user.endUserEmail,
+    ...(row.end_user.organizationId ? { organizationId: row.end_user.organizationId } : {}),
+    tags: row.end_user.tags,
+  };
+  return {
+    sessionId: principal.sessionId,
+    environmentId: principal.environmentId,
+    environmentName: row.environment_name,
+    callbackUrl: row.callback_url,
+    allowedIntegrations: row.allowed_integrations,
+    configDefaults: row.integrations_config_defaults,
+    tags: row.tags,
+    webhookUrlOverride: row.webhook_url_override,
+    endUserRowId: row.end_user_row_id,
+    endUser,
+    reconnect:
+      row.reconnect_row_id && row.reconnect_connection_id && row.reconnect_provider_config_key
+        ? { rowId: row.reconnect_row_id, connectionId: row.reconnect_connection_id, providerConfigKey: row.reconnect_provider_config_key }
+        : null,
+  };
+}
+
+/** A catalog name costs nothing; a custom definition came with the read. */
+export function providerOf(name: string, definition: unknown): Provider | undefined {
+  if (registry.isCatalogName(name)) return registry.catalogEntry(name);
+  if (definition == null) return undefined;
+  const parsed = CustomProviderSchema.safeParse(definition);
+  return parsed.success ? parsed.data : undefined;
+}

@@ -1,0 +1,62 @@
+import * as z from 'zod';
+import { IntegrationKeySchema } from '../integrations/integration-schema';
+
+/**
+ * The query string the frontend SDK appends to every connect-flow call (nango-api.md §3.3),
+ * parsed qs-style (`params[subdomain]=acme` → `{params:{subdomain:'acme'}}`). Only connect session
+ * tokens authenticate here: public keys and their legacy `hmac` belong to an auth model we do not
+ * offer, and `connection_id` is the server's to choose (a UUID v4, or the reconnected one).
+ */
+
+const MAX_ENTRIES = 50;
+const Key = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'Keys are 1-64 letters, digits, _ . -');
+const Value = z.string().max(2048);
+const StringMap = z.record(Key, Value).refine((map) => Object.keys(map).length <= MAX_ENTRIES, `At most ${MAX_ENTRIES} entries`);
+
+export const PckParams = z.object({ providerConfigKey: IntegrationKeySchema }).strict();
+
+export const ConnectQuery = z
+  .object({
+    connect_session_token: z.string().max(256),
+    /** The frontend's WebSocket client, kept for the browser relay. */
+    ws_client_id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'ws_client_id must be 1-128 letters, digits, _ or -').optional(),
+    /** Connection config (interpolation values such as a subdomain). */
+    params: StringMap.optional(),
+    /** Extra authorization parameters; the literal `undefined` removes one (as in Nango). */
+    authorization_params: StringMap.optional(),
+    /** Slack's user-token scopes. */
+    user_scope: Value.optional(),
+    credentials: z
+      .object({
+        oauth_client_id_override: z.string().min(1).max(1024).optional(),
+        oauth_client_secret_override: z.string().min(1).max(4096).optional(),
+        oauth_refresh_token_override: z.string().min(1).max(16_384).optional(),
+      })
+      .strict()
+      .optional(),
+    connection_id: z.never({ error: 'connection_id cannot be chosen with a connect session token: the server assigns it' }).optional(),
+    public_key: z.never({ error: 'Public keys are not supported: authenticate with a connect session token' }).optional(),
+    hmac: z.never({ error: 'hmac belongs to public-key auth, which is not supported' }).optional(),
+  })
+  .strict();
+
+export type ConnectQueryInput = z.output<typeof ConnectQuery>;
+
+/** `POST /api-auth/api-key/:pck`. */
+export const ApiKeyBody = z.object({ apiKey: z.string().min(1).max(1024) }).strict();
+
+/** `POST /api-auth/basic/:pck`: both required, either may be empty (as Nango). */
+export const BasicBody = z.object({ username: z.string().max(1024), password: z.string().max(16_384) }).strict();
+
+/** `POST /oauth2/auth/:pck`: the end user's own client, for the client credentials grant. */
+export const ClientCredentialsBody = z
+  .object({
+    client_id: z.string().min(1).max(1024),
+    client_secret: z.string().min(1).max(4096).optional(),
+    client_certificate: z.never({ error: 'Mutual-TLS client certificates are not supported' }).optional(),
+    client_private_key: z.never({ error: 'Mutual-TLS client keys are not supported' }).optional(),
+  })
+  .strict();
+
+/** Callback parameters we read; providers add their own, which are ignored unless declared as redirect_uri_metadata. */
+export const CALLBACK_ERROR_PARAMS = ['error', 'error_description', 'error_reason', 'error_uri', 'status_code', 'error_message'] as const;

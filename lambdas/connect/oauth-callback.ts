@@ -1,0 +1,128 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { AuditBase } from '../audit/audit-event';
+import type { OAuth2Credentials } from '../oauth/token-response';
+import type { EnvelopeCipher } from '../crypto/envelope-cipher';
+import type { SqlExecutor } from '../db/data-api';
+import { ApiError } from '../http/errors';
+import { openSecrets } from '../integrations/integration-service';
+import { OAuthConfigError, exchangeCode } from '../oauth/token-client';
+import { OAuthTokenError, safeErrorCode } from '../oauth/token-response';
+import { callbackPage } from './callback-page';
+import { sessionFacts, toConnectContext, type ConnectContext } from './connect-context';
+import { ownCallbackPath } from './flow-inputs';
+import { recordFlowFailure, saveFlowConnection } from './flow-connection';
+import { consumeOAuthSession, oauthSessionBinding, sha256, type ConsumedOAuthSession, type OAuthSessionSecrets } from './oauth-session-store';
+import { stateCookie } from './state-cookie';
+
+export interface CallbackRequest {
+  db: SqlExecutor;
+  cipher: EnvelopeCipher;
+  /** The callback's query, as the provider sent it (strings only). */
+  query: Record<string, string>;
+  event: APIGatewayProxyEvent;
+  now: Date;
+  audit: AuditBase;
+}
+
+/**
+ * `GET /oauth/callback`: spends the state (once, whatever happens next), checks it came back to
+ * the browser that started the flow and in time, exchanges the code with the PKCE verifier, and
+ * stores the connection with its `auth` event. Two statements on success; every failure after the
+ * state is known is audited and reported as a failed `auth` event, and shown on the error page.
+ */
+export async function finishOAuth(r: CallbackRequest): Promise<APIGatewayProxyResult> {
+  const state = r.query.state;
+  if (!state) throw new ApiError(400, 'invalid_state', 'The callback has no state: start the connection again.');
+  const row = await consumeOAuthSession(r.db, sha256(state));
+  if (!row) throw new ApiError(400, 'invalid_state', 'This authorization is unknown, expired or already used: start the connection again.');
+
+  const audit: AuditBase = { ...r.audit, environmentId: row.environment_id, actor: { type: 'connect_session', id: row.connect_session_id } };
+  const pck = row.request.providerConfigKey;
+  let ctx: ConnectContext | undefined;
+  try {
+    ctx = toConnectContext({ sessionId: row.connect_session_id, environmentId: row.environment_id }, row, pck, ['OAUTH2']);
+    if (row.expires_at.getTime() <= r.now.getTime()) throw new ApiError(400, 'invalid_state', 'This authorization took longer than 10 minutes: start the connection again.');
+    if (!stateCookie.matches(r.event, state, row.browser_binding_hash)) {
+      throw new ApiError(400, 'state_cookie_err', 'This authorization was started in another browser: start the connection again from this one.');
+    }
+    await exchangeAndSave(r, row, ctx, audit);
+    const clear = stateCookie.clear(state, ownCallbackPath(r.event), row.redirect_uri.startsWith('https:'));
+    return { ...callbackPage(200, { ok: true }), multiValueHeaders: { 'set-cookie': [clear] } };
+  } catch (err) {
+    if (err instanceof ApiError) {
+      // A failure before the context checked out (the integration was deleted) still has the session's facts.
+      const session = ctx?.session ?? sessionFacts({ sessionId: row.connect_session_id, environmentId: row.environment_id }, row);
+      await recordFlowFailure(r.db, { session, integration: ctx?.integration }, pck, 'oauth2', err, audit);
+    }
+    throw err;
+  }
+}
+
+async function exchangeAndSave(r: CallbackRequest, row: ConsumedOAuthSession, ctx: ConnectContext, audit: AuditBase) {
+  const { provider } = ctx.integration;
+  const providerError = r.query.error ?? r.query.error_message;
+  if (providerError !== undefined) throw providerRefusal(r.query);
+  const code = r.query[provider.authorization_code_param_in_callback ?? 'code'];
+  if (!code) throw new ApiError(400, 'callback_err', 'The provider did not return an authorization code.');
+
+  const secrets = row.secrets ? await r.cipher.decryptJson<OAuthSessionSecrets>(row.secrets, oauthSessionBinding(row.environment_id, row.id)) : {};
+  const client = await clientOf(r.cipher, ctx, row, secrets);
+  let credentials: OAuth2Credentials;
+  let metadata: Record<string, unknown>;
+  try {
+    const parsed = await exchangeCode({ provider, client, connectionConfig: row.request.connectionConfig, code, redirectUri: row.redirect_uri, codeVerifier: secrets.code_verifier, now: r.now });
+    credentials = parsed.credentials;
+    metadata = parsed.connectionConfig;
+  } catch (err) {
+    throw exchangeRefusal(err);
+  }
+  if (secrets.refresh_token_override) credentials.refresh_token = secrets.refresh_token_override;
+  // Refreshes must use the client that obtained the grant.
+  if (secrets.client_secret_override && row.request.clientIdOverride) credentials.config_override = { client_id: row.request.clientIdOverride, client_secret: secrets.client_secret_override };
+  const connectionConfig = { ...row.request.connectionConfig, ...metadata, ...redirectMetadata(r.query, provider.redirect_uri_metadata) };
+  return saveFlowConnection(
+    { db: r.db, cipher: r.cipher },
+    ctx,
+    'oauth2',
+    { credentials, expiresAt: credentials.expires_at ? new Date(credentials.expires_at) : null, connectionConfig },
+    r.now,
+    audit,
+  );
+}
+
+async function clientOf(cipher: EnvelopeCipher, ctx: ConnectContext, row: ConsumedOAuthSession, secrets: OAuthSessionSecrets): Promise<{ client_id: string; client_secret: string }> {
+  if (row.request.clientIdOverride && secrets.client_secret_override) return { client_id: row.request.clientIdOverride, client_secret: secrets.client_secret_override };
+  const { integration } = ctx;
+  const integrationSecrets = integration.secrets ? await openSecrets(cipher, ctx.session.environmentId, integration.id, integration.secrets) : {};
+  if (!integration.clientId || !integrationSecrets.client_secret) throw new ApiError(400, 'provider_config_err', 'The integration has no OAuth client id and secret.');
+  return { client_id: integration.clientId, client_secret: integrationSecrets.client_secret };
+}
+
+/** The provider said no (the end user denied, a bad scope…): its code and description, bounded and printable. */
+function providerRefusal(query: Record<string, string>): ApiError {
+  const code = safeErrorCode(query.error) ?? 'error';
+  const description = [query.error_description, query.error_reason, query.error_message]
+    .find((v) => typeof v === 'string' && v !== '')
+    ?.replace(/[\x00-\x1f\x7f]/g, ' ')
+    .slice(0, 300);
+  return new ApiError(400, 'callback_err', `The provider refused the authorization: ${code}${description ? ` (${description})` : ''}`);
+}
+
+function exchangeRefusal(err: unknown): unknown {
+  if (err instanceof OAuthTokenError) {
+    const status = err.kind === 'network' || err.kind === 'timeout' || err.kind === 'server' ? 502 : 400;
+    return new ApiError(status, 'token_exchange_failed', `The provider did not exchange the authorization code: ${err.kind}${err.providerError ? ` (${err.providerError})` : ''}`);
+  }
+  if (err instanceof OAuthConfigError) return new ApiError(400, 'provider_config_err', err.message);
+  return err;
+}
+
+/** redirect_uri_metadata: callback parameters the provider puts there for the connection (QuickBooks' realmId). */
+function redirectMetadata(query: Record<string, string>, keys: readonly string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of keys ?? []) {
+    const value = query[key];
+    if (typeof value === 'string' && value.length <= 1024) out[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,98 @@
+import * as z from 'zod';
+import { auditFrom, requestInfo, type AuditBase } from '../../audit/audit-event';
+import { callbackPage } from '../../connect/callback-page';
+import { ApiKeyBody, BasicBody, ClientCredentialsBody, ConnectQuery, PckParams } from '../../connect/connect-query';
+import { connectWithCredentials, type CredentialSubmission } from '../../connect/credential-flows';
+import { finishOAuth } from '../../connect/oauth-callback';
+import { startOAuth } from '../../connect/oauth-authorize';
+import { envelopeCipher } from '../../crypto/process-cipher';
+import { ApiError, jsonResult } from '../../http/errors';
+import { defineRoute, type AnyRoute, type ApiRequest } from '../../http/route';
+
+/**
+ * The `connect` function's routes: the end user's side of a connection (nango-api.md §3.4, §5),
+ * authenticated by the connect session token the frontend SDK puts in the query string.
+ * The OAuth popup's two routes answer with pages, errors included; the others with Nango's JSON.
+ */
+
+const errorPage = (err: ApiError) => callbackPage(err.statusCode, { ok: false, errorType: err.code, message: err.message });
+
+export const oauthConnectRoute = defineRoute({
+  method: 'GET',
+  path: '/oauth/connect/{providerConfigKey}',
+  summary: 'Starts an OAuth2 authorization: stores a one-time state and redirects the popup to the provider',
+  tag: 'Connect',
+  auth: 'connect_session_query',
+  params: PckParams,
+  query: ConnectQuery,
+  responses: { 302: { description: "Redirect to the provider's authorization page" }, 400: { description: 'Error page (integration_not_allowed, invalid_auth_mode, missing_connection_config, …)' } },
+  renderError: errorPage,
+  handle: async (request) =>
+    startOAuth({
+      db: request.db,
+      cipher: envelopeCipher(),
+      principal: request.principal as never,
+      providerConfigKey: request.params.providerConfigKey,
+      query: request.query,
+      event: request.event,
+      now: request.now,
+      audit: auditFrom(request),
+    }),
+});
+
+/** Whatever the provider appends; only strings (a repeated parameter is refused). */
+const CallbackQuery = z.record(z.string().max(128), z.string().max(4096)).refine((q) => Object.keys(q).length <= 50, 'Too many parameters');
+
+export const oauthCallbackRoute = defineRoute({
+  method: 'GET',
+  path: '/oauth/callback',
+  summary: "The provider's redirect back: exchanges the code and stores the connection; answers the popup's closing page",
+  tag: 'Connect',
+  auth: 'none',
+  query: CallbackQuery,
+  responses: { 200: { description: 'Success page (posts nango_oauth_callback_success and closes)' }, 400: { description: 'Error page (invalid_state, state_cookie_err, callback_err, token_exchange_failed, …)' } },
+  renderError: errorPage,
+  handle: async (request) => {
+    const audit: AuditBase = { environmentId: null, actor: { type: 'system', id: null }, request: requestInfo(request.event, request.requestId), outcome: 'success' };
+    return finishOAuth({ db: request.db, cipher: envelopeCipher(), query: request.query, event: request.event, now: request.now, audit });
+  },
+});
+
+const Connected = z.object({ connectionId: z.string(), providerConfigKey: z.string() });
+
+function credentialRoute<B>(path: string, summary: string, body: z.ZodType<B>, submission: (body: B) => CredentialSubmission): AnyRoute {
+  return defineRoute({
+    method: 'POST',
+    path,
+    summary,
+    tag: 'Connect',
+    auth: 'connect_session_query',
+    params: PckParams,
+    query: ConnectQuery,
+    body,
+    responses: {
+      200: { description: 'Connected', schema: Connected },
+      400: { description: 'connection_test_failed, integration_not_allowed, invalid_auth_mode, invalid_body, …' },
+      404: { description: 'unknown_provider_config' },
+    },
+    handle: async (request: ApiRequest<z.output<typeof ConnectQuery>, B, z.output<typeof PckParams>>) => {
+      const outcome = await connectWithCredentials({
+        db: request.db,
+        cipher: envelopeCipher(),
+        principal: request.principal as never,
+        providerConfigKey: request.params.providerConfigKey,
+        query: request.query,
+        submission: submission(request.body),
+        now: request.now,
+        audit: auditFrom(request),
+      });
+      return jsonResult(200, { connectionId: outcome.connectionId, providerConfigKey: outcome.providerConfigKey });
+    },
+  });
+}
+
+export const apiKeyRoute = credentialRoute('/api-auth/api-key/{providerConfigKey}', 'Connects with an API key, verified with the provider first', ApiKeyBody, (b) => ({ kind: 'api_key', apiKey: b.apiKey }));
+export const basicRoute = credentialRoute('/api-auth/basic/{providerConfigKey}', 'Connects with a username and password, verified with the provider first', BasicBody, (b) => ({ kind: 'basic', username: b.username, password: b.password }));
+export const clientCredentialsRoute = credentialRoute('/oauth2/auth/{providerConfigKey}', "Connects with the end user's OAuth2 client (client credentials grant)", ClientCredentialsBody, (b) => ({ kind: 'oauth2_cc', client_id: b.client_id, client_secret: b.client_secret }));
+
+export const CONNECT_ROUTES: AnyRoute[] = [oauthConnectRoute, oauthCallbackRoute, apiKeyRoute, basicRoute, clientCredentialsRoute];

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { auditClause, emitAfterCommit } from '../audit/audit-log';
+import type { AuditEvent } from '../audit/audit-event';
+import type { SqlExecutor } from '../db/data-api';
+import { uuid } from '../db/parameters';
+import type { RecordsTarget } from './record-store';
+
+/*
+ * Runs of a customer's sync job, per connection and sync name. Each run moves the sync's
+ * `last_executed_at` (never backwards), which the 60-day rule reads; a successful one also
+ * `last_success_at`.
+ */
+
+export type RunStatus = 'running' | 'success' | 'error';
+
+export interface SyncRunRow {
+  id: string;
+  sync_name: string;
+  status: RunStatus | 'cancelled';
+  started_at: Date;
+  finished_at: Date | null;
+  last_success_at: Date | null;
+}
+
+const LIVE_BY_PUBLIC_IDS = `c.environment_id = :environment_id AND c.provider_config_key = :provider_config_key AND c.connection_id = :connection_id
+  AND c.deleted_at IS NULL AND i.id = c.integration_id AND i.deleted_at IS NULL`;
+
+/** Records a run (ONE statement); undefined when there is no such live connection. */
+export async function recordSyncRun(
+  db: SqlExecutor,
+  target: RecordsTarget,
+  run: { syncName: string; status: RunStatus; startedAt: Date; finishedAt: Date | null },
+  audit?: AuditEvent,
+): Promise<SyncRunRow | undefined> {
+  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM run)', '(SELECT id::text FROM run)');
+  const [row] = await db.query<SyncRunRow>(
+    `WITH conn AS (
+       SELECT c.id FROM connections c, integrations i WHERE ${LIVE_BY_PUBLIC_IDS}
+     ), run AS (
+       INSERT INTO sync_runs (id, connection_id, sync_name, status, started_at, finished_at)
+       SELECT :id, conn.id, :sync_name, :status, :started_at, CAST(:finished_at AS timestamptz) FROM conn
+       RETURNING *
+     ), sync AS (
+       INSERT INTO syncs AS s (connection_id, name, last_executed_at, last_success_at)
+       SELECT conn.id, :sync_name, :started_at, CASE WHEN :status = 'success' THEN CAST(:finished_at AS timestamptz) END FROM conn
+       ON CONFLICT (connection_id, name) DO UPDATE SET
+         last_executed_at = GREATEST(s.last_executed_at, EXCLUDED.last_executed_at),
+         last_success_at = GREATEST(s.last_success_at, EXCLUDED.last_success_at)
+       RETURNING s.last_success_at
+     )${event.sql}
+     SELECT run.id, run.sync_name, run.status, run.started_at, run.finished_at, sync.last_success_at FROM run, sync`,
+    {
+      ...publicIds(target),
+      id: uuid(randomUUID()),
+      sync_name: run.syncName,
+      status: run.status,
+      started_at: run.startedAt,
+      finished_at: run.finishedAt,
+      ...event.params,
+    },
+  );
+  if (row && audit) emitAfterCommit(audit);
+  return row;
+}
+
+/**
+ * Ends a running run of the environment's live connection (ONE statement). `not_found` when the
+ * run is unknown (or another environment's, or its connection is gone); `not_running` when it has
+ * already ended.
+ */
+export async function finishSyncRun(
+  db: SqlExecutor,
+  environmentId: string,
+  runId: string,
+  status: 'success' | 'error',
+  now: Date,
+  audit?: AuditEvent,
+): Promise<SyncRunRow | 'not_found' | 'not_running'> {
+  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM run)', '(SELECT id::text FROM run)');
+  const [row] = await db.query<SyncRunRow & { exists: boolean }>(
+    `WITH target AS (
+       SELECT r.id, r.connection_id, r.sync_name, r.status FROM sync_runs r
+         JOIN connections c ON c.id = r.connection_id AND c.environment_id = :environment_id AND c.deleted_at IS NULL
+         JOIN integrations i ON i.id = c.integration_id AND i.deleted_at IS NULL
+        WHERE r.id = :id
+     ), run AS (
+       UPDATE sync_runs r SET status = :status, finished_at = :now FROM target t
+        WHERE r.id = t.id AND r.status = 'running'
+       RETURNING r.*
+     ), sync AS (
+       UPDATE syncs s SET last_success_at = GREATEST(s.last_success_at, :now), last_executed_at = GREATEST(s.last_executed_at, :now)
+         FROM run WHERE :status = 'success' AND s.connection_id = run.connection_id AND s.name = run.sync_name
+       RETURNING s.last_success_at
+     )${event.sql}
+     SELECT EXISTS (SELECT 1 FROM target) AS exists, run.id, run.sync_name, run.status, run.started_at, run.finished_at,
+            COALESCE((SELECT last_success_at FROM sync), (SELECT s.last_success_at FROM syncs s, run r2 WHERE s.connection_id = r2.connection_id AND s.name = r2.sync_name)) AS last_success_at
+       FROM (SELECT 1) AS one LEFT JOIN run ON true`,
+    { environment_id: uuid(environmentId), id: uuid(runId), status, now, ...event.params },
+  );
+  if (!row.exists) return 'not_found';
+  if (row.id === null) return 'not_running';
+  if (audit) emitAfterCommit(audit);
+  return row;
+}
+
+function publicIds(target: RecordsTarget) {
+  return { environment_id: uuid(target.environmentId), provider_config_key: target.providerConfigKey, connection_id: target.connectionId };
+}

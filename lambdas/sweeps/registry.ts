@@ -1,0 +1,31 @@
+import type { SqlExecutor } from '../db/data-api';
+import { DEFAULT_AUDIT_RETENTION_DAYS, sweepAuditRetention } from './audit-retention';
+import type { SweepBudget } from './batched-delete';
+import { sweepDeletedConnections } from './deleted-connections';
+import { sweepExpiredSessions } from './expired-sessions';
+import { sweepOrphans } from './orphans';
+import { sweepPruneRecords } from './prune-records';
+import { sweepProactiveRefresh } from './proactive-refresh';
+import { sweepStaleSyncs } from './stale-syncs';
+import { DEFAULT_WEBHOOK_LOG_RETENTION_DAYS, sweepWebhookRetention } from './webhook-retention';
+
+export type Sweep = (db: SqlExecutor, now: Date, budget: SweepBudget) => Promise<Record<string, number>>;
+
+/**
+ * Every sweep, by the `sweep` value of its schedule (lib/topology.ts SCHEDULES): each is a function
+ * of "now" and a budget, run by the sweeps Lambda and by `npm run sweep`.
+ */
+export const SWEEPS: Record<string, Sweep> = {
+  'expired-sessions': sweepExpiredSessions,
+  'audit-retention': (db, now, budget) => sweepAuditRetention(db, now, Number(process.env.LATCHKEY_AUDIT_RETENTION_DAYS ?? DEFAULT_AUDIT_RETENTION_DAYS), budget),
+  'prune-records': sweepPruneRecords,
+  'stale-syncs': sweepStaleSyncs,
+  // Before deleted-connections: the connections it retires are hard-deleted in the same `all` run.
+  orphans: sweepOrphans,
+  'deleted-connections': sweepDeletedConnections,
+  'webhook-retention': (db, now, budget) =>
+    sweepWebhookRetention(db, now, Number(process.env.LATCHKEY_WEBHOOK_LOG_RETENTION_DAYS ?? DEFAULT_WEBHOOK_LOG_RETENTION_DAYS), budget),
+  'proactive-refresh': (db, now, budget) => sweepProactiveRefresh(db, now, budget),
+};
+
+export const SWEEP_NAMES = Object.keys(SWEEPS) as [string, ...string[]];

@@ -1,0 +1,31 @@
+import type { SqlExecutor } from '../db/data-api';
+import { deleteInBatches, type SweepBudget } from './batched-delete';
+import { auditSweep } from './sweep-audit';
+
+export const DEFAULT_WEBHOOK_LOG_RETENTION_DAYS = 30;
+
+export type WebhookRetentionResult = {
+  webhookEventsDeleted: number;
+};
+
+/**
+ * Deletes outbox events (with their deliveries and attempt logs, which cascade) created before the
+ * retention period, once nothing is left to do for them: skipped, or every delivery delivered or
+ * dead. A dead delivery stays replayable until then. Events still pending or retrying are kept
+ * whatever their age, so a slow receiver never loses one to this sweep.
+ */
+export async function sweepWebhookRetention(db: SqlExecutor, now: Date, retentionDays: number, budget: SweepBudget): Promise<WebhookRetentionResult> {
+  const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
+  const webhookEventsDeleted = await deleteInBatches(
+    db,
+    'outbox',
+    `SELECT o.id FROM outbox o
+      WHERE o.created_at < :cutoff
+        AND (o.status IN ('skipped', 'delivered', 'dead')
+             OR (o.status = 'dispatched' AND NOT EXISTS (SELECT 1 FROM webhook_targets t WHERE t.outbox_id = o.id AND t.status = 'pending')))`,
+    { cutoff },
+    budget,
+  );
+  await auditSweep(db, 'webhook-retention', { deleted: webhookEventsDeleted, cutoff: cutoff.toISOString(), retentionDays }, webhookEventsDeleted);
+  return { webhookEventsDeleted };
+}

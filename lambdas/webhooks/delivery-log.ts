@@ -1,0 +1,132 @@
+import { auditClause, emitAfterCommit } from '../audit/audit-log';
+import type { AuditEvent } from '../audit/audit-event';
+import type { SqlExecutor } from '../db/data-api';
+import { uuid } from '../db/parameters';
+import { publishAfterCommit, type OutboxEventType } from '../events/outbox';
+import { RETRY_WINDOW_MS } from './retry-policy';
+import type { KeysetCursor } from '../http/pagination';
+
+/**
+ * The delivery log as the API reads it (our extension, `GET /webhooks/deliveries…`), and replay.
+ * Every statement is filtered by the caller's environment; one statement per request.
+ */
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
+
+export interface DeliveryRow {
+  id: string;
+  event_id: string;
+  event_type: string;
+  connection_id: string | null;
+  provider_config_key: string | null;
+  url: string;
+  kind: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: Date;
+  window_ends_at: Date;
+  last_status_code: number | null;
+  last_error: string | null;
+  delivered_at: Date | null;
+  dead_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface AttemptRow {
+  attempt: number;
+  outcome: string | null;
+  status_code: number | null;
+  latency_ms: number | null;
+  response_excerpt: string | null;
+  error: string | null;
+  created_at: string;
+}
+
+export interface DeliveryDetail extends DeliveryRow {
+  body: Record<string, unknown>;
+  attempt_log: AttemptRow[];
+}
+
+const COLUMNS = `t.id, t.outbox_id AS event_id, o.event_type, o.payload->>'connectionId' AS connection_id,
+  o.payload->>'providerConfigKey' AS provider_config_key, t.url, t.kind, t.status, t.attempts, t.next_attempt_at,
+  t.window_ends_at, t.last_status_code, t.last_error, t.delivered_at, t.dead_at, t.created_at, t.updated_at,
+  to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
+
+/** Newest first; `limit + 1` rows are read to know whether there is a next page. */
+export async function listDeliveries(
+  db: SqlExecutor,
+  environmentId: string,
+  filter: { status?: DeliveryStatus; eventId?: string; limit: number; cursor?: KeysetCursor },
+): Promise<{ rows: DeliveryRow[]; next?: KeysetCursor }> {
+  const rows = await db.query<DeliveryRow & { cursor_at: string }>(
+    `SELECT ${COLUMNS} FROM webhook_targets t JOIN outbox o ON o.id = t.outbox_id
+      WHERE t.environment_id = :environment_id
+        AND (CAST(:status AS text) IS NULL OR t.status = :status)
+        AND (CAST(:event_id AS uuid) IS NULL OR t.outbox_id = CAST(:event_id AS uuid))
+        AND (CAST(:cursor_at AS timestamptz) IS NULL OR (t.created_at, t.id) < (CAST(:cursor_at AS timestamptz), CAST(:cursor_id AS uuid)))
+      ORDER BY t.created_at DESC, t.id DESC LIMIT :limit`,
+    {
+      environment_id: uuid(environmentId),
+      status: filter.status ?? null,
+      event_id: filter.eventId ?? null,
+      cursor_at: filter.cursor?.at ?? null,
+      cursor_id: filter.cursor?.id ?? null,
+      limit: filter.limit + 1,
+    },
+  );
+  const page = rows.slice(0, filter.limit);
+  const last = page[page.length - 1];
+  // Microseconds, as stored: a millisecond cursor could skip or repeat rows created within one millisecond.
+  return { rows: page, next: rows.length > filter.limit ? { at: last.cursor_at, id: last.id } : undefined };
+}
+
+/** One delivery with the body it sends and its attempt log. */
+export async function getDelivery(db: SqlExecutor, environmentId: string, id: string): Promise<DeliveryDetail | undefined> {
+  const [row] = await db.query<DeliveryRow & { payload: Record<string, unknown>; attempt_log: AttemptRow[] }>(
+    `SELECT ${COLUMNS}, o.payload,
+            COALESCE((SELECT jsonb_agg(jsonb_build_object('attempt', d.attempt, 'outcome', d.outcome, 'status_code', d.status_code,
+                        'latency_ms', d.latency_ms, 'response_excerpt', d.response_excerpt, 'error', d.error, 'created_at', d.created_at)
+                        ORDER BY d.attempt, d.created_at)
+                        FROM webhook_deliveries d WHERE d.target_id = t.id), '[]'::jsonb) AS attempt_log
+       FROM webhook_targets t JOIN outbox o ON o.id = t.outbox_id
+      WHERE t.id = :id AND t.environment_id = :environment_id`,
+    { id: uuid(id), environment_id: uuid(environmentId) },
+  );
+  if (!row) return undefined;
+  const { payload, attempt_log, ...rest } = row;
+  const { _webhook_url_override: _internal, ...body } = payload;
+  return { ...rest, body, attempt_log: attempt_log.map((a) => ({ ...a, created_at: new Date(a.created_at).toISOString() })) };
+}
+
+export type ReplayOutcome = { kind: 'replayed' } | { kind: 'not_found' } | { kind: 'pending' };
+
+/**
+ * Makes a dead (or delivered) delivery due now with a fresh 24-hour window, closes its URL's
+ * circuit, and audits it — one statement — then queues a bus event so the webhooks function
+ * sends it at once (the re-drive would within a minute anyway).
+ */
+export async function replayDelivery(db: SqlExecutor, environmentId: string, id: string, now: Date, audit: AuditEvent): Promise<ReplayOutcome> {
+  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM changed)', '(SELECT id::text FROM changed)');
+  const [row] = await db.query<{ status: string; outbox_id: string; event_type: OutboxEventType; replayed: boolean }>(
+    `WITH found AS (
+       SELECT t.id, t.status, t.url, t.outbox_id, o.event_type FROM webhook_targets t JOIN outbox o ON o.id = t.outbox_id
+        WHERE t.id = :id AND t.environment_id = :environment_id
+     ), changed AS (
+       UPDATE webhook_targets t SET status = 'pending', next_attempt_at = :now, window_ends_at = :window_ends_at,
+              lease_until = NULL, dead_at = NULL, updated_at = :now
+         FROM found f WHERE t.id = f.id AND f.status IN ('dead', 'delivered')
+       RETURNING t.id
+     ), reset AS (
+       UPDATE webhook_circuits wc SET consecutive_failures = 0, open_until = NULL, updated_at = :now
+         FROM found f WHERE wc.environment_id = :environment_id AND wc.url = f.url AND EXISTS (SELECT 1 FROM changed)
+     )${event.sql}
+     SELECT f.status, f.outbox_id, f.event_type, EXISTS (SELECT 1 FROM changed) AS replayed FROM found f`,
+    { id: uuid(id), environment_id: uuid(environmentId), now, window_ends_at: new Date(now.getTime() + RETRY_WINDOW_MS), ...event.params },
+  );
+  if (!row) return { kind: 'not_found' };
+  if (!row.replayed) return { kind: 'pending' };
+  emitAfterCommit(audit);
+  publishAfterCommit({ id: row.outbox_id, environmentId, type: row.event_type, payload: {} });
+  return { kind: 'replayed' };
+}

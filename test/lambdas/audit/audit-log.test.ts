@@ -1,0 +1,52 @@
+import { emitAfterCommit, recordAudit } from '../../../lambdas/audit/audit-log';
+import { SYSTEM_REQUEST, type AuditEvent } from '../../../lambdas/audit/audit-event';
+import { database } from '../../../lambdas/config';
+import { runInRequestScope } from '../../../lambdas/observability/request-scope';
+import { startTestStack, type TestStack } from '../../support/local-stack';
+
+/** An audit event's log line goes out exactly when its row is committed, whatever the request's outcome. */
+
+let t: TestStack;
+beforeAll(async () => (t = await startTestStack()));
+afterAll(() => t.stop());
+
+const event = (id: string): AuditEvent => ({
+  environmentId: null,
+  actor: { type: 'system', id },
+  action: 'retention.sweep',
+  targetType: 'sweep',
+  targetId: id,
+  outcome: 'success',
+  request: SYSTEM_REQUEST,
+});
+const logged = (id: string) => t.logLines().filter((l) => l.includes('"latchkey.audit"') && l.includes(`"latchkey.actor.id":"${id}"`)).length;
+
+test('after an autocommit statement the line goes out at once, even if the request then fails', async () => {
+  await runInRequestScope(async () => {
+    await recordAudit(database(), event('autocommit-then-fail'));
+    expect(logged('autocommit-then-fail')).toBe(1);
+  });
+});
+
+test('inside a transaction the line waits for the commit; a rollback drops it with the row', async () => {
+  await runInRequestScope(async () => {
+    await database().transaction(async (tx) => {
+      await recordAudit(tx, event('in-commit'));
+      expect(logged('in-commit')).toBe(0);
+    });
+    expect(logged('in-commit')).toBe(1);
+
+    await expect(
+      database().transaction(async (tx) => {
+        await recordAudit(tx, event('in-rollback'));
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect(logged('in-rollback')).toBe(0);
+    const rows = await database().query("SELECT 1 FROM audit_events WHERE actor_id = 'in-rollback'");
+    expect(rows).toEqual([]);
+  });
+  // Outside a request scope there is nothing to wait for.
+  emitAfterCommit(event('no-scope'));
+  expect(logged('no-scope')).toBe(1);
+});

@@ -1,0 +1,77 @@
+import { database } from '../../../lambdas/config';
+import { HttpBrowser, type Page } from '../../support/http-browser';
+import { readJson, type TestStack } from '../../support/local-stack';
+import { OAUTH_TEST_PASSWORD, type OAuthServer, type TestClient } from '../../support/oauth-server';
+
+/** Shared setup of the connect-flow tests. */
+
+/** PUT a custom OAUTH2 provider at the test authorization server and POST an integration of it. */
+export async function oidcIntegration(t: TestStack, key: string, server: OAuthServer, client: TestClient, extra: Record<string, unknown> = {}, scopes = 'openid,read') {
+  const put = await t.api(`/providers/${key}`, {
+    method: 'PUT',
+    json: {
+      display_name: key,
+      auth_mode: 'OAUTH2',
+      allow_private_network: true,
+      authorization_url: server.authorizationUrl,
+      token_url: server.tokenUrl,
+      authorization_method: client.token_endpoint_auth_method === 'client_secret_basic' ? 'header' : 'body',
+      ...extra,
+    },
+  });
+  if (put.status !== 201 && put.status !== 200) throw new Error(`PUT provider: ${put.status} ${await put.text()}`);
+  const integ = await t.api('/integrations', {
+    method: 'POST',
+    json: { provider: key, unique_key: key, credentials: { type: 'OAUTH2', client_id: client.client_id, client_secret: client.client_secret, scopes } },
+  });
+  if (integ.status !== 200) throw new Error(`POST integration: ${integ.status} ${await integ.text()}`);
+}
+
+/** A connect session token of the dev environment (or the key's). */
+export async function connectSession(t: TestStack, body: Record<string, unknown> = { end_user: { id: 'user-1', email: 'one@example.com' } }, key?: string): Promise<string> {
+  const { status, body: out } = await readJson(await t.api('/connect/sessions', { method: 'POST', json: body, key }));
+  if (status !== 201) throw new Error(`POST /connect/sessions: ${status} ${JSON.stringify(out)}`);
+  t.secrets.register(out.data.token);
+  return out.data.token as string;
+}
+
+export function connectUrl(t: TestStack, pck: string, token: string, extra = ''): string {
+  return `${t.baseUrl}/oauth/connect/${pck}?connect_session_token=${token}${extra}`;
+}
+
+/** The end user's whole journey: authorize, sign in, allow; ends on our callback page. */
+export async function authorizeInBrowser(browser: HttpBrowser, url: string, login = 'alice'): Promise<Page> {
+  const signIn = await browser.open(url);
+  if (!signIn.html.includes('Sign in')) return signIn;
+  const consent = await browser.submit(signIn, '/login', { login, password: OAUTH_TEST_PASSWORD });
+  if (!consent.html.includes('Allow access')) return consent;
+  return browser.submit(consent, '/confirm');
+}
+
+/** Like authorizeInBrowser, but stops before our callback and returns its URL (code and state). */
+export async function authorizeUntilCallback(browser: HttpBrowser, t: TestStack, url: string): Promise<URL> {
+  const atCallback = (u: URL) => u.href.startsWith(`${t.baseUrl}/oauth/callback`);
+  let page = await browser.open(url, atCallback);
+  if (!page.html) return new URL(page.url);
+  page = await browser.submit(page, '/login', { login: 'alice', password: OAUTH_TEST_PASSWORD }, atCallback);
+  if (!page.html) return new URL(page.url);
+  page = await browser.submit(page, '/confirm', {}, atCallback);
+  if (page.html) throw new Error(`Authorization did not reach the callback: ${page.status} ${page.html.slice(0, 200)}`);
+  return new URL(page.url);
+}
+
+export async function tableCount(table: 'connections' | 'oauth_sessions' | 'outbox'): Promise<number> {
+  const [row] = await database().query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
+  return row.n;
+}
+
+export interface OutboxRow {
+  id: string;
+  event_type: string;
+  payload: Record<string, unknown>;
+  connection_id: string | null;
+}
+
+export async function outboxRows(): Promise<OutboxRow[]> {
+  return database().query<OutboxRow>('SELECT id, event_type, payload, connection_id FROM outbox ORDER BY created_at, id');
+}

@@ -1,0 +1,229 @@
+import { database } from '../../../lambdas/config';
+import { secretHasher } from '../../../lambdas/auth/secret-hasher';
+import { envelopeCipher } from '../../../lambdas/crypto/process-cipher';
+import { uuid } from '../../../lambdas/db/parameters';
+import { ingest } from '../../../lambdas/records/record-service';
+import { recordSyncRun } from '../../../lambdas/records/sync-store';
+import type { SweepBudget } from '../../../lambdas/sweeps/batched-delete';
+import { sweepDeletedConnections } from '../../../lambdas/sweeps/deleted-connections';
+import { sweepOrphans } from '../../../lambdas/sweeps/orphans';
+import { sweepPruneRecords } from '../../../lambdas/sweeps/prune-records';
+import { sweepStaleSyncs } from '../../../lambdas/sweeps/stale-syncs';
+import { SCHEDULES } from '../../../lib/topology';
+import { readJson, startTestStack, type TestStack } from '../../support/local-stack';
+import { environmentId, insertIntegration } from '../connections/fixtures';
+
+let t: TestStack;
+let devId: string;
+
+const DAY = 86_400_000;
+const T0 = new Date('2026-03-01T10:00:00.000Z');
+const at = (ms: number) => new Date(T0.getTime() + ms);
+const budget = (extra: Partial<SweepBudget> = {}): SweepBudget => ({ batchSize: 500, recordBatchSize: 50, deadline: Date.now() + 60_000, ...extra });
+
+beforeAll(async () => {
+  t = await startTestStack();
+  devId = await environmentId('dev');
+  await insertIntegration('dev', 'openai', 'openai');
+});
+afterAll(() => t.stop());
+
+/** A live connection with an end user, created through the API (its rows are then backdated where needed). */
+async function connection(connectionId: string, endUser = `user-${connectionId}`): Promise<string> {
+  const res = await t.api('/connections', {
+    method: 'POST',
+    json: { provider_config_key: 'openai', connection_id: connectionId, end_user: { id: endUser }, credentials: { type: 'API_KEY', apiKey: `sk-secret-${connectionId}-0123456789` } },
+  });
+  expect(res.status).toBe(201);
+  const [row] = await database().query<{ id: string }>('SELECT id FROM connections WHERE connection_id = :cid AND deleted_at IS NULL', { cid: connectionId });
+  return row.id;
+}
+
+async function write(connectionId: string, count: number, now: Date, opts: { model?: string; sync?: string; version?: number } = {}) {
+  const records = Array.from({ length: count }, (_, i) => ({ id: `r-${i}`, v: opts.version ?? 0 }));
+  const target = { environmentId: devId, providerConfigKey: 'openai', connectionId };
+  const deps = { db: database(), cipher: envelopeCipher(), hasher: await secretHasher() };
+  // In batches of 1000, as the route takes them.
+  for (let i = 0; i < records.length; i += 1000) {
+    const counts = await ingest(deps, target, { model: opts.model ?? 'Contact', syncName: opts.sync ?? 'contacts', records: records.slice(i, i + 1000), deleted: [] }, now);
+    expect(counts).toBeDefined();
+  }
+}
+
+async function count(sql: string, params: Record<string, unknown> = {}): Promise<number> {
+  const [row] = await database().query<{ n: number }>(`SELECT (${sql})::int AS n`, params as never);
+  return row.n;
+}
+
+const recordsOf = (rowId: string) => count('SELECT count(*) FROM records WHERE connection_id = :id', { id: uuid(rowId) });
+
+describe('prune-records', () => {
+  test('prunes payloads exactly 30 days after the last update, keeping id, hash and metadata', async () => {
+    const rowId = await connection('prune-1');
+    await write('prune-1', 120, T0);
+    const due = at(30 * DAY);
+    expect((await sweepPruneRecords(database(), new Date(due.getTime() - 1), budget())).recordsPruned).toBe(0);
+    const result = await sweepPruneRecords(database(), due, budget());
+    expect(result).toEqual({ recordsPruned: 120, pruneBudgetExhausted: 0 });
+    const [row] = await database().query<{ payload: Buffer | null; payload_hash: Buffer; pruned_at: Date; external_id: string }>(
+      "SELECT payload, payload_hash, pruned_at, external_id FROM records WHERE connection_id = :id AND external_id = 'r-7'",
+      { id: uuid(rowId) },
+    );
+    expect(row).toMatchObject({ payload: null, pruned_at: due, external_id: 'r-7' });
+    expect(row.payload_hash).toHaveLength(32);
+    // Idempotent: nothing left to prune.
+    expect((await sweepPruneRecords(database(), at(40 * DAY), budget())).recordsPruned).toBe(0);
+    // Readers see the pruned record without its payload.
+    const page = (await readJson(await t.api('/records?model=Contact&ids=r-7', { headers: { 'Connection-Id': 'prune-1', 'Provider-Config-Key': 'openai' } }))).body;
+    expect(page.records).toEqual([{ id: 'r-7', _nango_metadata: expect.objectContaining({ pruned_at: due.toISOString() }) }]);
+    // The same payload sent again comes back (and moves the cursor: the stored state changed).
+    await write('prune-1', 1, at(41 * DAY));
+    const again = (await readJson(await t.api('/records?model=Contact&ids=r-0', { headers: { 'Connection-Id': 'prune-1', 'Provider-Config-Key': 'openai' } }))).body;
+    expect(again.records[0]).toMatchObject({ id: 'r-0', v: 0, _nango_metadata: { pruned_at: null, last_action: 'UPDATED' } });
+  });
+});
+
+describe('stale-syncs', () => {
+  test('deletes every record of a sync exactly 60 days after its last execution; the sync stays; others are untouched', async () => {
+    const rowId = await connection('stale-1');
+    await write('stale-1', 80, T0, { sync: 'old-sync', model: 'Old' });
+    await write('stale-1', 10, T0, { sync: 'busy-sync', model: 'Busy' });
+    // busy-sync runs again later: its records stay.
+    await recordSyncRun(database(), { environmentId: devId, providerConfigKey: 'openai', connectionId: 'stale-1' }, { syncName: 'busy-sync', status: 'success', startedAt: at(30 * DAY), finishedAt: at(30 * DAY) });
+    const due = at(60 * DAY);
+    expect((await sweepStaleSyncs(database(), new Date(due.getTime() - 1), budget())).staleSyncRecordsDeleted).toBe(0);
+    expect(await sweepStaleSyncs(database(), due, budget())).toEqual({ staleSyncsReset: 1, staleSyncRecordsDeleted: 80, staleSyncsBudgetExhausted: 0 });
+    expect(await count("SELECT count(*) FROM records WHERE connection_id = :id AND sync_name = 'old-sync'", { id: uuid(rowId) })).toBe(0);
+    expect(await count("SELECT count(*) FROM records WHERE connection_id = :id AND sync_name = 'busy-sync'", { id: uuid(rowId) })).toBe(10);
+    expect(await count("SELECT count(*) FROM syncs WHERE connection_id = :id AND name = 'old-sync' AND records_reset_at IS NOT NULL", { id: uuid(rowId) })).toBe(1);
+    // Starts fresh: the next run writes everything as new.
+    await write('stale-1', 3, at(61 * DAY), { sync: 'old-sync', model: 'Old' });
+    expect(await count("SELECT count(*) FROM records WHERE connection_id = :id AND sync_name = 'old-sync' AND last_action = 'ADDED'", { id: uuid(rowId) })).toBe(3);
+  });
+});
+
+describe('deleted-connections', () => {
+  async function softDelete(connectionId: string, when: Date) {
+    expect((await t.api(`/connections/${connectionId}?provider_config_key=openai`, { method: 'DELETE' })).status).toBe(200);
+    await database().execute('UPDATE connections SET deleted_at = :when WHERE connection_id = :cid AND deleted_at IS NOT NULL', { when, cid: connectionId });
+  }
+
+  test('hard-deletes exactly at deleted_at + retention: credentials, records, runs, outbox rows, and the end user when unused', async () => {
+    const a = await connection('gone-a', 'shared-user');
+    const b = await connection('gone-b', 'shared-user');
+    await write('gone-a', 130, T0);
+    await recordSyncRun(database(), { environmentId: devId, providerConfigKey: 'openai', connectionId: 'gone-a' }, { syncName: 'contacts', status: 'success', startedAt: T0, finishedAt: T0 });
+    await database().execute("INSERT INTO outbox (environment_id, connection_id, event_type, payload, status) VALUES (:env, :id, 'auth', '{}'::jsonb, 'delivered')", { env: uuid(devId), id: uuid(a) });
+    await softDelete('gone-a', T0);
+    await softDelete('gone-b', at(DAY));
+    const due = at(31 * DAY);
+    expect((await sweepDeletedConnections(database(), new Date(due.getTime() - 1), budget())).connectionsHardDeleted).toBe(0);
+    expect(await sweepDeletedConnections(database(), due, budget())).toEqual({ connectionsHardDeleted: 1, connectionRecordsDeleted: 130, endUsersDeleted: 0, deletedConnectionsBudgetExhausted: 0 });
+    for (const table of ['connections WHERE id', 'records WHERE connection_id', 'sync_runs WHERE connection_id', 'syncs WHERE connection_id', 'outbox WHERE connection_id']) {
+      expect(await count(`SELECT count(*) FROM ${table} = :id`, { id: uuid(a) })).toBe(0);
+    }
+    // The end user is still used by gone-b (soft-deleted, not yet due): kept until gone-b goes.
+    expect(await count("SELECT count(*) FROM end_users WHERE end_user_id = 'shared-user'")).toBe(1);
+    expect(await sweepDeletedConnections(database(), at(32 * DAY), budget())).toMatchObject({ connectionsHardDeleted: 1, endUsersDeleted: 1 });
+    expect(await count('SELECT count(*) FROM connections WHERE id = :id', { id: uuid(b) })).toBe(0);
+    expect(await count("SELECT count(*) FROM end_users WHERE end_user_id = 'shared-user'")).toBe(0);
+    const audit = await database().query<{ actor_id: string; detail: { reason: string } }>("SELECT actor_id, detail FROM audit_events WHERE action = 'connection.hard_delete' AND detail->>'connection_id' LIKE 'gone-%'");
+    expect(audit).toHaveLength(2);
+    expect(audit[0]).toMatchObject({ actor_id: 'deleted-connections', detail: { reason: 'retention' } });
+  });
+
+  test("follows the environment's retention setting", async () => {
+    expect((await t.api('/environment', { method: 'PATCH', json: { connection_retention_days: 5 } })).status).toBe(200);
+    try {
+      const id = await connection('short-1');
+      await softDelete('short-1', T0);
+      expect((await sweepDeletedConnections(database(), new Date(at(5 * DAY).getTime() - 1), budget())).connectionsHardDeleted).toBe(0);
+      expect((await sweepDeletedConnections(database(), at(5 * DAY), budget())).connectionsHardDeleted).toBe(1);
+      expect(await count('SELECT count(*) FROM connections WHERE id = :id', { id: uuid(id) })).toBe(0);
+    } finally {
+      await t.api('/environment', { method: 'PATCH', json: { connection_retention_days: 31 } });
+    }
+  });
+
+  test('an interrupted sweep leaves the connection invisible and due, and the next run finishes it', async () => {
+    const id = await connection('resume-1');
+    await write('resume-1', 260, T0);
+    await softDelete('resume-1', T0);
+    const first = await sweepDeletedConnections(database(), at(40 * DAY), budget({ maxBatches: 3 }));
+    // One lookup and two batches of 50 records, then the budget stopped it.
+    expect(first).toEqual({ connectionsHardDeleted: 0, connectionRecordsDeleted: 100, endUsersDeleted: 0, deletedConnectionsBudgetExhausted: 1 });
+    expect(await recordsOf(id)).toBe(160);
+    expect((await t.api('/records?model=Contact', { headers: { 'Connection-Id': 'resume-1', 'Provider-Config-Key': 'openai' } })).status).toBe(400);
+    const second = await sweepDeletedConnections(database(), at(40 * DAY), budget());
+    expect(second).toEqual({ connectionsHardDeleted: 1, connectionRecordsDeleted: 160, endUsersDeleted: 1, deletedConnectionsBudgetExhausted: 0 });
+    expect(await count('SELECT count(*) FROM connections WHERE id = :id', { id: uuid(id) })).toBe(0);
+  });
+
+  test('two sweeps at once share the work: every row deleted once, counts add up', async () => {
+    const ids = [await connection('twin-1'), await connection('twin-2')];
+    await write('twin-1', 600, T0);
+    await write('twin-2', 400, T0);
+    await softDelete('twin-1', T0);
+    await softDelete('twin-2', T0);
+    const results = await Promise.all([sweepDeletedConnections(database(), at(40 * DAY), budget()), sweepDeletedConnections(database(), at(40 * DAY), budget())]);
+    expect(results[0].connectionRecordsDeleted + results[1].connectionRecordsDeleted).toBe(1000);
+    expect(results[0].connectionsHardDeleted + results[1].connectionsHardDeleted).toBe(2);
+    for (const id of ids) expect(await count('SELECT count(*) FROM connections WHERE id = :id', { id: uuid(id) })).toBe(0);
+  });
+});
+
+describe('sweeps run twice at once and resume', () => {
+  test('prune: concurrent runs prune each record once; an interrupted run resumes', async () => {
+    const id = await connection('prune-twin');
+    await write('prune-twin', 700, at(DAY));
+    const now = at(31 * DAY);
+    const partial = await sweepPruneRecords(database(), now, budget({ maxBatches: 2 }));
+    expect(partial).toEqual({ recordsPruned: 100, pruneBudgetExhausted: 1 });
+    // Other tests' records may be due too: what matters is that each due row is counted once.
+    const due = await count('SELECT count(*) FROM records WHERE pruned_at IS NULL AND updated_at <= :cutoff', { cutoff: at(DAY) });
+    expect(due).toBeGreaterThanOrEqual(600);
+    const [x, y] = await Promise.all([sweepPruneRecords(database(), now, budget()), sweepPruneRecords(database(), now, budget())]);
+    expect(x.recordsPruned + y.recordsPruned).toBe(due);
+    expect(await count('SELECT count(*) FROM records WHERE connection_id = :id AND payload IS NOT NULL', { id: uuid(id) })).toBe(0);
+  });
+
+  test('stale syncs: concurrent runs delete each record once', async () => {
+    const id = await connection('stale-twin');
+    await write('stale-twin', 500, T0, { sync: 'twin-sync', model: 'Twin' });
+    const now = at(70 * DAY);
+    const due = await count('SELECT count(*) FROM records r JOIN syncs s ON s.connection_id = r.connection_id AND s.name = r.sync_name WHERE s.last_executed_at <= :cutoff', {
+      cutoff: at(10 * DAY),
+    });
+    expect(due).toBeGreaterThanOrEqual(500);
+    const [x, y] = await Promise.all([sweepStaleSyncs(database(), now, budget()), sweepStaleSyncs(database(), now, budget())]);
+    expect(x.staleSyncRecordsDeleted + y.staleSyncRecordsDeleted).toBe(due);
+    expect(await recordsOf(id)).toBe(0);
+  });
+});
+
+describe('orphans', () => {
+  test('retires connections of a deleted integration, then deletes the integration once its retention has passed', async () => {
+    const integrationId = await insertIntegration('dev', 'doomed-int', 'openai');
+    const res = await t.api('/connections', { method: 'POST', json: { provider_config_key: 'doomed-int', connection_id: 'orphan-1', credentials: { type: 'API_KEY', apiKey: 'sk-secret-orphan-0123456789' } } });
+    expect(res.status).toBe(201);
+    // An integration deleted behind the API's back leaves a live connection.
+    await database().execute('UPDATE integrations SET deleted_at = :when WHERE id = :id', { when: T0, id: uuid(integrationId) });
+    expect(await sweepOrphans(database(), at(DAY), budget())).toEqual({ orphanConnectionsRetired: 1, integrationsHardDeleted: 0, orphansBudgetExhausted: 0 });
+    expect((await sweepDeletedConnections(database(), at(31 * DAY), budget())).connectionsHardDeleted).toBeGreaterThanOrEqual(1);
+    expect((await sweepOrphans(database(), new Date(at(31 * DAY).getTime() - 1), budget())).integrationsHardDeleted).toBe(0);
+    expect((await sweepOrphans(database(), at(31 * DAY), budget())).integrationsHardDeleted).toBe(1);
+    expect(await count('SELECT count(*) FROM integrations WHERE id = :id', { id: uuid(integrationId) })).toBe(0);
+  });
+});
+
+describe('schedules', () => {
+  test('every sweep is deployed as a schedule and fires through the sweeps function with its metrics', async () => {
+    for (const name of ['prune-records', 'stale-syncs', 'orphans', 'deleted-connections']) {
+      const spec = SCHEDULES.find((s) => s.name === name);
+      expect(spec?.function).toBe('sweeps');
+      const result = (await t.stack.scheduler.fire(name, at(400 * DAY))) as Record<string, unknown>;
+      expect(result).toMatchObject({ sweep: name, asOf: at(400 * DAY).toISOString() });
+      expect(Object.keys(result).filter((k) => k !== 'sweep' && k !== 'asOf').sort()).toEqual([...(spec?.metrics ?? [])].sort());
+    }
+  });
+});
