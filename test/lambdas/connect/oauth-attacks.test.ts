@@ -242,7 +242,8 @@ test('connection_id, public_key and hmac are refused: the server chooses the con
 
 test('property: any malformed query gets a 4xx error page and stores no OAuth session or connection', async () => {
   const token = await connectSession(t);
-  const key = fc.stringMatching(/^[a-z_]{1,12}$/).filter((k) => !['ws_client_id', 'user_scope', 'connect_session_token'].includes(k));
+  // qs drops keys of Object.prototype (`constructor`, `__proto__`): they never reach validation.
+  const key = fc.stringMatching(/^[a-z][a-z_]{0,11}$/).filter((k) => !(k in Object.prototype) && !['ws_client_id', 'user_scope', 'connect_session_token'].includes(k));
   const bad = fc.oneof(
     key.map((k) => `&${k}=1`),
     fc.string({ maxLength: 3000 }).map((v) => `&ws_client_id=${encodeURIComponent(v)}`).filter((q) => !/^&ws_client_id=[A-Za-z0-9_-]{1,128}$/.test(q)),
