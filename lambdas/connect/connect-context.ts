@@ -3,7 +3,7 @@ import type { SqlExecutor } from '../db/data-api';
 import { uuid } from '../db/parameters';
 import { ApiError } from '../http/errors';
 import { ProviderRegistry } from '../providers/provider-registry';
-import { CustomProviderSchema, type AuthMode, type Provider } from '../providers/provider-schema';
+import type { AuthMode, Provider } from '../providers/provider-schema';
 
 /**
  * Everything a connect-flow request needs to know before it talks to a provider, read in ONE
@@ -123,7 +123,7 @@ export function toConnectContext(principal: Pick<ConnectSessionPrincipal, 'sessi
     throw new ApiError(400, 'integration_not_allowed', 'This connect session reconnects a connection of another integration');
   }
   if (!row.integration_id || !row.provider) throw new ApiError(404, 'unknown_provider_config', 'Integration does not exist');
-  const provider = providerOf(row.provider, row.provider_definition);
+  const provider = registry.resolveStored(row.provider, row.provider_definition);
   if (!provider) throw new ApiError(404, 'unknown_provider_template', 'Provider does not exist');
   if (!modes.includes(provider.auth_mode)) {
     throw new ApiError(400, 'invalid_auth_mode', `This integration's provider uses ${provider.auth_mode}, not ${modes.join(' or ')}`);
@@ -165,12 +165,4 @@ export function sessionFacts(principal: Pick<ConnectSessionPrincipal, 'sessionId
         ? { rowId: row.reconnect_row_id, connectionId: row.reconnect_connection_id, providerConfigKey: row.reconnect_provider_config_key }
         : null,
   };
-}
-
-/** A catalog name costs nothing; a custom definition came with the read. */
-export function providerOf(name: string, definition: unknown): Provider | undefined {
-  if (registry.isCatalogName(name)) return registry.catalogEntry(name);
-  if (definition == null) return undefined;
-  const parsed = CustomProviderSchema.safeParse(definition);
-  return parsed.success ? parsed.data : undefined;
 }

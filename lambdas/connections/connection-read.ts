@@ -5,20 +5,22 @@ import type { SqlExecutor } from '../db/data-api';
 import { toPublicConnectionFull, type ApiPublicConnectionFull, type ConnectionRow } from './connection-format';
 import { openSecrets } from '../integrations/integration-service';
 import { ProviderRegistry } from '../providers/provider-registry';
-import { CustomProviderSchema } from '../providers/provider-schema';
 import { connectionEvent, readConnection, type ConnectionKey, type ReadRow } from './connection-store';
 import type { RefreshConnectionInput, RefreshResult } from './refresh/refresh-coordinator';
 import { RefreshError } from './refresh/refresh-errors';
 import { needsRefresh, tokenMarginMs } from './refresh/refresh-policy';
 import { credentialsBinding, stripRefreshTokens, type StoredCredentials } from './credentials';
+import { isRenewable, type IntegrationSecretsForRenewal } from './refresh/renewal';
 
 export interface ReadOptions {
   /** The key may read credentials: decrypt them (and record the read in last_fetched_at). */
   withCredentials: boolean;
   /** Keep refresh-token-like keys (`refresh_token=true`). */
   includeRefreshToken: boolean;
-  /** force_refresh: refresh an OAUTH2 token even when fresh (credential readers only). */
+  /** force_refresh: renew the token even when fresh (credential readers only). */
   forceRefresh?: boolean;
+  /** refresh_github_app_jwt_token: a new installation token for APP connections, even when fresh. */
+  forceAppRefresh?: boolean;
   /**
    * Refresh-on-read (the process coordinator's `refreshConnection`), injected by the route so this
    * module and the coordinator (which uses `openCredentials`) do not import each other. Absent: no refresh.
@@ -69,9 +71,9 @@ export async function getConnectionForApi(
   if (outcome.kind !== 'found') return outcome;
   const { row } = outcome;
   let credentials = options.withCredentials ? await openCredentials(cipher, key.environmentId, row) : {};
-  if (options.refresh && 'type' in credentials && credentials.type === 'OAUTH2' && credentials.refresh_token) {
-    const force = options.forceRefresh === true;
-    const provider = await providerOf(db, key.environmentId, row);
+  if (options.refresh && isRenewable(credentials)) {
+    const force = options.forceRefresh === true || (options.forceAppRefresh === true && credentials.type === 'APP');
+    const provider = providerOf(row);
     if (provider && needsRefresh(credentials, provider, now, force)) {
       try {
         const result = await options.refresh({
@@ -108,24 +110,24 @@ function publicConnection(row: ReadRow, credentials: StoredCredentials | Record<
 }
 
 /** The integration's provider: a catalog name costs nothing; a custom one came with the read. */
-export async function providerOf(db: SqlExecutor, environmentId: string, row: Pick<ReadRow, 'provider' | 'provider_definition'>): Promise<RefreshConnectionInput['provider'] | undefined> {
-  if (registry.isCatalogName(row.provider)) {
-    const resolved = await registry.get(db, environmentId, row.provider);
-    return resolved ? { ...resolved.provider, name: row.provider } : undefined;
-  }
-  if (row.provider_definition == null) return undefined;
-  const parsed = CustomProviderSchema.safeParse(row.provider_definition);
-  return parsed.success ? { ...parsed.data, name: row.provider } : undefined;
+export function providerOf(row: Pick<ReadRow, 'provider' | 'provider_definition'>): RefreshConnectionInput['provider'] | undefined {
+  const provider = registry.resolveStored(row.provider, row.provider_definition);
+  return provider && { ...provider, name: row.provider, custom: !registry.isCatalogName(row.provider) };
 }
 
-/** The integration's OAuth client (a connection's config_override wins inside the coordinator). */
+/** The integration's side of a renewal: OAuth client (a connection's config_override wins inside the coordinator), app key, scopes. */
 export async function integrationClient(
   cipher: EnvelopeCipher,
   environmentId: string,
-  row: Pick<ReadRow, 'integration_id' | 'integration_client_id' | 'integration_secrets'>,
-): Promise<{ client_id: string; client_secret: string }> {
+  row: Pick<ReadRow, 'integration_id' | 'integration_client_id' | 'integration_secrets' | 'integration_scopes'>,
+): Promise<IntegrationSecretsForRenewal> {
   const secrets = row.integration_secrets ? await openSecrets(cipher, environmentId, row.integration_id, row.integration_secrets) : {};
-  return { client_id: row.integration_client_id ?? '', client_secret: secrets.client_secret ?? '' };
+  return {
+    client_id: row.integration_client_id ?? '',
+    client_secret: secrets.client_secret ?? '',
+    ...(secrets.private_key ? { private_key: secrets.private_key } : {}),
+    ...(row.integration_scopes?.length ? { scopes: row.integration_scopes } : {}),
+  };
 }
 
 /** Decrypts a row's credentials; a connection without any (NONE) has `{}`. */

@@ -54,6 +54,8 @@ export interface ReadRow extends ConnectionRow {
   credentials_version: number;
   integration_id: string;
   integration_client_id: string | null;
+  /** The integration's scopes (a client credentials renewal asks for them again). */
+  integration_scopes: string[] | null;
   /** The integration's secrets envelope (bound to integration_id). */
   integration_secrets: Buffer | null;
   /** The environment's custom provider of this name, if any (the catalog wins over it). */
@@ -79,10 +81,10 @@ export async function readConnection(db: SqlExecutor, key: ConnectionKey, now: D
   const event = auditClause(audit, 'EXISTS (SELECT 1 FROM target)', '(SELECT id::text FROM target)');
   const [row] = await db.query<ReadRow & { integration_exists: boolean }>(
     `WITH integration AS (
-       SELECT id, provider, deleted_at, client_id, CASE WHEN :touch THEN client_secret END AS client_secret FROM integrations
+       SELECT id, provider, deleted_at, client_id, scopes, CASE WHEN :touch THEN client_secret END AS client_secret FROM integrations
         WHERE environment_id = :environment_id AND unique_key = :provider_config_key AND deleted_at IS NULL
      ), target AS (
-       SELECT c.*, i.provider, i.client_id AS integration_client_id, i.client_secret AS integration_secrets,
+       SELECT c.*, i.provider, i.client_id AS integration_client_id, i.client_secret AS integration_secrets, i.scopes AS integration_scopes,
               (SELECT p.definition FROM providers p WHERE :touch AND p.environment_id = c.environment_id AND p.name = i.provider) AS provider_definition
          FROM connections c, integration i
         WHERE ${LIVE_CONNECTION}
@@ -93,7 +95,7 @@ export async function readConnection(db: SqlExecutor, key: ConnectionKey, now: D
        RETURNING c.id, c.last_fetched_at
      )${event.sql}
      SELECT EXISTS (SELECT 1 FROM integration) AS integration_exists, ${projection('c.provider', true, 'COALESCE(tt.last_fetched_at, c.last_fetched_at)')},
-            c.credentials_version, c.integration_id, c.integration_client_id, c.integration_secrets, c.provider_definition
+            c.credentials_version, c.integration_id, c.integration_client_id, c.integration_secrets, c.integration_scopes, c.provider_definition
        FROM (SELECT 1) AS one
        LEFT JOIN target c ON true
        LEFT JOIN touched tt ON tt.id = c.id

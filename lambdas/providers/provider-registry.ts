@@ -79,9 +79,15 @@ export class ProviderRegistry {
     return Object.hasOwn(this.catalog, name);
   }
 
-  /** The catalog's entry of that name, without a database round trip. */
-  catalogEntry(name: string): Provider | undefined {
-    return this.isCatalogName(name) ? this.catalog[name] : undefined;
+  /**
+   * The provider of an integration whose custom definition (if any) was read along with it: a
+   * catalog name wins and costs nothing; a stored definition is re-validated.
+   */
+  resolveStored(name: string, definition: unknown): Provider | undefined {
+    if (this.isCatalogName(name)) return this.catalog[name];
+    if (definition == null) return undefined;
+    const parsed = CustomProviderSchema.safeParse(definition);
+    return parsed.success ? parsed.data : undefined;
   }
 
   /** The provider named `name` for this environment, or null. */

@@ -57,6 +57,7 @@ interface Candidate {
   provider_definition: unknown;
   integration_id: string;
   integration_client_id: string | null;
+  integration_scopes: string[] | null;
   integration_secrets: Buffer | null;
 }
 
@@ -108,7 +109,7 @@ export async function sweepProactiveRefresh(db: SqlExecutor, now: Date, budget: 
 async function claimBatch(db: SqlExecutor, now: Date): Promise<Candidate[]> {
   return db.query<Candidate>(
     `WITH pick AS (
-       SELECT c.id, i.provider, i.id AS integration_id, i.client_id AS integration_client_id, i.client_secret AS integration_secrets,
+       SELECT c.id, i.provider, i.id AS integration_id, i.client_id AS integration_client_id, i.client_secret AS integration_secrets, i.scopes AS integration_scopes,
               (SELECT p.definition FROM providers p WHERE p.environment_id = c.environment_id AND p.name = i.provider) AS provider_definition
          FROM connections c JOIN integrations i ON i.id = c.integration_id AND i.deleted_at IS NULL
         WHERE c.deleted_at IS NULL AND c.auth_error IS NULL AND c.credentials IS NOT NULL
@@ -127,7 +128,7 @@ async function claimBatch(db: SqlExecutor, now: Date): Promise<Candidate[]> {
       WHERE c.id = pick.id
      RETURNING c.id, c.environment_id, c.connection_id, c.provider_config_key, c.credentials_version, c.credentials_expires_at,
                c.connection_config, c.last_fetched_at, c.last_refresh_success_at, c.created_at,
-               pick.provider, pick.provider_definition, pick.integration_id, pick.integration_client_id, pick.integration_secrets`,
+               pick.provider, pick.provider_definition, pick.integration_id, pick.integration_client_id, pick.integration_secrets, pick.integration_scopes`,
     {
       now,
       horizon: new Date(now.getTime() + HORIZON_MS),
@@ -142,7 +143,7 @@ async function claimBatch(db: SqlExecutor, now: Date): Promise<Candidate[]> {
 async function check(db: SqlExecutor, cipher: EnvelopeCipher, refresh: NonNullable<ProactiveRefreshOptions['refresh']>, c: Candidate, now: Date): Promise<Outcome> {
   const later = new Date(now.getTime() + IDLE_MS);
   try {
-    const provider = await providerOf(db, c.environment_id, c);
+    const provider = providerOf(c);
     if (!provider || !refreshesOnRead(provider)) return { checkAfter: later, result: 'skipped' };
     const due = dueAt(provider, c.credentials_expires_at, c.last_refresh_success_at);
     const expiring = due !== null && due.getTime() <= now.getTime();
@@ -161,6 +162,9 @@ async function check(db: SqlExecutor, cipher: EnvelopeCipher, refresh: NonNullab
       now,
       // Ahead of the provider's window, and for idle or expiry-less tokens: the sweep decided.
       force: true,
+      // Client-credentials and app installation tokens lose nothing by waiting for a read to renew
+      // them; only OAuth grants need exercising (unused refresh tokens may expire).
+      kinds: ['OAUTH2'],
       audit,
     });
     if (result.outcome === 'not_refreshable') return { checkAfter: later, result: 'skipped' };

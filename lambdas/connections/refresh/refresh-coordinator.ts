@@ -4,8 +4,9 @@ import type { AuditAction, AuditBase, AuditEvent } from '../../audit/audit-event
 import { SYSTEM_REQUEST } from '../../audit/audit-event';
 import type { EnvelopeCipher } from '../../crypto/envelope-cipher';
 import type { SqlExecutor } from '../../db/data-api';
-import { OAuthConfigError, refreshTokens, type TokenProvider, type TokenRequestContext } from '../../oauth/token-client';
-import { mergeRefreshed, OAuthTokenError, type OAuth2Credentials, type ParsedTokenResponse } from '../../oauth/token-response';
+import { OAuthConfigError, type TokenProvider } from '../../oauth/token-client';
+import { OAuthTokenError } from '../../oauth/token-response';
+import { AppTokenError } from '../app-installation-token';
 import { openCredentials } from '../connection-read';
 import { connectionEvent } from '../connection-store';
 import { credentialsBinding, type StoredCredentials } from '../credentials';
@@ -13,6 +14,9 @@ import { RefreshBackoffError, RefreshBusyError, RefreshConnectionGoneError, Refr
 import { releaseLease, tryAcquireLease, type RefreshState, type RefreshTarget } from './refresh-lease';
 import { backoffAfterFailure, isDefinitive, needsReauthorization, refreshesOnRead, refreshMarginMs, type RefreshFailureKind, type RefreshPolicyProvider } from './refresh-policy';
 import { readRefreshState, recordFailure, saveRefreshed } from './refresh-store';
+import { appFailureKind, isRenewable, renew, type IntegrationSecretsForRenewal, type RefreshFunction, type RenewableCredentials, type Renewed } from './renewal';
+
+export { defaultRefresh, type RefreshFunction } from './renewal';
 
 /**
  * Single-flight token refresh of one connection across every running instance:
@@ -24,17 +28,12 @@ import { readRefreshState, recordFailure, saveRefreshed } from './refresh-store'
  * Each flight takes the lease under an id of its own, so only it can release it.
  */
 
-/** Performs the refresh_token grant; injectable for tests. Default: the token client's refreshTokens. */
-export type RefreshFunction = (refreshToken: string, context: TokenRequestContext) => Promise<ParsedTokenResponse<OAuth2Credentials>>;
-
-export const defaultRefresh: RefreshFunction = (refreshToken, context) => refreshTokens({ ...context, refreshToken });
-
 export interface RefreshConnectionInput {
   db: SqlExecutor;
   cipher: EnvelopeCipher;
-  provider: TokenProvider & RefreshPolicyProvider;
-  /** The integration's OAuth client; a connection's config_override wins over it. */
-  integrationSecrets: { client_id: string; client_secret: string };
+  provider: TokenProvider & RefreshPolicyProvider & { custom?: boolean };
+  /** The integration's OAuth client (a connection's config_override wins over it), app key and scopes. */
+  integrationSecrets: IntegrationSecretsForRenewal;
   /** The connection as the caller read it; `credentialsVersion` when known (else read now). */
   row: { id: string; environmentId: string; providerConfigKey: string; connectionId: string; credentialsVersion?: number; connectionConfig?: Record<string, unknown> };
   /** The request's clock. */
@@ -46,6 +45,8 @@ export interface RefreshConnectionInput {
   /** Who asked (the API key); the system actor otherwise. */
   audit?: AuditBase;
   refresh?: RefreshFunction;
+  /** Renew only these kinds of credentials (the proactive sweep: OAUTH2 alone); default all renewable ones. */
+  kinds?: readonly RenewableCredentials['type'][];
 }
 
 export type RefreshOutcomeKind =
@@ -55,7 +56,7 @@ export type RefreshOutcomeKind =
   | 'updated_elsewhere'
   /** Nothing to do: the token is not due (or has no expiry). */
   | 'not_needed'
-  /** Due, but these credentials cannot be refreshed (not OAUTH2, or no refresh token). */
+  /** Due, but these credentials cannot be renewed (API key, basic; OAUTH2 without a refresh token). */
   | 'not_refreshable';
 
 export interface RefreshResult {
@@ -150,38 +151,37 @@ export class RefreshCoordinator {
       await releaseQuietly(db, target, leaseId);
       throw err;
     }
-    if (!('type' in old) || old.type !== 'OAUTH2' || !old.refresh_token) {
+    if (!isRenewable(old) || (input.kinds && !input.kinds.includes(old.type))) {
       await releaseQuietly(db, target, leaseId);
       return { outcome: 'not_refreshable', credentials: old, credentialsVersion: state.credentials_version };
     }
 
-    let fresh: ParsedTokenResponse<OAuth2Credentials>;
+    let fresh: Renewed;
     try {
-      fresh = await (input.refresh ?? defaultRefresh)(old.refresh_token, {
+      fresh = await renew(old, {
         provider: input.provider,
-        client: {
-          client_id: old.config_override?.client_id || input.integrationSecrets.client_id,
-          client_secret: old.config_override?.client_secret || input.integrationSecrets.client_secret,
-        },
+        integration: input.integrationSecrets,
         connectionConfig: { ...input.row.connectionConfig, ...state.connection_config },
         now: clock(),
         timeoutMs: this.tokenTimeoutMs,
+        refresh: input.refresh,
       });
     } catch (err) {
       return this.failed(input, target, leaseId, state, err, clock());
     }
 
-    const merged = mergeRefreshed(old, fresh.credentials);
+    const merged = fresh.credentials;
     const now = clock();
     let saved;
     try {
       const envelope = await cipher.encryptJson(merged, credentialsBinding(target.environmentId, target.rowId));
       const event = this.event(input, 'connection.refresh.success', 'success', {
         forced: input.force === true,
-        refresh_token_rotated: Boolean(fresh.credentials.refresh_token) && fresh.credentials.refresh_token !== old.refresh_token,
-        expires_at: merged.expires_at ?? null,
+        credentials_type: merged.type,
+        refresh_token_rotated: fresh.rotated,
+        expires_at: 'expires_at' in merged ? (merged.expires_at ?? null) : null,
       });
-      const expiresAt = merged.expires_at ? new Date(merged.expires_at) : null;
+      const expiresAt = 'expires_at' in merged && merged.expires_at ? new Date(merged.expires_at) : null;
       saved = await saveRefreshed(db, target, leaseId, state.credentials_version, { envelope, expiresAt, connectionConfig: fresh.connectionConfig }, now, event);
     } catch (err) {
       await releaseQuietly(db, target, leaseId);
@@ -250,6 +250,7 @@ export class RefreshCoordinator {
 function describeFailure(err: unknown): { kind: RefreshFailureKind; status?: number; providerError?: string } {
   if (err instanceof OAuthTokenError) return { kind: err.kind, status: err.status, providerError: err.providerError };
   if (err instanceof OAuthConfigError) return { kind: 'config' };
+  if (err instanceof AppTokenError) return { kind: appFailureKind(err) };
   return { kind: 'unknown' };
 }
 

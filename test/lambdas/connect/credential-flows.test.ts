@@ -2,6 +2,7 @@ import { Nango } from '@nangohq/node';
 import fc from 'fast-check';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { database } from '../../../lambdas/config';
 import { readJson, startTestStack, type TestStack } from '../../support/local-stack';
 import { startOAuthServer, type OAuthServer } from '../../support/oauth-server';
 import { connectSession, outboxRows, tableCount } from './connect-fixtures';
@@ -151,6 +152,25 @@ describe('client credentials', () => {
     const connection = await nango.getConnection('cc', body.connectionId);
     t.secrets.register((connection.credentials as { token: string }).token);
     expect(connection.credentials).toMatchObject({ type: 'OAUTH2_CC', token: expect.any(String), client_id: server.clients.post.client_id, expires_at: expect.any(String) });
+  });
+
+  test('the token is renewed with the same client when due (or forced), through the single-flight refresh', async () => {
+    const { body } = await readJson(await submit('/oauth2/auth/cc', await connectSession(t), { client_id: server.clients.post.client_id, client_secret: server.clients.post.client_secret }));
+    const read = async (query = '') => (await readJson(await t.api(`/connections/${body.connectionId}?provider_config_key=cc${query}`))).body.credentials;
+    const first = await read();
+    t.secrets.register(first.token);
+    // 10 minutes of life, refreshed within half of it: not due yet.
+    expect((await read()).token).toBe(first.token);
+    const forced = await read('&force_refresh=true');
+    t.secrets.register(forced.token);
+    expect(forced).toMatchObject({ type: 'OAUTH2_CC', client_id: server.clients.post.client_id, client_secret: server.clients.post.client_secret });
+    expect(forced.token).not.toBe(first.token);
+    expect((await read()).token).toBe(forced.token);
+    const [audit] = await database().query<{ detail: Record<string, unknown> }>(
+      "SELECT detail FROM audit_events WHERE action = 'connection.refresh.success' AND detail->>'connection_id' = :id",
+      { id: body.connectionId },
+    );
+    expect(audit.detail).toMatchObject({ credentials_type: 'OAUTH2_CC', forced: true });
   });
 
   test('a wrong client secret: 400 connection_test_failed, nothing stored', async () => {

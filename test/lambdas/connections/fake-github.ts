@@ -22,6 +22,8 @@ export interface FakeGithub {
   requests: { path: string; headers: http.IncomingHttpHeaders; jwt?: string; claims?: Record<string, number | string>; refused?: string }[];
   /** Tokens handed out, in order. */
   tokens: string[];
+  /** Lifetime of the tokens handed out (GitHub's: one hour). */
+  tokenLifetimeMs: number;
   stop(): Promise<void>;
 }
 
@@ -66,7 +68,7 @@ export async function startFakeGithub(appId = '123456'): Promise<FakeGithub> {
     fake.tokens.push(token);
     send(201, {
       token,
-      expires_at: new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      expires_at: new Date(Date.now() + fake.tokenLifetimeMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
       permissions: { contents: 'read', metadata: 'read' },
       repository_selection: 'all',
       installation: decodeURIComponent(match[1]),
@@ -82,6 +84,7 @@ export async function startFakeGithub(appId = '123456'): Promise<FakeGithub> {
     mode: 'ok',
     requests: [],
     tokens: [],
+    tokenLifetimeMs: 3_600_000,
     stop: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

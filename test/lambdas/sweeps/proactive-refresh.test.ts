@@ -78,3 +78,22 @@ test('refreshes tokens about to expire; idle and expiry-less ones once a day; le
   const [run] = await database().query<{ detail: Record<string, unknown> }>("SELECT detail FROM audit_events WHERE action = 'refresh.sweep' ORDER BY occurred_at LIMIT 1");
   expect(run.detail).toMatchObject({ refreshed: 1, failed: 0 });
 });
+
+test('client-credentials tokens are left to reads: renewing them ahead of time buys nothing', async () => {
+  const put = await t.api('/providers/raw-cc', { method: 'PUT', json: { display_name: 'raw cc', auth_mode: 'OAUTH2_CC', allow_private_network: true, token_url: raw.url } });
+  expect([200, 201]).toContain(put.status);
+  expect((await t.api('/integrations', { method: 'POST', json: { provider: 'raw-cc', unique_key: 'raw-cc' } })).status).toBe(200);
+  const now = new Date();
+  const token = `cc-token-${randomUUID()}`;
+  t.secrets.register(token);
+  const res = await t.api('/connections', {
+    method: 'POST',
+    json: { provider_config_key: 'raw-cc', connection_id: 'cc-soon', credentials: { type: 'OAUTH2_CC', token, client_id: 'cc-client', client_secret: CLIENT.client_secret, expires_at: new Date(now.getTime() + 5 * MIN).toISOString() } },
+  });
+  expect(res.status).toBe(201);
+  const requests = raw.requests.length;
+  await sweep(now);
+  expect(raw.requests.length).toBe(requests);
+  const [row] = await database().query<{ credentials_version: number }>("SELECT credentials_version FROM connections WHERE connection_id = 'cc-soon'");
+  expect(row.credentials_version).toBe(0);
+});

@@ -187,10 +187,16 @@ export const getConnectionRoute = defineRoute({
     if (!withCredentials && (query.refresh_token || query.force_refresh || query.refresh_github_app_jwt_token)) {
       throw new ApiError(403, 'forbidden', `Insufficient scope. Required: ${READ_CREDENTIALS}`);
     }
-    // OAUTH2 tokens due (or force_refresh) are refreshed on read; refresh_github_app_jwt_token is accepted, not acted on yet.
+    // Tokens due (or force_refresh) are refreshed on read; refresh_github_app_jwt_token forces a new GitHub App installation token.
     const key = keyOf(principal.environmentId, query.provider_config_key, params.connectionId);
     try {
-      const options = { withCredentials, includeRefreshToken: query.refresh_token, forceRefresh: query.force_refresh, refresh: withCredentials ? refreshConnection : undefined };
+      const options = {
+        withCredentials,
+        includeRefreshToken: query.refresh_token,
+        forceRefresh: query.force_refresh,
+        forceAppRefresh: query.refresh_github_app_jwt_token,
+        refresh: withCredentials ? refreshConnection : undefined,
+      };
       const result = await getConnectionForApi(db, envelopeCipher(), key, now, options, auditFrom(request));
       if (result.kind === 'unknown_integration') throw unknownProviderConfig();
       if (result.kind === 'unknown_connection') throw connectionNotFound();

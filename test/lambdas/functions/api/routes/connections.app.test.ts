@@ -247,3 +247,51 @@ describe('refusals write nothing and leak nothing', () => {
     for (const line of lines) expectNoSecrets(line);
   });
 });
+
+describe('installation tokens are renewed like any expiring credentials', () => {
+  const read = async (connectionId: string, query = '') => json(await t.api(`/connections/${connectionId}?provider_config_key=gh-app${query}`));
+
+  test('a fresh token is served as it is; refresh_github_app_jwt_token (or force_refresh) mints a new one, stored and versioned', async () => {
+    expect((await post(appImport('gh-app', 'renew-1'))).status).toBe(201);
+    const first = gh.tokens.at(-1);
+    gh.requests.length = 0;
+    expect((await read('renew-1')).body.credentials.access_token).toBe(first);
+    expect(gh.requests).toHaveLength(0);
+
+    for (const flag of ['&refresh_github_app_jwt_token=true', '&force_refresh=true']) {
+      const before = gh.tokens.length;
+      const res = await read('renew-1', flag);
+      expect(res.status).toBe(200);
+      expect(gh.tokens).toHaveLength(before + 1);
+      expect(res.body.credentials).toMatchObject({ type: 'APP', access_token: gh.tokens.at(-1) });
+      expect((await read('renew-1')).body.credentials.access_token).toBe(gh.tokens.at(-1));
+    }
+    expect(gh.requests.every((r) => r.path === '/app/installations/4242/access_tokens' && !r.refused)).toBe(true);
+  });
+
+  test('a token within the refresh window is renewed on a plain read, with the integration key', async () => {
+    // A token that expires in 5 minutes is inside the 15-minute window.
+    gh.tokenLifetimeMs = 5 * 60_000;
+    expect((await post(appImport('gh-app', 'renew-2'))).status).toBe(201);
+    gh.tokenLifetimeMs = 3_600_000;
+    const old = gh.tokens.at(-1);
+    const res = await read('renew-2');
+    expect(res.body.credentials.access_token).not.toBe(old);
+    expect(res.body.credentials.access_token).toBe(gh.tokens.at(-1));
+    // The renewed one has an hour: the next read serves it as it is.
+    const before = gh.tokens.length;
+    expect((await read('renew-2')).body.credentials.access_token).toBe(gh.tokens.at(-1));
+    expect(gh.tokens).toHaveLength(before);
+  });
+
+  test('GitHub refusing the installation (uninstalled): 400 invalid_credentials, then the cooldown; needs re-authorization', async () => {
+    expect((await post(appImport('gh-app', 'renew-3'))).status).toBe(201);
+    gh.mode = { status: 404 };
+    const failed = await read('renew-3', '&force_refresh=true');
+    expect(failed.status).toBe(400);
+    expect(failed.body.error.code).toBe('invalid_credentials');
+    const [row] = await database().query<{ auth_error: Record<string, unknown> | null }>("SELECT auth_error FROM connections WHERE connection_id = 'renew-3'");
+    expect(row.auth_error).toMatchObject({ type: 'refresh', kind: 'invalid_grant' });
+    expectNoSecrets(failed.body);
+  });
+});
