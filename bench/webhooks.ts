@@ -121,7 +121,7 @@ export async function benchWebhooks(): Promise<void> {
     stack.kms.control.resetStats();
     before = sink.count();
     started = performance.now();
-    await publishOutboxEvents(db, ids.map((id) => ({ id, environmentId: env.id, type: 'auth' as const, payload: {} })));
+    await publishOutboxEvents(ids.map((id) => ({ id, environmentId: env.id, type: 'auth' as const, payload: {} })));
     await stack.eventBridge.idle();
     results.push({ path: 'latchkey bus path (PutEvents → rule → handler)', deliveries: sink.count() - before, seconds: (performance.now() - started) / 1000, ...costs(stack) });
   } finally {

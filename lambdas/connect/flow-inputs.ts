@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ApiError } from '../http/errors';
+import { trustedPublicBaseUrl } from '../integrations/public-url';
 import type { Provider } from '../providers/provider-schema';
 import type { ConnectContext } from './connect-context';
 import type { ConnectQueryInput } from './connect-query';
@@ -59,29 +60,21 @@ export function checkConnectionConfig(provider: Provider, config: Record<string,
 }
 
 /**
- * Where providers send the browser back. The environment's `callback_url` (a page of the
- * customer's that forwards to ours) wins; else LATCHKEY_PUBLIC_URL (a custom domain); else the
- * domain API Gateway itself saw the request on. Never the Host header: a forged one would
- * otherwise choose where authorization codes go.
+ * Where providers send the browser back: the environment's `callback_url` (a page of the
+ * customer's that forwards to ours) wins, else our own `/oauth/callback` at the trusted base URL,
+ * so a forged Host header cannot choose where authorization codes go.
  */
 export function oauthCallbackUrl(event: APIGatewayProxyEvent, environmentCallbackUrl: string | null): string {
-  return environmentCallbackUrl ?? `${publicApiBase(event)}/oauth/callback`;
+  return environmentCallbackUrl ?? ownCallbackUrl(event);
 }
 
 /** Our own callback path, for the state cookie's Path (also when a customer page forwards to it). */
 export function ownCallbackPath(event: APIGatewayProxyEvent): string {
-  return new URL(`${publicApiBase(event)}/oauth/callback`).pathname;
+  return new URL(ownCallbackUrl(event)).pathname;
 }
 
-export function publicApiBase(event: APIGatewayProxyEvent): string {
-  const configured = process.env.LATCHKEY_PUBLIC_URL;
-  if (configured) return configured.replace(/\/+$/, '');
-  const domain = event.requestContext?.domainName;
-  const stage = event.requestContext?.stage;
-  if (!domain) throw new Error('No public URL: set LATCHKEY_PUBLIC_URL');
-  // The default execute-api endpoint serves the API under /<stage>; custom domains are mapped at the root.
-  const prefix = /\.execute-api\.[a-z0-9-]+\.amazonaws\.com$/i.test(domain) && stage ? `/${stage}` : '';
-  return `https://${domain}${prefix}`;
+function ownCallbackUrl(event: APIGatewayProxyEvent): string {
+  return `${trustedPublicBaseUrl(event)}/oauth/callback`;
 }
 
 /** `credentials[oauth_client_*_override]`: the end user's own OAuth app; both halves or neither. */

@@ -10,7 +10,7 @@ import { InterpolationError, MissingInterpolationValueError } from '../providers
 import { loadConnectContext } from './connect-context';
 import type { ConnectQueryInput } from './connect-query';
 import { clientOverride, flowInputs, oauthCallbackUrl, ownCallbackPath } from './flow-inputs';
-import { insertOAuthSession, OAUTH_SESSION_TTL_MS, sha256, type OAuthSessionSecrets } from './oauth-session-store';
+import { insertOAuthSession, OAUTH_SESSION_TTL_MS, oauthSessionBinding, sha256, type OAuthSessionSecrets } from './oauth-session-store';
 import { stateCookie } from './state-cookie';
 
 export interface AuthorizeRequest {
@@ -76,7 +76,7 @@ export async function startOAuth(r: AuthorizeRequest): Promise<APIGatewayProxyRe
       connectSessionId: session.sessionId,
       integrationId: integration.id,
       reconnectRowId: session.reconnect?.rowId ?? null,
-      secrets: Object.keys(secrets).length ? await r.cipher.encryptJson(secrets, { environmentId: session.environmentId, purpose: 'oauth-session', table: 'oauth_sessions', rowId: id, field: 'secrets' }) : null,
+      secrets: Object.keys(secrets).length ? await r.cipher.encryptJson(secrets, oauthSessionBinding(session.environmentId, id)) : null,
       redirectUri,
       request: { providerConfigKey: integration.uniqueKey, connectionConfig: inputs.connectionConfig, ...(override ? { clientIdOverride: override.clientId } : {}) },
       wsClientId: r.query.ws_client_id ?? null,

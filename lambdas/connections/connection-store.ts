@@ -1,7 +1,7 @@
 import { auditClause, emitAfterCommit } from '../audit/audit-log';
 import type { AuditAction, AuditBase, AuditEvent } from '../audit/audit-event';
 import type { SqlExecutor } from '../db/data-api';
-import { json, uuid } from '../db/parameters';
+import { json, uuid, type Parameters } from '../db/parameters';
 import { outboxClause, publishAfterCommit, type OutboxEvent } from '../events/outbox';
 import type { ConnectionRow } from './connection-format';
 import { connectionDeletedClause } from '../webhooks/connection-deleted';
@@ -203,18 +203,14 @@ export interface ImportWrite {
 
 /** Inserts a new connection; undefined if a live one with the same ids appeared meanwhile. */
 export async function insertConnection(db: SqlExecutor, key: ConnectionKey, w: ImportWrite, now: Date, audit?: AuditEvent, outbox?: OutboxEvent): Promise<ConnectionRow | undefined> {
-  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM c)', '(SELECT id::text FROM c)');
-  const outboxed = outboxClause(outbox, 'EXISTS (SELECT 1 FROM c)', '(SELECT id FROM c)');
-  const [row] = await db.query<ConnectionRow>(
-    `WITH c AS (
-       INSERT INTO connections (id, environment_id, connection_id, integration_id, provider_config_key, end_user_id, credentials,
+  return writeConnection(
+    db,
+    `INSERT INTO connections (id, environment_id, connection_id, integration_id, provider_config_key, end_user_id, credentials,
                                 credentials_expires_at, connection_config, metadata, tags, webhook_url_override, created_at, updated_at)
        VALUES (:id, :environment_id, :connection_id, :integration_id, :provider_config_key, :end_user_id, :credentials,
                :credentials_expires_at, :connection_config, :metadata, :tags, :webhook_url_override, :now, :now)
        ON CONFLICT (environment_id, provider_config_key, connection_id) WHERE deleted_at IS NULL DO NOTHING
-       RETURNING *
-     )${event.sql}${outboxed.sql}
-     SELECT ${projection(':provider')} FROM c LEFT JOIN end_users eu ON eu.id = c.end_user_id`,
+       RETURNING *`,
     {
       ...keyParams(key),
       id: uuid(w.rowId),
@@ -228,13 +224,10 @@ export async function insertConnection(db: SqlExecutor, key: ConnectionKey, w: I
       tags: json(w.tags ?? {}),
       webhook_url_override: w.webhookUrlOverride ?? null,
       now,
-      ...event.params,
-      ...outboxed.params,
     },
+    audit,
+    outbox,
   );
-  if (row && audit) emitAfterCommit(audit);
-  if (row && outbox) publishAfterCommit(outbox);
-  return row;
 }
 
 /**
@@ -243,11 +236,9 @@ export async function insertConnection(db: SqlExecutor, key: ConnectionKey, w: I
  * Undefined if the row was deleted meanwhile.
  */
 export async function overrideConnection(db: SqlExecutor, environmentId: string, w: ImportWrite, now: Date, audit?: AuditEvent, outbox?: OutboxEvent): Promise<ConnectionRow | undefined> {
-  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM c)', '(SELECT id::text FROM c)');
-  const outboxed = outboxClause(outbox, 'EXISTS (SELECT 1 FROM c)', '(SELECT id FROM c)');
-  const [row] = await db.query<ConnectionRow>(
-    `WITH c AS (
-       UPDATE connections SET
+  return writeConnection(
+    db,
+    `UPDATE connections SET
          integration_id = :integration_id,
          credentials = :credentials,
          credentials_expires_at = CAST(:credentials_expires_at AS timestamptz),
@@ -261,9 +252,7 @@ export async function overrideConnection(db: SqlExecutor, environmentId: string,
          refresh_failing_since = NULL, refresh_incident_id = NULL,
          updated_at = :now
        WHERE id = :id AND environment_id = :environment_id AND deleted_at IS NULL
-       RETURNING *
-     )${event.sql}${outboxed.sql}
-     SELECT ${projection(':provider')} FROM c LEFT JOIN end_users eu ON eu.id = c.end_user_id`,
+       RETURNING *`,
     {
       id: uuid(w.rowId),
       environment_id: uuid(environmentId),
@@ -278,9 +267,24 @@ export async function overrideConnection(db: SqlExecutor, environmentId: string,
       set_webhook: w.webhookUrlOverride !== undefined,
       webhook_url_override: w.webhookUrlOverride ?? null,
       now,
-      ...event.params,
-      ...outboxed.params,
     },
+    audit,
+    outbox,
+  );
+}
+
+/**
+ * Runs `write` (an INSERT or UPDATE of one connection … RETURNING *) with its audit event and
+ * outbox event in the same statement, both only when a row was written; returns the row as the
+ * API shows it (`:provider` is a parameter of `params`).
+ */
+async function writeConnection(db: SqlExecutor, write: string, params: Parameters, audit?: AuditEvent, outbox?: OutboxEvent): Promise<ConnectionRow | undefined> {
+  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM c)', '(SELECT id::text FROM c)');
+  const outboxed = outboxClause(outbox, 'EXISTS (SELECT 1 FROM c)', '(SELECT id FROM c)');
+  const [row] = await db.query<ConnectionRow>(
+    `WITH c AS (${write})${event.sql}${outboxed.sql}
+     SELECT ${projection(':provider')} FROM c LEFT JOIN end_users eu ON eu.id = c.end_user_id`,
+    { ...params, ...event.params, ...outboxed.params },
   );
   if (row && audit) emitAfterCommit(audit);
   if (row && outbox) publishAfterCommit(outbox);

@@ -1,18 +1,18 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { EVENT_SOURCE } from '../../lib/topology';
-import { database, env } from '../config';
-import type { SqlExecutor } from '../db/data-api';
-import { json } from '../db/parameters';
+import { env } from '../config';
 import { logger } from '../observability/logger';
 import { currentRequestScope } from '../observability/request-scope';
 import type { OutboxEvent } from './outbox';
 
 /**
- * After commit: puts outbox events on the bus (one PutEvents per 10) and marks the rows that made
- * it `published`, in one statement. The bus event carries ids only — the webhooks function reads
- * the body from the outbox — so nothing secret or large rides on EventBridge. A failure (the
- * call or an entry) is logged and left alone: the scheduled re-drive delivers those rows.
+ * After commit: puts outbox events on the bus (one PutEvents per 10). The bus event carries ids
+ * only — the webhooks function reads the body from the outbox — so nothing secret or large rides
+ * on EventBridge. No database write here: the webhooks function marks the row when it dispatches
+ * it, and the re-drive only takes rows older than its grace period, so a published row needs no
+ * mark of its own (it would cost every event-writing request a round trip). A failure (the call
+ * or an entry) is logged and left alone: the scheduled re-drive delivers those rows.
  */
 
 /** What an outbox event looks like on the bus (`detail`); `detail-type` is the event type. */
@@ -36,7 +36,7 @@ export function busEntry(event: Pick<OutboxEvent, 'id' | 'environmentId' | 'type
 }
 
 /** Publishes `events`; returns the ids that reached the bus. Never throws. */
-export async function publishOutboxEvents(db: SqlExecutor, events: readonly OutboxEvent[]): Promise<string[]> {
+export async function publishOutboxEvents(events: readonly OutboxEvent[]): Promise<string[]> {
   const unique = [...new Map(events.map((e) => [e.id, e])).values()];
   if (unique.length === 0) return [];
   const published: string[] = [];
@@ -52,24 +52,12 @@ export async function publishOutboxEvents(db: SqlExecutor, events: readonly Outb
       logger.warn('outbox publish failed; the re-drive will deliver these events', { events: batch.length, error: (err as Error).name });
     }
   }
-  if (published.length === 0) return published;
-  try {
-    // Only rows still pending: the webhooks function may already have dispatched them.
-    await db.execute(
-      `UPDATE outbox SET status = 'published', published_at = now()
-        WHERE id IN (SELECT value::uuid FROM jsonb_array_elements_text(:ids)) AND status = 'pending'`,
-      { ids: json(published) },
-    );
-  } catch (err) {
-    logger.warn('outbox publish: could not mark rows published', { error: (err as Error).name });
-  }
   return published;
 }
 
 /** Publishes what the current request scope queued (publishAfterCommit), once. */
-export async function publishScopeOutbox(db?: SqlExecutor): Promise<void> {
+export async function publishScopeOutbox(): Promise<void> {
   const scope = currentRequestScope();
   if (!scope || scope.outboxEvents.length === 0) return;
-  const events = scope.outboxEvents.splice(0);
-  await publishOutboxEvents(db ?? database(), events);
+  await publishOutboxEvents(scope.outboxEvents.splice(0));
 }

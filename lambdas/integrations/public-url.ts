@@ -16,7 +16,24 @@ export function publicBaseUrl(event: APIGatewayProxyEvent): string {
   const scheme = forwarded === 'http' ? 'http' : 'https';
   const candidates = [header(event, 'host'), event.requestContext?.domainName];
   const host = candidates.find((value): value is string => typeof value === 'string' && HOST.test(value)) ?? 'localhost';
+  return `${scheme}://${host}${stagePrefix(host, event)}`;
+}
+
+/**
+ * The API's public base URL from what the caller cannot forge, for URLs that must not move (OAuth
+ * redirect URIs): LATCHKEY_PUBLIC_URL (a custom domain), else the domain API Gateway itself reports
+ * in the request context. Never the Host header.
+ */
+export function trustedPublicBaseUrl(event: APIGatewayProxyEvent): string {
+  const configured = process.env.LATCHKEY_PUBLIC_URL;
+  if (configured) return configured.replace(/\/+$/, '');
+  const domain = event.requestContext?.domainName;
+  if (!domain) throw new Error('No public URL: set LATCHKEY_PUBLIC_URL');
+  return `https://${domain}${stagePrefix(domain, event)}`;
+}
+
+/** The default execute-api endpoint serves the API under `/<stage>`; custom domains are mapped at the root. */
+function stagePrefix(host: string, event: APIGatewayProxyEvent): string {
   const stage = event.requestContext?.stage;
-  const prefix = EXECUTE_API.test(host) && stage && /^[A-Za-z0-9_-]+$/.test(stage) ? `/${stage}` : '';
-  return `${scheme}://${host}${prefix}`;
+  return EXECUTE_API.test(host) && stage && /^[A-Za-z0-9_-]+$/.test(stage) ? `/${stage}` : '';
 }

@@ -47,8 +47,8 @@ export async function dispatchAndClaim(db: SqlExecutor, now: Date, options: { ou
   const one = options.outboxId !== undefined;
   const outboxFilter = one ? 'o.id = :outbox_id' : 'o.created_at <= :stale_before';
   const targetFilter = one ? 't.outbox_id = :outbox_id' : 'true';
-  // The bus path waits for a row lock (the publisher marking the row published) instead of
-  // skipping its event; the re-drive skips rows another invocation holds.
+  // The bus path waits for a row lock (a re-drive dispatching the same row) instead of skipping
+  // its event; the re-drive skips rows another invocation holds.
   return db.query<ClaimedDelivery>(
     `WITH candidates AS (
        SELECT o.id, o.environment_id, o.connection_id, o.event_type, o.payload FROM outbox o

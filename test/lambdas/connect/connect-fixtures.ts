@@ -2,29 +2,14 @@ import { database } from '../../../lambdas/config';
 import { HttpBrowser, type Page } from '../../support/http-browser';
 import { readJson, type TestStack } from '../../support/local-stack';
 import { OAUTH_TEST_PASSWORD, type OAuthServer, type TestClient } from '../../support/oauth-server';
+import { oauthIntegration } from '../connections/refresh/refresh-fixtures';
 
 /** Shared setup of the connect-flow tests. */
 
 /** PUT a custom OAUTH2 provider at the test authorization server and POST an integration of it. */
 export async function oidcIntegration(t: TestStack, key: string, server: OAuthServer, client: TestClient, extra: Record<string, unknown> = {}, scopes = 'openid,read') {
-  const put = await t.api(`/providers/${key}`, {
-    method: 'PUT',
-    json: {
-      display_name: key,
-      auth_mode: 'OAUTH2',
-      allow_private_network: true,
-      authorization_url: server.authorizationUrl,
-      token_url: server.tokenUrl,
-      authorization_method: client.token_endpoint_auth_method === 'client_secret_basic' ? 'header' : 'body',
-      ...extra,
-    },
-  });
-  if (put.status !== 201 && put.status !== 200) throw new Error(`PUT provider: ${put.status} ${await put.text()}`);
-  const integ = await t.api('/integrations', {
-    method: 'POST',
-    json: { provider: key, unique_key: key, credentials: { type: 'OAUTH2', client_id: client.client_id, client_secret: client.client_secret, scopes } },
-  });
-  if (integ.status !== 200) throw new Error(`POST integration: ${integ.status} ${await integ.text()}`);
+  const authorization_method = client.token_endpoint_auth_method === 'client_secret_basic' ? 'header' : 'body';
+  await oauthIntegration(t, key, server.tokenUrl, client, { authorization_method, ...extra }, scopes);
 }
 
 /** A connect session token of the dev environment (or the key's). */

@@ -81,13 +81,13 @@ describe('API key', () => {
     expect(event.payload).toMatchObject({ type: 'auth', authMode: 'API_KEY', operation: 'creation', success: true, endUser: { endUserId: 'key-user' } });
   });
 
-  test('statements: authenticate, read the context, write, mark the auth event published (4); no KMS call when warm', async () => {
+  test('statements: authenticate, read the context, write with the audit row and auth event (3); no KMS call when warm', async () => {
     const token = await connectSession(t);
     await submit('/api-auth/api-key/keyed', token, { apiKey: GOOD_KEY });
     expect((await submit('/api-auth/api-key/keyed', token, { apiKey: GOOD_KEY })).status).toBe(200);
     // The request's own counters (the webhook delivery it triggers runs in another function).
     const line = t.logLines().map((l) => JSON.parse(l)).filter((l) => l.message === 'request' && l.http?.route === '/api-auth/api-key/{providerConfigKey}').at(-1);
-    expect([line.dbStatements, line.kmsCalls]).toEqual([4, 0]);
+    expect([line.dbStatements, line.kmsCalls]).toEqual([3, 0]);
   });
 
   test('a key the provider rejects: 400 connection_test_failed naming the status, a failed auth event, nothing stored', async () => {

@@ -26,7 +26,7 @@ export function authPayload(environment: string, connectionId: string, extra: Re
 export async function writeAuthEvent(environmentId: string, connectionId: string, options: { publish?: boolean; extra?: Record<string, unknown>; override?: string } = {}): Promise<OutboxEvent> {
   const event = newOutboxEvent(environmentId, 'auth', authPayload('dev', connectionId, options.extra), options.override);
   await recordOutboxEvent(database(), event);
-  if (options.publish ?? true) await publishOutboxEvents(database(), [event]);
+  if (options.publish ?? true) await publishOutboxEvents([event]);
   return event;
 }
 

@@ -16,13 +16,20 @@ import { followAuthorize, REDIRECT_URI, type OAuthServer, type TestClient } from
 export const PAST = '2020-01-01T00:00:00.000Z';
 
 /** PUT a custom OAUTH2 provider pointing at `tokenUrl`, and POST an integration of it. */
-export async function oauthIntegration(t: Pick<TestStack, 'api'>, name: string, tokenUrl: string, client: { client_id: string; client_secret: string }, extra: Record<string, unknown> = {}) {
+export async function oauthIntegration(
+  t: Pick<TestStack, 'api'>,
+  name: string,
+  tokenUrl: string,
+  client: { client_id: string; client_secret: string },
+  extra: Record<string, unknown> = {},
+  scopes?: string,
+) {
   const put = await t.api(`/providers/${name}`, {
     method: 'PUT',
     json: { display_name: name, auth_mode: 'OAUTH2', allow_private_network: true, authorization_url: tokenUrl.replace(/\/token$/, '/auth'), token_url: tokenUrl, ...extra },
   });
   if (put.status !== 201 && put.status !== 200) throw new Error(`PUT provider: ${put.status} ${await put.text()}`);
-  const integ = await t.api('/integrations', { method: 'POST', json: { provider: name, unique_key: name, credentials: { type: 'OAUTH2', client_id: client.client_id, client_secret: client.client_secret } } });
+  const integ = await t.api('/integrations', { method: 'POST', json: { provider: name, unique_key: name, credentials: { type: 'OAUTH2', client_id: client.client_id, client_secret: client.client_secret, ...(scopes ? { scopes } : {}) } } });
   if (integ.status !== 200) throw new Error(`POST integration: ${integ.status} ${await integ.text()}`);
 }
 
