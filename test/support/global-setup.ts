@@ -4,7 +4,6 @@ import path from 'node:path';
 import { startPostgres, type PostgresServer } from '../../local/postgres';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __latchkeyPostgres: PostgresServer | undefined;
 }
 

@@ -76,7 +76,6 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
 }
 
 /** Status and parsed body of a response; bodies are `any` so tests can assert on their shape. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function readJson(res: Response): Promise<{ status: number; body: any }> {
   return { status: res.status, body: await res.json() };
 }
