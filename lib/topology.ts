@@ -227,9 +227,3 @@ export const METRIC_NAMES = {
   webhookDelivered: 'WebhookDelivered',
   webhookFailed: 'WebhookFailed',
 } as const;
-
-export function functionSpec(name: FunctionName): FunctionSpec {
-  const spec = FUNCTIONS.find((f) => f.name === name);
-  if (!spec) throw new Error(`Unknown function ${name}`);
-  return spec;
-}

@@ -57,6 +57,3 @@ export const ClientCredentialsBody = z
     client_private_key: z.never({ error: 'Mutual-TLS client keys are not supported' }).optional(),
   })
   .strict();
-
-/** Callback parameters we read; providers add their own, which are ignored unless declared as redirect_uri_metadata. */
-export const CALLBACK_ERROR_PARAMS = ['error', 'error_description', 'error_reason', 'error_uri', 'status_code', 'error_message'] as const;

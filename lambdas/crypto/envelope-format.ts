@@ -13,7 +13,7 @@ import { DecryptionError } from './decryption-error';
  * decides the data key itself.
  */
 
-export const FORMAT_V1 = 1;
+const FORMAT_V1 = 1;
 export const CURRENT_FORMAT = FORMAT_V1;
 export const IV_LENGTH = 12;
 export const TAG_LENGTH = 16;

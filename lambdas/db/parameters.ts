@@ -20,7 +20,6 @@ export const uuid = (value: string): TypedValue => new TypedValue('UUID', value)
 export const json = (value: unknown): TypedValue => new TypedValue('JSON', JSON.stringify(value));
 export const decimal = (value: string): TypedValue => new TypedValue('DECIMAL', value);
 export const date = (value: string): TypedValue => new TypedValue('DATE', value);
-export const timestamp = (value: Date): TypedValue => new TypedValue('TIMESTAMP', formatTimestamp(value));
 
 /** Data API TIMESTAMP format: `YYYY-MM-DD HH:MM:SS.FFF`, UTC, no zone. */
 export function formatTimestamp(value: Date): string {

@@ -49,8 +49,6 @@ const CustomCredentials = z
 /** The `credentials` of POST/PATCH /integrations: an OAuth app, a GitHub-style App, or both (CUSTOM). */
 export const IntegrationCredentialsSchema = z.discriminatedUnion('type', [OAuthCredentials, AppCredentials, CustomCredentials]);
 export type IntegrationCredentials = z.output<typeof IntegrationCredentialsSchema>;
-export type CredentialsType = IntegrationCredentials['type'];
-export const CREDENTIALS_TYPES: readonly string[] = ['OAUTH1', 'OAUTH2', 'TBA', 'APP', 'CUSTOM'];
 
 /**
  * What is stored encrypted, as one JSON document in `integrations.client_secret`. Everything else

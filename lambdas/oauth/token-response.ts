@@ -23,9 +23,6 @@ export type OAuthTokenErrorKind =
   /** Our network policy refused the token URL (private address, http). */
   | 'blocked';
 
-/** Kinds a later attempt may fix on its own. */
-export const TRANSIENT_TOKEN_ERRORS: ReadonlySet<OAuthTokenErrorKind> = new Set(['server', 'network', 'timeout']);
-
 /**
  * A failed token request. It carries the provider's `error` code (bounded, code-like only) and
  * the HTTP status, never the response body, `error_description`, the URL's query or anything we

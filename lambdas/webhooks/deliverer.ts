@@ -16,9 +16,9 @@ import { stableStringify } from './stable-json';
  * injected `now`, so a test can run the re-drive "an hour later" instead of waiting an hour.
  */
 
-export const EVENT_ID_HEADER = 'X-Latchkey-Event-Id';
-export const DELIVERY_ID_HEADER = 'X-Latchkey-Delivery-Id';
-export const ATTEMPT_HEADER = 'X-Latchkey-Attempt';
+const EVENT_ID_HEADER = 'X-Latchkey-Event-Id';
+const DELIVERY_ID_HEADER = 'X-Latchkey-Delivery-Id';
+const ATTEMPT_HEADER = 'X-Latchkey-Attempt';
 const RESPONSE_EXCERPT_CHARS = 1024;
 /** Attempts per URL sent together before the circuit is looked at again. */
 const CHUNK_PER_URL = 8;
