@@ -111,13 +111,7 @@ export class LocalScheduler {
   }
 
   private armAfter(name: string, after: Date): void {
-    let next: Date;
-    try {
-      next = this.nextFireTime(name, after);
-    } catch (err) {
-      return console.error(`local scheduler: ${name} will not fire again:`, (err as Error).message);
-    }
-    this.arm(name, next);
+    this.arm(name, this.nextFireTime(name, after));
   }
 
   private entry(name: string): Entry {
