@@ -1,2 +1,1 @@
-export { EventBridgeServer, type EventBridgeEvent, type EventBridgeServerOptions, type EventRuleOptions, type EventTarget } from './server';
-export { EventPatternError, matchesEventPattern, validateEventPattern, type EventPattern } from './event-pattern';
+export { EventBridgeServer, type EventBridgeEvent } from './server';

@@ -16,8 +16,8 @@ const received: Record<string, EventBridgeEvent[]> = { connections: [], everythi
 
 beforeAll(async () => {
   server = new EventBridgeServer({ busName: BUS });
-  server.addRule({ name: 'connections', pattern: { source: ['latchkey'], 'detail-type': [{ prefix: 'connection.' }] }, target: (e) => void received.connections.push(e) });
-  server.addRule({ name: 'everything', pattern: { source: [{ exists: true }] }, target: (e) => void received.everything.push(e) });
+  server.addRule({ name: 'connections', pattern: { source: ['latchkey'], 'detail-type': ['connection.created', 'connection.deleted'] }, target: (e) => void received.connections.push(e) });
+  server.addRule({ name: 'everything', pattern: { source: ['latchkey'] }, target: (e) => void received.everything.push(e) });
   server.addRule({ name: 'on-default', bus: 'default', pattern: { source: ['latchkey'] }, target: (e) => void received.onDefault.push(e) });
   server.addRule({
     name: 'broken',
