@@ -1,3 +1,4 @@
+import { skipNonToken, UnterminatedSqlError } from '../../lambdas/db/sql-script';
 import { badRequest, databaseError } from './errors';
 
 /*
@@ -42,10 +43,8 @@ export interface ScanResult {
   hasSemicolon: boolean;
 }
 
-const IDENT_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
 const PARAM_START = /[A-Za-z_]/;
 const PARAM_CHAR = /[A-Za-z0-9_]/;
-const DOLLAR_TAG = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
 
 /** Finds `:name` references and statement separators, skipping everything PostgreSQL would not parse as SQL tokens. */
 export function scanSql(sql: string): ScanResult {
@@ -55,29 +54,9 @@ export function scanSql(sql: string): ScanResult {
   while (i < sql.length) {
     const c = sql[i];
     const next = sql[i + 1];
-    const prev = i > 0 ? sql[i - 1] : '';
-    if (c === '-' && next === '-') {
-      // PostgreSQL ends a line comment at either newline character.
-      let end = i + 2;
-      while (end < sql.length && sql[end] !== '\n' && sql[end] !== '\r') end += 1;
-      i = end;
-    } else if (c === '/' && next === '*') {
-      i = skipBlockComment(sql, i);
-    } else if (c === "'") {
-      // E'...' strings honour backslash escapes; standard strings only double quotes.
-      const escapes = (prev === 'E' || prev === 'e') && (i < 2 || !IDENT_CHAR.test(sql[i - 2]));
-      i = skipQuoted(sql, i, "'", escapes);
-    } else if (c === '"') {
-      i = skipQuoted(sql, i, '"', false);
-    } else if (c === '$' && !(prev && IDENT_CHAR.test(prev))) {
-      DOLLAR_TAG.lastIndex = i;
-      const tag = DOLLAR_TAG.exec(sql)?.[0];
-      if (tag) {
-        const close = sql.indexOf(tag, i + tag.length);
-        i = close < 0 ? sql.length : close + tag.length;
-      } else {
-        i += 1;
-      }
+    const skipped = skipToEnd(sql, i);
+    if (skipped !== undefined) {
+      i = skipped;
     } else if (c === ':' && next === ':') {
       i += 2; // a cast, never a parameter
     } else if (c === ':' && next !== undefined && PARAM_START.test(next)) {
@@ -93,39 +72,14 @@ export function scanSql(sql: string): ScanResult {
   return { params, hasSemicolon };
 }
 
-function skipQuoted(sql: string, start: number, quote: string, backslashEscapes: boolean): number {
-  let i = start + 1;
-  while (i < sql.length) {
-    const c = sql[i];
-    if (backslashEscapes && c === '\\') {
-      i += 2;
-    } else if (c === quote) {
-      if (sql[i + 1] === quote) i += 2; // doubled quote stays inside
-      else return i + 1;
-    } else {
-      i += 1;
-    }
+/** An unterminated literal or comment runs to the end: PostgreSQL then reports the syntax error itself. */
+function skipToEnd(sql: string, at: number): number | undefined {
+  try {
+    return skipNonToken(sql, at);
+  } catch (err) {
+    if (err instanceof UnterminatedSqlError) return sql.length;
+    throw err;
   }
-  return sql.length;
-}
-
-/** PostgreSQL block comments nest. */
-function skipBlockComment(sql: string, start: number): number {
-  let depth = 0;
-  let i = start;
-  while (i < sql.length) {
-    if (sql[i] === '/' && sql[i + 1] === '*') {
-      depth += 1;
-      i += 2;
-    } else if (sql[i] === '*' && sql[i + 1] === '/') {
-      depth -= 1;
-      i += 2;
-      if (depth === 0) return i;
-    } else {
-      i += 1;
-    }
-  }
-  return sql.length;
 }
 
 // Formats the service documents for typeHint values (java.sql.Timestamp/Date/Time.valueOf accept

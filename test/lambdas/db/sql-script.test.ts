@@ -16,6 +16,9 @@ describe('splitSqlStatements', () => {
     ['CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql; SELECT 2', ['CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql', 'SELECT 2']],
     ['SELECT 1 /* a /* nested; */ still; */; SELECT 2', ['SELECT 1 /* a /* nested; */ still; */', 'SELECT 2']],
     ['SELECT $1; SELECT a$b FROM t', ['SELECT $1', 'SELECT a$b FROM t']],
+    ['SELECT 1 -- a;\rcomment ends at CR; SELECT 2', ['SELECT 1 -- a;\rcomment ends at CR', 'SELECT 2']],
+    ['DO $été$ BEGIN PERFORM 1; END $été$; SELECT 2', ['DO $été$ BEGIN PERFORM 1; END $été$', 'SELECT 2']],
+    ['SELECT a$$b; SELECT 2', ['SELECT a$$b', 'SELECT 2']],
   ])('keeps semicolons inside quotes, comments and bodies: %s', (script, expected) => {
     expect(splitSqlStatements(script)).toEqual(expected);
   });
