@@ -10,6 +10,7 @@ import { ingest, readRecords } from '../../../records/record-service';
 import type { LastAction, RecordsTarget } from '../../../records/record-store';
 import { finishSyncRun, recordSyncRun, type SyncRunRow } from '../../../records/sync-store';
 import { cursorParam } from '../../../http/pagination';
+import { header } from '../../../http/request-parts';
 
 /*
  * The records cache: Nango's `GET /records` (§2.5 of the reference) for readers, and our ingest
@@ -125,11 +126,6 @@ const unknownConnection = () => new ApiError(400, 'unknown_connection', 'Provide
 /** Nango accepts modified_after within the last 12 months. */
 const MODIFIED_AFTER_WINDOW_MS = 366 * 86_400_000;
 
-function header(headers: Record<string, string | undefined> | null, name: string): string | undefined {
-  for (const [key, value] of Object.entries(headers ?? {})) if (key.toLowerCase() === name) return value;
-  return undefined;
-}
-
 export const listRecordsRoute = defineRoute({
   method: 'GET',
   path: '/records',
@@ -145,7 +141,7 @@ export const listRecordsRoute = defineRoute({
   handle: async ({ db, principal, query, event, now }) => {
     const headers = parseOrThrow(
       RecordsHeaders,
-      { 'connection-id': header(event.headers, 'connection-id'), 'provider-config-key': header(event.headers, 'provider-config-key') },
+      { 'connection-id': header(event, 'connection-id'), 'provider-config-key': header(event, 'provider-config-key') },
       'invalid_headers',
     );
     const since = query.modified_after ?? query.delta;
