@@ -47,6 +47,14 @@ export default defineConfig(
     },
   },
   {
+    // All configuration goes through EnvSchema (lambdas/config.ts), which fails fast with a clear message.
+    files: ['lambdas/**/*.ts'],
+    ignores: ['lambdas/config.ts'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration with env() or setting() from lambdas/config.ts.' }],
+    },
+  },
+  {
     files: ['**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', URLSearchParams: 'readonly' } },
   },

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { authenticate } from '../auth/authenticate';
 import { hasScope } from '../auth/scopes';
 import { systemClock } from '../clock';
-import { database } from '../config';
+import { database, setting } from '../config';
 import { publishScopeOutbox } from '../events/publisher';
 import { logger } from '../observability/logger';
 import { currentRequestScope, runInRequestScope } from '../observability/request-scope';
@@ -24,14 +24,13 @@ export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Prom
  * early keeps an oversized body from costing parsing and database work.
  */
 export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
-const RATE_LIMIT_PER_MINUTE = Number(process.env.LATCHKEY_RATE_LIMIT_PER_MINUTE ?? 3_000);
 
 /**
  * The one shape every REST-facing function has: request scope (round-trip counters) → structured
  * logging with the API Gateway request id → CORS → router → per route: authenticate, scope, rate
  * limit, validate, handle → errors in Nango's envelope, never a stack trace or a secret.
  */
-export function apiHandler(routes: AnyRoute[], limiter = new RateLimiter(RATE_LIMIT_PER_MINUTE)): ApiHandler {
+export function apiHandler(routes: AnyRoute[], limiter = new RateLimiter(setting('LATCHKEY_RATE_LIMIT_PER_MINUTE'))): ApiHandler {
   const router = httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
     routes: routes.map((route) => toRouterRoute(route, limiter)),
     notFoundResponse: ({ method, path }) => {

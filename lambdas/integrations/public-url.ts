@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { setting } from '../config';
 import { header } from '../http/request-parts';
 
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
@@ -25,7 +26,7 @@ export function publicBaseUrl(event: APIGatewayProxyEvent): string {
  * in the request context. Never the Host header.
  */
 export function trustedPublicBaseUrl(event: APIGatewayProxyEvent): string {
-  const configured = process.env.LATCHKEY_PUBLIC_URL;
+  const configured = setting('LATCHKEY_PUBLIC_URL');
   if (configured) return configured.replace(/\/+$/, '');
   const domain = event.requestContext?.domainName;
   if (!domain) throw new Error('No public URL: set LATCHKEY_PUBLIC_URL');

@@ -3,8 +3,6 @@ import { SYSTEM_REQUEST } from '../audit/audit-event';
 import type { SqlExecutor } from '../db/data-api';
 import { deleteInBatches, type SweepBudget } from './batched-delete';
 
-export const DEFAULT_AUDIT_RETENTION_DAYS = 365;
-
 export type AuditRetentionResult = {
   auditEventsDeleted: number;
 };

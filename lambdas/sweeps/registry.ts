@@ -1,5 +1,6 @@
 import type { SqlExecutor } from '../db/data-api';
-import { DEFAULT_AUDIT_RETENTION_DAYS, sweepAuditRetention } from './audit-retention';
+import { setting } from '../config';
+import { sweepAuditRetention } from './audit-retention';
 import type { SweepBudget } from './batched-delete';
 import { sweepDeletedConnections } from './deleted-connections';
 import { sweepExpiredSessions } from './expired-sessions';
@@ -7,7 +8,7 @@ import { sweepOrphans } from './orphans';
 import { sweepPruneRecords } from './prune-records';
 import { sweepProactiveRefresh } from './proactive-refresh';
 import { sweepStaleSyncs } from './stale-syncs';
-import { DEFAULT_WEBHOOK_LOG_RETENTION_DAYS, sweepWebhookRetention } from './webhook-retention';
+import { sweepWebhookRetention } from './webhook-retention';
 
 export type Sweep = (db: SqlExecutor, now: Date, budget: SweepBudget) => Promise<Record<string, number>>;
 
@@ -17,14 +18,14 @@ export type Sweep = (db: SqlExecutor, now: Date, budget: SweepBudget) => Promise
  */
 export const SWEEPS: Record<string, Sweep> = {
   'expired-sessions': sweepExpiredSessions,
-  'audit-retention': (db, now, budget) => sweepAuditRetention(db, now, Number(process.env.LATCHKEY_AUDIT_RETENTION_DAYS ?? DEFAULT_AUDIT_RETENTION_DAYS), budget),
+  'audit-retention': (db, now, budget) => sweepAuditRetention(db, now, setting('LATCHKEY_AUDIT_RETENTION_DAYS'), budget),
   'prune-records': sweepPruneRecords,
   'stale-syncs': sweepStaleSyncs,
   // Before deleted-connections: the connections it retires are hard-deleted in the same `all` run.
   orphans: sweepOrphans,
   'deleted-connections': sweepDeletedConnections,
   'webhook-retention': (db, now, budget) =>
-    sweepWebhookRetention(db, now, Number(process.env.LATCHKEY_WEBHOOK_LOG_RETENTION_DAYS ?? DEFAULT_WEBHOOK_LOG_RETENTION_DAYS), budget),
+    sweepWebhookRetention(db, now, setting('LATCHKEY_WEBHOOK_LOG_RETENTION_DAYS'), budget),
   'proactive-refresh': (db, now, budget) => sweepProactiveRefresh(db, now, budget),
 };
 

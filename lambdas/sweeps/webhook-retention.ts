@@ -2,8 +2,6 @@ import type { SqlExecutor } from '../db/data-api';
 import { deleteInBatches, type SweepBudget } from './batched-delete';
 import { auditSweep } from './sweep-audit';
 
-export const DEFAULT_WEBHOOK_LOG_RETENTION_DAYS = 30;
-
 export type WebhookRetentionResult = {
   webhookEventsDeleted: number;
 };

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { setting } from '../config';
 import type { Resolver, ResolvedAddress } from '../providers/network-policy';
 import { isLocalHostname } from '../providers/network-policy';
 import type { ProviderRequest } from '../providers/provider-http';
@@ -15,7 +16,7 @@ export const WEBHOOK_TIMEOUT_MS = 10_000;
 export const WEBHOOK_MAX_RESPONSE_BYTES = 256 * 1024;
 
 export function allowLoopbackHttp(): boolean {
-  return process.env.LATCHKEY_WEBHOOK_ALLOW_LOOPBACK_HTTP === 'true';
+  return setting('LATCHKEY_WEBHOOK_ALLOW_LOOPBACK_HTTP');
 }
 
 /** The request options that apply the policy to `url`. */

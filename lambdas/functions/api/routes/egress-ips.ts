@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { setting } from '../../../config';
 import { jsonResult } from '../../../http/errors';
 import { defineRoute } from '../../../http/route';
 
@@ -17,7 +18,7 @@ export const getEgressIps = defineRoute({
   handle: async () => jsonResult(200, { data: egressIps() }, { 'cache-control': 'public, max-age=300' }),
 });
 
-export function egressIps(value = process.env.LATCHKEY_EGRESS_IPS ?? ''): string[] {
+export function egressIps(value = setting('LATCHKEY_EGRESS_IPS')): string[] {
   return value
     .split(',')
     .map((ip) => ip.trim())
