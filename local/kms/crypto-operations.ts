@@ -5,7 +5,7 @@ import { InvalidBlobError, openBlob, readBlobHeader, sealBlob } from './cipherte
 import type { KeyRecord, KeyStore } from './key-store';
 
 /**
- * Encrypt, Decrypt, ReEncrypt, GenerateDataKey(WithoutPlaintext) and GenerateRandom.
+ * GenerateDataKey and Decrypt, the two operations the functions call (lambdas/crypto).
  * Order inside each: validate the request, resolve keys, check key state, then do the work, so
  * the error a caller sees is the one AWS would give first. No message ever carries plaintext.
  */
@@ -72,7 +72,7 @@ export function cryptoOperations(store: KeyStore): Record<string, AwsJsonHandler
     }
   }
 
-  function generateDataKey(input: JsonObject, includePlaintext: boolean) {
+  function generateDataKey(input: JsonObject) {
     const v = new Validator(input);
     const keyId = v.string('KeyId', { required: true, ...KEY_ID });
     const keySpec = v.string('KeySpec', { enum: ['AES_256', 'AES_128'] });
@@ -87,36 +87,12 @@ export function cryptoOperations(store: KeyStore): Record<string, AwsJsonHandler
     store.requireEnabled(key);
     checkDryRun(dryRun);
     const dataKey = randomBytes(numberOfBytes ?? (keySpec === 'AES_128' ? 16 : 32));
-    try {
-      const blob = encryptUnder(key, dataKey, context);
-      return {
-        CiphertextBlob: blob.toString('base64'),
-        ...(includePlaintext ? { Plaintext: dataKey.toString('base64') } : {}),
-        KeyId: arn(key),
-      };
-    } finally {
-      if (!includePlaintext) dataKey.fill(0);
-    }
+    const blob = encryptUnder(key, dataKey, context);
+    return { CiphertextBlob: blob.toString('base64'), Plaintext: dataKey.toString('base64'), KeyId: arn(key) };
   }
 
   return {
-    GenerateDataKey: (input) => generateDataKey(input, true),
-    GenerateDataKeyWithoutPlaintext: (input) => generateDataKey(input, false),
-
-    Encrypt(input) {
-      const v = new Validator(input);
-      const keyId = v.string('KeyId', { required: true, ...KEY_ID });
-      const plaintext = v.blob('Plaintext', { required: true, min: 1, max: 4096 });
-      const context = v.stringMap('EncryptionContext');
-      const algorithm = v.string('EncryptionAlgorithm', { enum: ALGORITHMS });
-      const dryRun = v.boolean('DryRun');
-      v.done();
-      const key = store.resolve(keyId!);
-      store.requireEnabled(key);
-      checkAlgorithm(algorithm);
-      checkDryRun(dryRun);
-      return { CiphertextBlob: encryptUnder(key, plaintext!, context).toString('base64'), KeyId: arn(key), EncryptionAlgorithm: SYMMETRIC };
-    },
+    GenerateDataKey: generateDataKey,
 
     Decrypt(input) {
       const v = new Validator(input);
@@ -131,47 +107,6 @@ export function cryptoOperations(store: KeyStore): Record<string, AwsJsonHandler
       const { key, plaintext } = decryptBlob(blob!, keyId, context);
       checkDryRun(dryRun);
       return { KeyId: arn(key), Plaintext: plaintext.toString('base64'), EncryptionAlgorithm: SYMMETRIC };
-    },
-
-    ReEncrypt(input) {
-      const v = new Validator(input);
-      const blob = v.blob('CiphertextBlob', { required: true, min: 1, max: 6144 });
-      const sourceContext = v.stringMap('SourceEncryptionContext');
-      const sourceKeyId = v.string('SourceKeyId', KEY_ID);
-      const destinationKeyId = v.string('DestinationKeyId', { required: true, ...KEY_ID });
-      const destinationContext = v.stringMap('DestinationEncryptionContext');
-      const sourceAlgorithm = v.string('SourceEncryptionAlgorithm', { enum: ALGORITHMS });
-      const destinationAlgorithm = v.string('DestinationEncryptionAlgorithm', { enum: ALGORITHMS });
-      const dryRun = v.boolean('DryRun');
-      v.done();
-      checkAlgorithm(sourceAlgorithm);
-      checkAlgorithm(destinationAlgorithm);
-      const destination = store.resolve(destinationKeyId!);
-      const { key: source, plaintext } = decryptBlob(blob!, sourceKeyId, sourceContext);
-      try {
-        store.requireEnabled(destination);
-        checkDryRun(dryRun);
-        return {
-          CiphertextBlob: encryptUnder(destination, plaintext, destinationContext).toString('base64'),
-          SourceKeyId: arn(source),
-          KeyId: arn(destination),
-          SourceEncryptionAlgorithm: SYMMETRIC,
-          DestinationEncryptionAlgorithm: SYMMETRIC,
-        };
-      } finally {
-        plaintext.fill(0);
-      }
-    },
-
-    GenerateRandom(input) {
-      const v = new Validator(input);
-      const numberOfBytes = v.integer('NumberOfBytes', { required: true, min: 1, max: 1024 });
-      v.done();
-      if (input.CustomKeyStoreId != null) {
-        throw new AwsServiceError('UnsupportedOperationException', 'Custom key stores are not supported by the local KMS stand-in.', 400);
-      }
-      refuseRecipient(input);
-      return { Plaintext: randomBytes(numberOfBytes!).toString('base64') };
     },
   };
 }

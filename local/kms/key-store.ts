@@ -12,22 +12,16 @@ import { AwsServiceError } from '../aws-http';
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** AWS allows 10 on-demand rotations per key. */
-export const MAX_ON_DEMAND_ROTATIONS = 10;
+const MAX_ON_DEMAND_ROTATIONS = 10;
 
 const KeySchema = z.object({
   id: z.string().regex(UUID),
   description: z.string(),
   createdAt: z.iso.datetime(),
-  state: z.enum(['Enabled', 'Disabled', 'PendingDeletion']),
-  deletionDate: z.iso.datetime().optional(),
-  pendingWindowInDays: z.number().int().optional(),
+  state: z.enum(['Enabled', 'Disabled']),
   /** Base64 AES-256 backing keys; the index is the backing-key version recorded in each blob. */
   material: z.array(z.string()).min(1),
-  rotationEnabled: z.boolean(),
-  rotationPeriodInDays: z.number().int().optional(),
-  nextRotationDate: z.iso.datetime().optional(),
   rotations: z.array(z.object({ version: z.number().int(), date: z.iso.datetime(), type: z.enum(['AUTOMATIC', 'ON_DEMAND']) })),
 });
 const AliasSchema = z.object({
@@ -44,8 +38,7 @@ const StateSchema = z.object({
 });
 
 export type KeyRecord = z.infer<typeof KeySchema>;
-export type AliasRecord = z.infer<typeof AliasSchema>;
-export type KeyState = KeyRecord['state'];
+type AliasRecord = z.infer<typeof AliasSchema>;
 
 export interface KeyStoreOptions {
   stateFile?: string;
@@ -74,7 +67,6 @@ export class KeyStore {
 
   /** Key id, key ARN, `alias/Name` or alias ARN → the key; NotFoundException otherwise. */
   resolve(ref: string): KeyRecord {
-    this.maintain();
     let local = ref;
     const arn = /^arn:aws:kms:([^:]*):([^:]*):((?:key|alias)\/.+)$/.exec(ref);
     if (arn) {
@@ -99,7 +91,6 @@ export class KeyStore {
 
   /** The key a ciphertext names (NotFoundException if it was deleted or never existed here). */
   byId(id: string): KeyRecord {
-    this.maintain();
     const key = this.keys.get(id);
     if (!key) throw notFound(`Key '${this.keyArn(id)}' does not exist`);
     return key;
@@ -108,22 +99,10 @@ export class KeyStore {
   /** Cryptographic operations need an Enabled key. */
   requireEnabled(key: KeyRecord): void {
     if (key.state === 'Disabled') throw new AwsServiceError('DisabledException', `${this.keyArn(key.id)} is disabled.`, 409);
-    if (key.state !== 'Enabled') throw invalidState(`${this.keyArn(key.id)} is pending deletion.`);
   }
 
-  /** Management operations refused while a deletion is pending. */
-  requireNotPendingDeletion(key: KeyRecord): void {
-    if (key.state === 'PendingDeletion') throw invalidState(`${this.keyArn(key.id)} is pending deletion.`);
-  }
-
-  listKeys(): KeyRecord[] {
-    this.maintain();
-    return [...this.keys.values()];
-  }
-
-  listAliases(keyId?: string): AliasRecord[] {
-    this.maintain();
-    return [...this.aliases.values()].filter((a) => keyId === undefined || a.keyId === keyId);
+  hasAlias(name: string): boolean {
+    return this.aliases.has(name);
   }
 
   /** Current (newest) backing key material and its version. */
@@ -146,7 +125,6 @@ export class KeyStore {
       createdAt: this.nowIso(),
       state: 'Enabled',
       material: [randomBytes(32).toString('base64')],
-      rotationEnabled: false,
       rotations: [],
     };
     this.keys.set(key.id, key);
@@ -163,92 +141,22 @@ export class KeyStore {
     this.save();
   }
 
-  updateAlias(name: string, key: KeyRecord): void {
-    const alias = this.requireAlias(name);
-    alias.keyId = key.id;
-    alias.updatedAt = this.nowIso();
-    this.save();
-  }
-
-  deleteAlias(name: string): void {
-    this.requireAlias(name);
-    this.aliases.delete(name);
-    this.save();
-  }
-
   setEnabled(key: KeyRecord, enabled: boolean): void {
-    this.requireNotPendingDeletion(key);
     key.state = enabled ? 'Enabled' : 'Disabled';
     this.save();
   }
 
-  scheduleDeletion(key: KeyRecord, days: number): void {
-    this.requireNotPendingDeletion(key);
-    key.state = 'PendingDeletion';
-    key.pendingWindowInDays = days;
-    key.deletionDate = new Date(this.options.now().getTime() + days * DAY_MS).toISOString();
-    this.save();
-  }
-
-  /** As in AWS, a cancelled deletion leaves the key Disabled. */
-  cancelDeletion(key: KeyRecord): void {
-    if (key.state !== 'PendingDeletion') throw invalidState(`${this.keyArn(key.id)} is not pending deletion.`);
-    key.state = 'Disabled';
-    delete key.deletionDate;
-    delete key.pendingWindowInDays;
-    this.save();
-  }
-
-  setRotation(key: KeyRecord, enabled: boolean, periodInDays?: number): void {
-    key.rotationEnabled = enabled;
-    if (enabled) {
-      key.rotationPeriodInDays = periodInDays ?? key.rotationPeriodInDays ?? 365;
-      key.nextRotationDate = new Date(this.options.now().getTime() + key.rotationPeriodInDays * DAY_MS).toISOString();
-    } else {
-      delete key.nextRotationDate;
-    }
-    this.save();
-  }
-
   /** Adds new backing material; old versions stay so old blobs still decrypt. */
-  rotate(key: KeyRecord, type: 'AUTOMATIC' | 'ON_DEMAND'): void {
-    if (type === 'ON_DEMAND' && key.rotations.filter((r) => r.type === 'ON_DEMAND').length >= MAX_ON_DEMAND_ROTATIONS) {
+  rotate(key: KeyRecord): void {
+    if (key.rotations.filter((r) => r.type === 'ON_DEMAND').length >= MAX_ON_DEMAND_ROTATIONS) {
       throw new AwsServiceError('LimitExceededException', `${this.keyArn(key.id)} has reached the maximum number of on-demand rotations.`, 400);
     }
     key.material.push(randomBytes(32).toString('base64'));
-    key.rotations.push({ version: key.material.length - 1, date: this.nowIso(), type });
+    key.rotations.push({ version: key.material.length - 1, date: this.nowIso(), type: 'ON_DEMAND' });
     this.save();
   }
 
   // ---- internals ----------------------------------------------------------------------------
-
-  /**
-   * No timers: deletions whose date has passed and rotations that are due happen lazily, the next
-   * time anything looks at the keys (so a fake clock in tests drives both).
-   */
-  private maintain(): void {
-    const now = this.options.now().getTime();
-    let changed = false;
-    for (const key of this.keys.values()) {
-      if (key.state === 'PendingDeletion' && key.deletionDate && Date.parse(key.deletionDate) <= now) {
-        this.keys.delete(key.id);
-        for (const alias of this.aliases.values()) if (alias.keyId === key.id) this.aliases.delete(alias.name);
-        changed = true;
-      } else if (key.rotationEnabled && key.nextRotationDate && Date.parse(key.nextRotationDate) <= now && key.state === 'Enabled') {
-        key.material.push(randomBytes(32).toString('base64'));
-        key.rotations.push({ version: key.material.length - 1, date: new Date(now).toISOString(), type: 'AUTOMATIC' });
-        key.nextRotationDate = new Date(now + (key.rotationPeriodInDays ?? 365) * DAY_MS).toISOString();
-        changed = true;
-      }
-    }
-    if (changed) this.save();
-  }
-
-  private requireAlias(name: string): AliasRecord {
-    const alias = this.aliases.get(name);
-    if (!alias) throw notFound(`Alias '${this.aliasArn(name)}' is not found.`);
-    return alias;
-  }
 
   private nowIso(): string {
     return this.options.now().toISOString();
@@ -297,8 +205,4 @@ export class KeyStore {
 
 function notFound(message: string): AwsServiceError {
   return new AwsServiceError('NotFoundException', message, 404);
-}
-
-function invalidState(message: string): AwsServiceError {
-  return new AwsServiceError('KMSInvalidStateException', message, 409);
 }

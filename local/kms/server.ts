@@ -11,7 +11,7 @@ export interface KmsServerOptions {
   accountId?: string; // default '000000000000'
   /** Keys to make sure exist at start: alias name (e.g. 'alias/latchkey') → created if missing. */
   aliases?: string[];
-  /** Clock for scheduled deletions and automatic rotations (test hook); default: the real time. */
+  /** Clock for key creation and rotation dates (test hook); default: the real time. */
   now?: () => Date;
 }
 
@@ -37,7 +37,7 @@ export class KmsServer {
     for (const alias of options.aliases ?? []) this.ensureAlias(alias);
     this.http = new AwsJsonServer({
       targetPrefix: 'TrentService',
-      operations: { ...cryptoOperations(this.store), ...keyOperations(this.store, accountId) },
+      operations: { ...cryptoOperations(this.store), ...keyOperations(this.store) },
       control: this.control,
       bodyLimit: 1024 * 1024,
       internalErrorCode: 'KMSInternalException',
@@ -62,7 +62,7 @@ export class KmsServer {
     if (!/^alias\/[a-zA-Z0-9:/_-]+$/.test(alias) || alias.startsWith('alias/aws/')) {
       throw new Error(`KMS stand-in alias must look like 'alias/Name' (and not alias/aws/...): ${alias}`);
     }
-    if (this.store.listAliases().some((a) => a.name === alias)) return;
+    if (this.store.hasAlias(alias)) return;
     this.store.createAlias(alias, this.store.createKey(`Created by the local KMS stand-in for ${alias}`));
   }
 }

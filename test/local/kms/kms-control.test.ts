@@ -1,4 +1,4 @@
-import { EncryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { KmsServer } from '../../../local/kms';
 import { rejection, type SdkError } from '../../support/rejection';
 
@@ -31,61 +31,62 @@ beforeEach(() => {
   server.control.resetStats();
 });
 
-const encrypt = (client: KMSClient) => client.send(new EncryptCommand({ KeyId: 'alias/latchkey', Plaintext: Buffer.from('x') }));
+const dataKey = (client: KMSClient) => client.send(new GenerateDataKeyCommand({ KeyId: 'alias/latchkey', NumberOfBytes: 16 }));
 
 test('calls are counted per operation', async () => {
-  for (let i = 0; i < 3; i++) await encrypt(once);
-  await once.send(new GenerateDataKeyCommand({ KeyId: 'alias/latchkey', KeySpec: 'AES_256' }));
-  expect(server.control.count('Encrypt')).toBe(3);
-  expect(server.control.count('GenerateDataKey')).toBe(1);
-  expect(server.control.count('Decrypt')).toBe(0);
+  let blob: Uint8Array | undefined;
+  for (let i = 0; i < 3; i++) blob = (await dataKey(once)).CiphertextBlob;
+  await once.send(new DecryptCommand({ CiphertextBlob: blob }));
+  expect(server.control.count('GenerateDataKey')).toBe(3);
+  expect(server.control.count('Decrypt')).toBe(1);
+  expect(server.control.count('EnableKey')).toBe(0);
   const stats = (await (await fetch(`${url}/__latchkey/stats`)).json()) as { calls: Record<string, number> };
-  expect(stats).toEqual({ calls: { Encrypt: 3, GenerateDataKey: 1 } });
+  expect(stats).toEqual({ calls: { GenerateDataKey: 3, Decrypt: 1 } });
 });
 
 test('ThrottlingException surfaces by name when the client does not retry', async () => {
   server.control.injectFault({
-    operation: 'Encrypt',
+    operation: 'GenerateDataKey',
     error: { code: 'ThrottlingException', message: 'You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.', status: 400 },
   });
-  const err = await failure(encrypt(once));
+  const err = await failure(dataKey(once));
   expect(err.name).toBe('ThrottlingException');
   expect(err.message).toBe('You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.');
   expect(err.$metadata.httpStatusCode).toBe(400);
-  expect(server.control.count('Encrypt')).toBe(1);
+  expect(server.control.count('GenerateDataKey')).toBe(1);
 });
 
 test('the standard retry strategy retries one throttle and succeeds on the second call', async () => {
-  server.control.injectFault({ operation: 'Encrypt', error: { code: 'ThrottlingException', status: 400 }, times: 1 });
-  const out = await encrypt(retrying);
+  server.control.injectFault({ operation: 'GenerateDataKey', error: { code: 'ThrottlingException', status: 400 }, times: 1 });
+  const out = await dataKey(retrying);
   expect(out.KeyId).toBe(server.keyArn('alias/latchkey'));
   expect(out.$metadata.attempts).toBe(2);
-  expect(server.control.count('Encrypt')).toBe(2);
+  expect(server.control.count('GenerateDataKey')).toBe(2);
 });
 
 test('KMSInternalException is a 500 server fault, retried by default', async () => {
-  server.control.injectFault({ operation: 'Encrypt', error: { code: 'KMSInternalException', status: 500 }, times: 1 });
-  const err = await failure(encrypt(once));
+  server.control.injectFault({ operation: 'GenerateDataKey', error: { code: 'KMSInternalException', status: 500 }, times: 1 });
+  const err = await failure(dataKey(once));
   expect([err.name, err.$metadata.httpStatusCode, err.$fault]).toEqual(['KMSInternalException', 500, 'server']);
 
-  server.control.injectFault({ operation: 'Encrypt', error: { code: 'KMSInternalException', status: 500 }, times: 1 });
-  expect((await encrypt(retrying)).$metadata.attempts).toBe(2);
-  expect(server.control.count('Encrypt')).toBe(3);
+  server.control.injectFault({ operation: 'GenerateDataKey', error: { code: 'KMSInternalException', status: 500 }, times: 1 });
+  expect((await dataKey(retrying)).$metadata.attempts).toBe(2);
+  expect(server.control.count('GenerateDataKey')).toBe(3);
 });
 
 test('faults apply only to their operation', async () => {
   server.control.injectFault({ operation: 'Decrypt', error: { code: 'ThrottlingException' } });
-  await encrypt(once);
-  expect(server.control.count('Encrypt')).toBe(1);
+  await dataKey(once);
+  expect(server.control.count('GenerateDataKey')).toBe(1);
 });
 
 test('injected latency delays the answer', async () => {
-  server.control.injectFault({ operation: 'Encrypt', latencyMs: 250, times: 1 });
+  server.control.injectFault({ operation: 'GenerateDataKey', latencyMs: 250, times: 1 });
   const started = Date.now();
-  await encrypt(once);
+  await dataKey(once);
   expect(Date.now() - started).toBeGreaterThanOrEqual(240);
   const fast = Date.now();
-  await encrypt(once);
+  await dataKey(once);
   expect(Date.now() - fast).toBeLessThan(200);
 });
 
