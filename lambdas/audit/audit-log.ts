@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { SqlExecutor } from '../db/data-api';
 import { json, uuid, type Parameters } from '../db/parameters';
 import { logger } from '../observability/logger';
@@ -10,14 +11,16 @@ import type { AuditEvent } from './audit-event';
  * committed, for CloudWatch Logs subscriptions.
  */
 
-const COLUMNS = 'environment_id, actor_type, actor_id, action, target_type, target_id, request_id, source_ip, user_agent, outcome, detail';
+const COLUMNS = 'id, environment_id, actor_type, actor_id, action, target_type, target_id, request_id, source_ip, user_agent, outcome, detail';
 
 function values(event: AuditEvent, prefix: string, targetIdSql?: string): { sql: string; params: Parameters } {
   const p = (name: string) => (name === 'target_id' && targetIdSql ? targetIdSql : `:${prefix}${name}`);
-  const sql = ['environment_id', 'actor_type', 'actor_id', 'action', 'target_type', 'target_id', 'request_id', 'source_ip', 'user_agent', 'outcome', 'detail']
+  const sql = ['id', 'environment_id', 'actor_type', 'actor_id', 'action', 'target_type', 'target_id', 'request_id', 'source_ip', 'user_agent', 'outcome', 'detail']
     .map(p)
     .join(', ');
   const params: Parameters = {
+    // Chosen here, so a statement resent after a lost answer writes the row once (ON CONFLICT).
+    [`${prefix}id`]: uuid(randomUUID()),
     [`${prefix}environment_id`]: event.environmentId ? uuid(event.environmentId) : null,
     [`${prefix}actor_type`]: event.actor.type,
     [`${prefix}actor_id`]: event.actor.id,
@@ -36,7 +39,7 @@ function values(event: AuditEvent, prefix: string, targetIdSql?: string): { sql:
 /** Writes one event as its own statement (inside the caller's transaction when given one). */
 export async function recordAudit(db: SqlExecutor, event: AuditEvent): Promise<void> {
   const { sql, params } = values(event, 'audit_');
-  await db.execute(`INSERT INTO audit_events (${COLUMNS}) VALUES (${sql})`, params);
+  await db.execute(`INSERT INTO audit_events (${COLUMNS}) VALUES (${sql}) ON CONFLICT (id) DO NOTHING`, params);
   emitAfterCommit(event);
 }
 
@@ -48,7 +51,7 @@ export async function recordAudit(db: SqlExecutor, event: AuditEvent): Promise<v
  */
 export function auditCte(name: string, event: AuditEvent, when: string, targetIdSql?: string): { sql: string; params: Parameters } {
   const { sql, params } = values(event, `${name}_`, targetIdSql);
-  return { sql: `${name} AS (INSERT INTO audit_events (${COLUMNS}) SELECT ${sql} WHERE ${when})`, params };
+  return { sql: `${name} AS (INSERT INTO audit_events (${COLUMNS}) SELECT ${sql} WHERE ${when} ON CONFLICT (id) DO NOTHING)`, params };
 }
 
 /**

@@ -48,6 +48,8 @@ async function secretKey(db: SqlExecutor, token: string): Promise<SecretKeyPrinc
       WHERE k.key_hash = :hash AND k.revoked_at IS NULL AND e.id = k.environment_id
   RETURNING k.id, k.environment_id, e.name AS environment_name, k.scopes`,
     { hash },
+    // last_used_at only moves forward: a resend is harmless.
+    { idempotent: true },
   );
   if (!row) throw new ApiError(401, 'unknown_account', 'Authentication failed: no active secret key matches.');
   const principal: SecretKeyPrincipal = {
@@ -71,6 +73,7 @@ async function connectSession(db: SqlExecutor, token: string, now: Date): Promis
        FROM connect_sessions s JOIN environments e ON e.id = s.environment_id
       WHERE s.token_hash = :hash AND s.expires_at > :now`,
     { hash, now },
+    { idempotent: true },
   );
   if (!row) throw new ApiError(401, 'unknown_connect_session_token', 'Authentication failed: the connect session token is expired, deleted or unknown.');
   return { kind: 'connect_session', sessionId: row.id, environmentId: row.environment_id, environmentName: row.environment_name };

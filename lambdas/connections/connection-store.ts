@@ -101,6 +101,8 @@ export async function readConnection(db: SqlExecutor, key: ConnectionKey, now: D
        LEFT JOIN touched tt ON tt.id = c.id
        LEFT JOIN end_users eu ON eu.id = c.end_user_id`,
     { ...keyParams(key), now, touch, stale_before: new Date(now.getTime() - LAST_FETCHED_RESOLUTION_MS), ...event.params },
+    // A read; last_fetched_at converges and the audit row's id is fixed, so a resend is harmless.
+    { idempotent: true },
   );
   if (row.id !== null) {
     if (audit) emitAfterCommit(audit);

@@ -4,13 +4,14 @@ import {
   CommitTransactionCommand,
   ExecuteStatementCommand,
   RDSDataClient,
+  type RDSDataClientConfig,
   RollbackTransactionCommand,
 } from '@aws-sdk/client-rds-data';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { currentRequestScope, type RequestScope } from '../observability/request-scope';
 import { toDatabaseError } from './errors';
 import { toSqlParameters, type Parameters } from './parameters';
-import { DEFAULT_RETRY, isRetryableDataApiError, withRetry, type RetryPolicy } from './retry';
+import { DEFAULT_RETRY, isRetryable, withRetry, type RetryPolicy, type StatementOptions } from './retry';
 import { toRows, type Row } from './rows';
 
 /** Which cluster, secret and database statements go to. */
@@ -27,15 +28,21 @@ export interface ExecuteResult<R> {
 
 /** What store modules take, so one function serves both plain calls and calls inside a transaction. */
 export interface SqlExecutor {
-  query<R = Row>(sql: string, params?: Parameters): Promise<R[]>;
-  execute<R = Row>(sql: string, params?: Parameters): Promise<ExecuteResult<R>>;
+  /** `options.idempotent`: the statement may be sent again when its answer was lost (see retry.ts). */
+  query<R = Row>(sql: string, params?: Parameters, options?: StatementOptions): Promise<R[]>;
+  execute<R = Row>(sql: string, params?: Parameters, options?: StatementOptions): Promise<ExecuteResult<R>>;
 }
 
-export function createRdsDataClient(): RDSDataClient {
+/** `config` adds to ours (e.g. an explicit endpoint). */
+export function createRdsDataClient(config: RDSDataClientConfig = {}): RDSDataClient {
   return new RDSDataClient({
+    // Retries are ours (DataApi.call): the SDK would resend any statement after a socket reset,
+    // including one that already ran and is not safe to run twice.
+    maxAttempts: 1,
     // Statements may run up to the service's 45 s limit; a shorter client timeout would retry a
     // statement that in fact succeeded.
     requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }),
+    ...config,
   });
 }
 
@@ -50,11 +57,11 @@ export class DataApi implements SqlExecutor {
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
   ) {}
 
-  async query<R = Row>(sql: string, params?: Parameters): Promise<R[]> {
-    return (await this.execute<R>(sql, params)).rows;
+  async query<R = Row>(sql: string, params?: Parameters, options?: StatementOptions): Promise<R[]> {
+    return (await this.execute<R>(sql, params, options)).rows;
   }
 
-  execute<R = Row>(sql: string, params?: Parameters, transactionId?: string): Promise<ExecuteResult<R>> {
+  execute<R = Row>(sql: string, params?: Parameters, options: StatementOptions = {}, transactionId?: string): Promise<ExecuteResult<R>> {
     const command = new ExecuteStatementCommand({
       ...this.target,
       sql,
@@ -66,14 +73,14 @@ export class DataApi implements SqlExecutor {
     return this.call(async () => {
       const out = await this.client.send(command);
       return { rows: toRows(out.records, out.columnMetadata) as R[], rowsAffected: out.numberOfRecordsUpdated ?? 0 };
-    }, transactionId === undefined);
+    }, transactionId === undefined ? options : NO_RETRY);
   }
 
   /** Runs one statement once per parameter set, atomically. */
   async batch(sql: string, parameterSets: Parameters[], transactionId?: string): Promise<void> {
     if (parameterSets.length === 0) return;
     const command = new BatchExecuteStatementCommand({ ...this.target, sql, transactionId, parameterSets: parameterSets.map(toSqlParameters) });
-    await this.call(() => this.client.send(command), transactionId === undefined);
+    await this.call(() => this.client.send(command), transactionId === undefined ? {} : NO_RETRY);
   }
 
   /**
@@ -81,7 +88,8 @@ export class DataApi implements SqlExecutor {
    * Statements of one transaction must run one after another (the service rejects overlap).
    */
   async transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-    const { transactionId } = await this.call(() => this.client.send(new BeginTransactionCommand(this.target)), true);
+    // A lost answer to BeginTransaction leaves at most an idle transaction, which the service expires.
+    const { transactionId } = await this.call(() => this.client.send(new BeginTransactionCommand(this.target)), { idempotent: true });
     if (!transactionId) throw toDatabaseError(new Error('BeginTransaction returned no transactionId'));
     const scope = currentRequestScope();
     const mark = scope?.afterCommit.length ?? 0;
@@ -91,12 +99,12 @@ export class DataApi implements SqlExecutor {
       result = await work(new Transaction(this, transactionId));
     } catch (err) {
       // The service already dropped a transaction whose statement failed; rollback is best effort.
-      await this.call(() => this.client.send(new RollbackTransactionCommand({ ...this.target, transactionId })), false).catch(() => undefined);
+      await this.call(() => this.client.send(new RollbackTransactionCommand({ ...this.target, transactionId })), NO_RETRY).catch(() => undefined);
       settle(scope, mark, false);
       throw err;
     }
     try {
-      await this.call(() => this.client.send(new CommitTransactionCommand({ ...this.target, transactionId })), false);
+      await this.call(() => this.client.send(new CommitTransactionCommand({ ...this.target, transactionId })), NO_RETRY);
     } catch (err) {
       settle(scope, mark, false);
       throw err;
@@ -105,19 +113,23 @@ export class DataApi implements SqlExecutor {
     return result;
   }
 
-  private async call<T>(send: () => Promise<T>, retryable: boolean): Promise<T> {
+  /** `retry`: how the call may be retried (retry.ts decides from the failure); NO_RETRY: never. */
+  private async call<T>(send: () => Promise<T>, retry: StatementOptions | typeof NO_RETRY): Promise<T> {
     const attempt = async () => {
       const scope = currentRequestScope();
       if (scope) scope.dbStatements += 1;
       return send();
     };
     try {
-      return retryable ? await withRetry(attempt, this.retry, isRetryableDataApiError) : await attempt();
+      return retry === NO_RETRY ? await attempt() : await withRetry(attempt, this.retry, (err) => isRetryable(err, retry));
     } catch (err) {
       throw toDatabaseError(err);
     }
   }
 }
+
+/** Calls inside a transaction, and its commit and rollback: the transaction's state decides, not a resend. */
+const NO_RETRY = Symbol('no retry');
 
 /** Closes a transaction in the request scope: what waited for it runs on commit, and is dropped on rollback. */
 function settle(scope: RequestScope | undefined, mark: number, committed: boolean): void {
@@ -134,11 +146,11 @@ export class Transaction implements SqlExecutor {
   ) {}
 
   async query<R = Row>(sql: string, params?: Parameters): Promise<R[]> {
-    return (await this.db.execute<R>(sql, params, this.id)).rows;
+    return (await this.db.execute<R>(sql, params, {}, this.id)).rows;
   }
 
   execute<R = Row>(sql: string, params?: Parameters): Promise<ExecuteResult<R>> {
-    return this.db.execute<R>(sql, params, this.id);
+    return this.db.execute<R>(sql, params, {}, this.id);
   }
 
   batch(sql: string, parameterSets: Parameters[]): Promise<void> {

@@ -27,8 +27,20 @@ export function encodeKeysetCursor(cursor: KeysetCursor): string {
   return Buffer.from(`${cursor.at}|${cursor.id}`, 'utf8').toString('base64url');
 }
 
+const CURSOR_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(\d{3})?Z$/;
+const CURSOR_ID = z.guid();
+
+/** The cursor, or undefined unless its instant is a real UTC date PostgreSQL accepts and its id a UUID. */
 export function decodeKeysetCursor(text: string): KeysetCursor | undefined {
-  const [at, id] = Buffer.from(text, 'base64url').toString('utf8').split('|');
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(\d{3})?Z$/.test(at ?? '') || !/^[0-9a-f-]{36}$/.test(id ?? '')) return undefined;
+  const parts = Buffer.from(text, 'base64url').toString('utf8').split('|');
+  if (parts.length !== 2) return undefined;
+  const [at, id] = parts;
+  if (!CURSOR_AT.test(at) || !isRealInstant(at.slice(0, 23) + 'Z') || !CURSOR_ID.safeParse(id).success) return undefined;
   return { at, id };
+}
+
+/** Date's own parser, round-tripped: rejects month 13, 30 February, hour 24… and year 0, which PostgreSQL has not. */
+function isRealInstant(isoMillis: string): boolean {
+  const date = new Date(isoMillis);
+  return !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1 && date.toISOString() === isoMillis;
 }

@@ -24,6 +24,12 @@ export function parseQuery(event: APIGatewayProxyEvent): Record<string, unknown>
   return qs.parse(pairs.join('&'), { depth: 2, arrayLimit: 100, parameterLimit: 200, allowPrototypes: false });
 }
 
+/**
+ * Deepest nesting of arrays and objects a body may have. Far above any document we store, and low
+ * enough that no recursive step after parsing (schemas, JSON.stringify, jsonb) can run out of stack.
+ */
+export const MAX_JSON_DEPTH = 64;
+
 /** The JSON body; a body with another content type is 415 and malformed JSON is 400, as in Nango. */
 export function parseJsonBody(event: APIGatewayProxyEvent): unknown {
   if (event.body === null || event.body === undefined || event.body === '') return undefined;
@@ -32,6 +38,9 @@ export function parseJsonBody(event: APIGatewayProxyEvent): unknown {
     throw new ApiError(415, 'invalid_content_type', 'Content-Type must be application/json');
   }
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+    throw new ApiError(400, 'invalid_json', `The request body nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   try {
     return JSON.parse(text);
   } catch {
@@ -44,4 +53,22 @@ export function bearerToken(event: APIGatewayProxyEvent): string | undefined {
   const value = header(event, 'authorization');
   if (value === undefined) return undefined;
   return value.includes('Bearer ') ? value.split('Bearer ').pop()?.trim() : value.trim();
+}
+
+/** True when `text` opens more than `limit` nested arrays/objects; a scan before parsing, strings skipped. */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i += 1; // backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth += 1;
+      if (depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth -= 1;
+  }
+  return false;
 }

@@ -46,7 +46,7 @@ export class NetworkPolicyError extends Error {
 // list with ::ffff:0:0/96 would block every IPv4 address.
 const BLOCKED_V4 = new BlockList();
 const BLOCKED_V6 = new BlockList();
-for (const [network, prefix] of [
+const BLOCKED_V4_NETWORKS = [
   ['0.0.0.0', 8], // "this network", incl. 0.0.0.0
   ['10.0.0.0', 8],
   ['100.64.0.0', 10], // carrier-grade NAT
@@ -62,13 +62,26 @@ for (const [network, prefix] of [
   ['203.0.113.0', 24],
   ['224.0.0.0', 4], // multicast
   ['240.0.0.0', 4], // reserved, incl. broadcast
-] as const) {
-  BLOCKED_V4.addSubnet(network, prefix, 'ipv4');
-}
+] as const;
+for (const [network, prefix] of BLOCKED_V4_NETWORKS) BLOCKED_V4.addSubnet(network, prefix, 'ipv4');
+
+/*
+ * IPv6 forms that carry an IPv4 address, decided per range:
+ * - refused whole: IPv4-mapped ::ffff:0:0/96, IPv4-translated ::ffff:0:0:0/96 (SIIT), IPv4-compatible
+ *   ::/96, local-use NAT64 64:ff9b:1::/48 and Teredo 2001::/32 (in 2001::/23) — no public API answers
+ *   with them, and the stack or a translator would reach the embedded IPv4 address directly;
+ * - refused when the embedded address is: well-known NAT64 64:ff9b::/96 (what DNS64 synthesizes for
+ *   IPv4-only hosts) and 6to4 2002::/16 (the IPv4 address in bits 16–47) — as the IPv4 rules above,
+ *   shifted into the IPv6 range;
+ * - ISATAP (interface id 0:5efe/200:5efe + IPv4) is routed by its /64 prefix, not by the embedded
+ *   address, so only the prefix counts.
+ */
 for (const [network, prefix] of [
   ['::', 128], // unspecified
   ['::1', 128],
   ['::', 96], // IPv4-compatible (deprecated)
+  ['::ffff:0:0', 96], // IPv4-mapped
+  ['::ffff:0:0:0', 96], // IPv4-translated
   ['64:ff9b:1::', 48], // local-use NAT64
   ['100::', 64], // discard
   ['2001::', 23], // IETF protocol assignments, incl. Teredo
@@ -80,20 +93,30 @@ for (const [network, prefix] of [
 ] as const) {
   BLOCKED_V6.addSubnet(network, prefix, 'ipv6');
 }
+// Public unicast is 2000::/3 (RFC 4291): anything else, bar well-known NAT64, is not a public address.
+const GLOBAL_UNICAST = new BlockList();
+GLOBAL_UNICAST.addSubnet('2000::', 3, 'ipv6');
+GLOBAL_UNICAST.addSubnet('64:ff9b::', 96, 'ipv6');
+for (const [network, prefix] of BLOCKED_V4_NETWORKS) {
+  const [hi, lo] = ipv4Groups(network);
+  BLOCKED_V6.addSubnet(`64:ff9b::${hi}:${lo}`, 96 + prefix, 'ipv6');
+  BLOCKED_V6.addSubnet(`2002:${hi}:${lo}::`, 16 + prefix, 'ipv6');
+}
+
+/** An IPv4 address as two IPv6 groups (hex), to write embedding rules as IPv6 subnets. */
+function ipv4Groups(address: string): [string, string] {
+  const [a, b, c, d] = address.split('.').map(Number);
+  return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
+}
 
 /** True when an IP literal is loopback, private, link-local, reserved, etc. Non-IPs are false. */
 export function isBlockedAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 4) return BLOCKED_V4.check(address, 'ipv4');
   if (family !== 6) return false;
-  const groups = expandIpv6(address);
-  if (!groups) return true;
-  // IPv4-mapped (::ffff:0:0/96) is never a legitimate DNS answer for a public API.
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return true;
-  if (BLOCKED_V6.check(address, 'ipv6')) return true;
-  // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) embed an IPv4 address that the gateway will reach.
-  const embedded = embeddedIpv4(groups);
-  return embedded !== undefined && BLOCKED_V4.check(embedded, 'ipv4');
+  // A zone id (fe80::1%eth0) names an interface, not another address.
+  const host = address.split('%')[0];
+  return !GLOBAL_UNICAST.check(host, 'ipv6') || BLOCKED_V6.check(host, 'ipv6');
 }
 
 /** True for names that are local by definition (RFC 6761), before any DNS. */
@@ -159,27 +182,4 @@ async function resolveHost(hostname: string, resolve: Resolver): Promise<Resolve
 async function systemResolve(hostname: string): Promise<ResolvedAddress[]> {
   const answers = await dnsLookup(hostname, { all: true, verbatim: true });
   return answers.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
-}
-
-function embeddedIpv4(groups: number[]): string | undefined {
-  const toIpv4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
-  if (groups[0] === 0x64 && groups[1] === 0xff9b && groups.slice(2, 6).every((g) => g === 0)) return toIpv4(groups[6], groups[7]);
-  if (groups[0] === 0x2002) return toIpv4(groups[1], groups[2]);
-  return undefined;
-}
-
-/** Eight 16-bit groups of an IPv6 address (handles `::` and a dotted IPv4 tail). */
-function expandIpv6(address: string): number[] | undefined {
-  let text = address.split('%')[0];
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const [a, b, c, d] = dotted[1].split('.').map(Number);
-    text = text.slice(0, -dotted[1].length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head, tail] = text.split('::');
-  const parse = (part: string | undefined) => (part ? part.split(':').map((g) => parseInt(g, 16)) : []);
-  const left = parse(head);
-  const right = parse(tail);
-  const groups = tail === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
-  return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : undefined;
 }

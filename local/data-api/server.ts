@@ -28,6 +28,9 @@ export interface DataApiServerOptions {
   maxConnections?: number;
 }
 
+/** How long an idle client connection stays open (Node's default, 5 s, is shorter than bursts' pauses). */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 /** The service's request limit: 4 MiB (model, BatchExecuteStatement doc). */
 export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
@@ -84,6 +87,12 @@ export class DataApiServer {
       this.inflight.add(handled);
       void handled.finally(() => this.inflight.delete(handled));
     });
+    // Idle keep-alive sockets outlive any client's reuse of them (the SDK's agent drops a socket by
+    // the Keep-Alive hint): a request written to a socket the server is closing would be reset.
+    // Headers and bodies of a statement arrive at once, so their timeouts only need to exceed it.
+    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+    server.requestTimeout = KEEP_ALIVE_TIMEOUT_MS + 2_000;
     const url = await listen(server, port, host);
     this.server = server;
     return url;

@@ -96,6 +96,7 @@ export async function releaseLease(db: SqlExecutor, target: RefreshTarget, holde
     `UPDATE connections SET refresh_lease_holder = NULL, refresh_lease_until = NULL
       WHERE id = :id AND environment_id = :environment_id AND refresh_lease_holder = :holder`,
     { id: uuid(target.rowId), environment_id: uuid(target.environmentId), holder: uuid(holderId) },
+    { idempotent: true },
   );
   return rowsAffected > 0;
 }

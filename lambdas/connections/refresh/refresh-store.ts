@@ -180,6 +180,7 @@ export async function readRefreshState(db: SqlExecutor, target: RefreshTarget): 
             refresh_lease_until, refresh_backoff_until, refresh_failure_count, auth_error, refresh_failing_since, updated_at
        FROM connections WHERE id = :id AND environment_id = :environment_id AND deleted_at IS NULL`,
     { id: uuid(target.rowId), environment_id: uuid(target.environmentId) },
+    { idempotent: true },
   );
   return row;
 }
