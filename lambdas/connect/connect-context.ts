@@ -1,4 +1,5 @@
 import type { AuditBase } from '../audit/audit-event';
+import { recordAudit } from '../audit/audit-log';
 import type { ConnectSessionPrincipal } from '../auth/principal';
 import type { SqlExecutor } from '../db/data-api';
 import { uuid } from '../db/parameters';
@@ -142,30 +143,20 @@ export async function withConnectContext<T>(r: ConnectFlowRequest, modes: readon
 }
 
 /**
- * A connect request whose path, query or body did not validate: audited (`connect.failure`) and
- * reported as a failed `auth` event like any other failure of the session. The integration key is
- * named only when it is a valid one; nothing of the rejected input is stored.
+ * A connect request whose path, query or body did not validate: a `connect.failure` audit row, as
+ * for any other failure of the session, but no `auth` event (bad input changes nothing a customer
+ * sees). The integration key is named only when it is a valid one; nothing of the input is stored.
  */
-export async function recordRejectedInput(
-  db: SqlExecutor,
-  principal: Pick<ConnectSessionPrincipal, 'sessionId' | 'environmentId'>,
-  rawProviderConfigKey: string | undefined,
-  flow: FlowKind,
-  error: ApiError,
-  now: Date,
-  audit: AuditBase,
-): Promise<void> {
+export async function recordRejectedInput(db: SqlExecutor, rawProviderConfigKey: string | undefined, flow: FlowKind, error: ApiError, audit: AuditBase): Promise<void> {
   const key = IntegrationKeySchema.safeParse(rawProviderConfigKey);
-  const providerConfigKey = key.success ? key.data : '';
-  let row: ContextRow;
-  try {
-    row = await readContextRow(db, principal, providerConfigKey, now);
-  } catch (err) {
-    // The session ended meanwhile: nothing left to record against.
-    if (err instanceof ApiError) return;
-    throw err;
-  }
-  await recordFlowFailure(db, { session: sessionFacts(principal, row) }, providerConfigKey, flow, error, audit);
+  await recordAudit(db, {
+    ...audit,
+    outcome: 'failure',
+    action: 'connect.failure',
+    targetType: 'integration',
+    targetId: null,
+    detail: { flow, provider_config_key: key.success ? key.data : null, error_type: error.code, stage: 'input' },
+  });
 }
 
 /** Checks a context row against what the request asks for. */

@@ -21,7 +21,7 @@ import type { FlowKind } from '../../connect/flow-connection';
 function recordInvalidInput(flow: FlowKind) {
   return async (request: InvalidInputRequest, error: ApiError): Promise<void> => {
     if (request.principal.kind !== 'connect_session') return;
-    await recordRejectedInput(request.db, request.principal, request.rawParams.providerConfigKey, flow, error, request.now, auditFrom(request));
+    await recordRejectedInput(request.db, request.rawParams.providerConfigKey, flow, error, auditFrom(request));
   };
 }
 
