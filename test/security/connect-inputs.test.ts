@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { database } from '../../lambdas/config';
 import { HttpBrowser } from '../support/http-browser';
 import { readJson, startTestStack, type TestStack } from '../support/local-stack';
@@ -145,6 +146,26 @@ describe('malformed input (item 7, connect routes)', () => {
       const res = await readJson(await submitKey(token, body));
       expect([res.status, res.body.error.code]).toEqual([400, 'invalid_body']);
     });
+  });
+
+  test('property: a NUL or an unpaired surrogate anywhere in a connect value is a 400, audited, and stores nothing', async () => {
+    const token = await connectSession(t);
+    const poison = fc.constantFrom('\u0000', '\ud800', '\udbff', '\udc00', '\udfff');
+    const text = fc.tuple(fc.string({ maxLength: 8 }), poison, fc.string({ maxLength: 8 })).map(([a, p, b]) => a + p + b);
+    await fc.assert(
+      fc.asyncProperty(text, fc.constantFrom<'apiKey' | 'team' | 'login_hint'>('apiKey', 'team', 'login_hint'), async (value, where) => {
+        const body = JSON.stringify({ apiKey: where === 'apiKey' ? value : 'k-0123456789' });
+        // Unpaired surrogates cannot be percent-encoded as UTF-8: in the query they are tested as NUL only.
+        const queryValue = encodeURIComponent(value.replace(/[\ud800-\udfff]/g, '\u0000'));
+        const extra = where === 'team' ? `&params[team]=${queryValue}` : where === 'login_hint' ? `&authorization_params[login_hint]=${queryValue}` : '';
+        const code = where === 'apiKey' ? 'invalid_body' : 'invalid_query_params';
+        await refusedAndAudited(code, async () => {
+          const res = await readJson(await submitKey(token, body, extra));
+          expect([res.status, res.body.error.code]).toEqual([400, code]);
+        });
+      }),
+      { numRuns: 15, endOnFailure: true },
+    );
   });
 
   test('%00 on the OAuth popup route answers the error page (400) and is audited', async () => {

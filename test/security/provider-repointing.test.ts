@@ -51,6 +51,13 @@ test('a key with only providers:write cannot re-point the token_url of a provide
   expect([res.status, res.body.error.code]).toEqual([403, 'forbidden']);
   expect(res.body.error.message).toContain('environment:connections:read_credentials');
   expect(await storedTokenUrl('internal')).toBe('https://login.internal.example/token');
+  const [attempt] = await database().query<{ outcome: string; detail: Record<string, unknown> }>(
+    "SELECT outcome, detail FROM audit_events WHERE action = 'provider.put' AND target_id = 'internal' ORDER BY occurred_at DESC, id DESC LIMIT 1",
+  );
+  expect(attempt).toEqual({
+    outcome: 'failure',
+    detail: { in_use: true, error_type: 'forbidden', url_changes: [{ field: 'token_url', old_hosts: ['login.internal.example'], new_hosts: ['attacker.example'] }] },
+  });
 });
 
 test('the same key may change what does not move a request (display name) and may re-point an unused provider', async () => {

@@ -5,7 +5,7 @@ import { ApiError, jsonResult } from '../../../http/errors';
 import { defineRoute, type AnyRoute } from '../../../http/route';
 import { ProviderRegistry, ProviderRegistryError } from '../../../providers/provider-registry';
 import { PROVIDER_NAME, type Provider } from '../../../providers/provider-schema';
-import { urlChanges } from '../../../providers/provider-repointing';
+import { urlChanges, type UrlChange } from '../../../providers/provider-repointing';
 import { hasScope } from '../../../auth/scopes';
 import { toApiProvider } from '../../../providers/public-provider';
 
@@ -69,6 +69,15 @@ export const getProviderRoute = defineRoute({
  */
 export const REPOINT_SCOPES = ['environment:integrations:read_credentials', 'environment:connections:read_credentials'] as const;
 
+class RepointRefused extends ApiError {
+  constructor(
+    missing: string[],
+    readonly changes: UrlChange[],
+  ) {
+    super(403, 'forbidden', `Insufficient scope. Changing the URLs of a provider that integrations use requires: ${missing.join(', ')}`);
+  }
+}
+
 export const putProviderRoute = defineRoute({
   method: 'PUT',
   path: '/providers/{provider}',
@@ -94,9 +103,7 @@ export const putProviderRoute = defineRoute({
         const repoints = current.inUse && changes.length > 0;
         const missing = REPOINT_SCOPES.filter((scope) => principal.kind === 'secret_key' && !hasScope(principal.scopes, scope));
         // Thrown inside the transaction: the replacement is rolled back.
-        if (repoints && missing.length > 0) {
-          throw new ApiError(403, 'forbidden', `Insufficient scope. Changing the URLs of a provider that integrations use requires: ${missing.join(', ')}`);
-        }
+        if (repoints && missing.length > 0) throw new RepointRefused(missing, changes);
         await recordAudit(tx, {
           ...auditFrom(request),
           action: 'provider.put',
@@ -108,6 +115,10 @@ export const putProviderRoute = defineRoute({
       });
       return jsonResult(result.created ? 201 : 200, { data: toApiProvider(params.provider, result.provider.provider, { custom: true }) });
     } catch (err) {
+      // The refused attempt is audited too (after the rollback), with the hosts it tried to set.
+      if (err instanceof RepointRefused) {
+        await recordAudit(db, { ...auditFrom(request), outcome: 'failure', action: 'provider.put', targetType: 'provider', targetId: params.provider, detail: { in_use: true, url_changes: err.changes, error_type: err.code } });
+      }
       throw toApiError(err);
     }
   },
