@@ -67,8 +67,11 @@ async function exchangeAndSave(r: CallbackRequest, row: ConsumedOAuthSession, ct
   if (!code) throw new ApiError(400, 'callback_err', 'The provider did not return an authorization code.');
 
   // The allowlist may have changed since the redirect: the exchange sends the client secret to this host.
-  // Sessions stored before provenance was recorded count every value as the end user's.
-  checkHostChoice(ctx, row.request.connectionConfig, row.request.endUserKeys ?? Object.keys(row.request.connectionConfig));
+  // Sessions stored before provenance was recorded count every value as the end user's; the
+  // callback's query passes through the browser, so redirect metadata is the end user's too.
+  const fromRedirect = redirectMetadata(r.query, provider.redirect_uri_metadata);
+  const endUserKeys = [...(row.request.endUserKeys ?? Object.keys(row.request.connectionConfig)), ...Object.keys(fromRedirect)];
+  checkHostChoice(ctx, { ...row.request.connectionConfig, ...fromRedirect }, endUserKeys);
   const secrets = row.secrets ? await r.cipher.decryptJson<OAuthSessionSecrets>(row.secrets, oauthSessionBinding(row.environment_id, row.id)) : {};
   const client = await clientOf(r.cipher, ctx, row, secrets);
   let credentials: OAuth2Credentials;
@@ -83,7 +86,7 @@ async function exchangeAndSave(r: CallbackRequest, row: ConsumedOAuthSession, ct
   if (secrets.refresh_token_override) credentials.refresh_token = secrets.refresh_token_override;
   // Refreshes must use the client that obtained the grant.
   if (secrets.client_secret_override && row.request.clientIdOverride) credentials.config_override = { client_id: row.request.clientIdOverride, client_secret: secrets.client_secret_override };
-  const connectionConfig = { ...row.request.connectionConfig, ...metadata, ...redirectMetadata(r.query, provider.redirect_uri_metadata) };
+  const connectionConfig = { ...row.request.connectionConfig, ...metadata, ...fromRedirect };
   return saveFlowConnection(
     { db: r.db, cipher: r.cipher },
     ctx,
