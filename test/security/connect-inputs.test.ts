@@ -203,4 +203,16 @@ describe('connect session expiry (item 9)', () => {
       expect(errorOf(page.html).errorType).toBe('connect_session_expired');
     });
   });
+
+  test('a flow whose connect session was deleted cannot finish either (its OAuth sessions go with it)', async () => {
+    const token = await connectSession(t, { end_user: { id: 'deleted' } });
+    const browser = new HttpBrowser();
+    const callback = await authorizeUntilCallback(browser, t, connectUrl(t, 'oidc', token));
+    const deleted = await fetch(`${t.baseUrl}/connect/session`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    expect(deleted.status).toBeLessThan(300);
+    const before = await tableCount('connections');
+    const page = await browser.open(callback.href);
+    expect([page.status, errorOf(page.html).errorType]).toEqual([400, 'invalid_state']);
+    expect(await tableCount('connections')).toBe(before);
+  });
 });
