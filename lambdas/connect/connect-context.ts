@@ -1,9 +1,13 @@
+import type { AuditBase } from '../audit/audit-event';
+import { recordAudit } from '../audit/audit-log';
 import type { ConnectSessionPrincipal } from '../auth/principal';
 import type { SqlExecutor } from '../db/data-api';
 import { uuid } from '../db/parameters';
 import { ApiError } from '../http/errors';
+import { IntegrationKeySchema } from '../integrations/integration-schema';
 import { ProviderRegistry } from '../providers/provider-registry';
 import type { AuthMode, Provider } from '../providers/provider-schema';
+import { recordFlowFailure, type FlowKind } from './flow-connection';
 
 /**
  * Everything a connect-flow request needs to know before it talks to a provider, read in ONE
@@ -43,6 +47,8 @@ export interface IntegrationFacts {
   /** Envelope of {client_secret?, …} bound to the integration row. */
   secrets: Buffer | null;
   scopes: string[] | null;
+  /** Hosts end users may choose (providers/host-choice.ts). */
+  allowedHosts: string[];
 }
 
 export interface ConnectContext {
@@ -69,6 +75,7 @@ export interface ContextRow {
   client_id: string | null;
   client_secret: Buffer | null;
   scopes: string[] | null;
+  allowed_hosts: string[] | null;
   provider_definition: unknown;
 }
 
@@ -83,7 +90,7 @@ export const CONTEXT_COLUMNS = `e.name AS environment_name, e.callback_url, s.al
   CASE WHEN u.id IS NULL THEN NULL ELSE jsonb_build_object('endUserId', u.end_user_id, 'endUserEmail', u.email,
        'organizationId', u.organization_id, 'tags', u.tags) END AS end_user,
   rc.id AS reconnect_row_id, rc.connection_id AS reconnect_connection_id, rc.provider_config_key AS reconnect_provider_config_key,
-  i.id AS integration_id, i.unique_key, i.provider, i.client_id, i.client_secret, i.scopes,
+  i.id AS integration_id, i.unique_key, i.provider, i.client_id, i.client_secret, i.scopes, i.allowed_hosts,
   (SELECT p.definition FROM providers p WHERE p.environment_id = s.environment_id AND p.name = i.provider) AS provider_definition`;
 
 /** Joins for CONTEXT_COLUMNS; `integration` is the join condition of the live integration `i`. */
@@ -94,12 +101,8 @@ export function contextJoins(integration: string): string {
   LEFT JOIN integrations i ON ${integration} AND i.deleted_at IS NULL`;
 }
 
-/**
- * The session's view of integration `providerConfigKey`, or a 4xx in Nango's terms: an integration
- * outside `allowed_integrations` or other than the reconnected one is `integration_not_allowed`,
- * a missing one `unknown_provider_config`, a provider of another auth mode `invalid_auth_mode`.
- */
-export async function loadConnectContext(db: SqlExecutor, principal: ConnectSessionPrincipal, providerConfigKey: string, now: Date, modes: readonly AuthMode[]): Promise<ConnectContext> {
+/** The session's context row; a 401 when the session is gone (deleted or expired since authentication). */
+export async function readContextRow(db: SqlExecutor, principal: Pick<ConnectSessionPrincipal, 'sessionId' | 'environmentId'>, providerConfigKey: string, now: Date): Promise<ContextRow> {
   const [row] = await db.query<ContextRow>(
     `SELECT ${CONTEXT_COLUMNS}
        FROM connect_sessions s
@@ -107,9 +110,53 @@ export async function loadConnectContext(db: SqlExecutor, principal: ConnectSess
       WHERE s.id = :session_id AND s.environment_id = :environment_id AND s.expires_at > :now`,
     { session_id: uuid(principal.sessionId), environment_id: uuid(principal.environmentId), provider_config_key: providerConfigKey, now },
   );
-  // Deleted or expired between authentication and now.
   if (!row) throw new ApiError(401, 'unknown_connect_session_token', 'Authentication failed: the connect session token is expired, deleted or unknown.');
-  return toConnectContext(principal, row, providerConfigKey, modes);
+  return row;
+}
+
+export interface ConnectFlowRequest {
+  db: SqlExecutor;
+  principal: Pick<ConnectSessionPrincipal, 'sessionId' | 'environmentId'>;
+  providerConfigKey: string;
+  now: Date;
+  audit: AuditBase;
+}
+
+/**
+ * Runs a connect flow with the session's view of integration `providerConfigKey`. Once the session
+ * is known, every refusal (integration_not_allowed, unknown_provider_config, invalid_auth_mode,
+ * invalid input, a provider's answer) is written as a `connect.failure` audit row and a failed
+ * `auth` event before it reaches the caller.
+ */
+export async function withConnectContext<T>(r: ConnectFlowRequest, modes: readonly AuthMode[], flow: FlowKind, work: (ctx: ConnectContext) => Promise<T>): Promise<T> {
+  const row = await readContextRow(r.db, r.principal, r.providerConfigKey, r.now);
+  let ctx: ConnectContext | undefined;
+  try {
+    ctx = toConnectContext(r.principal, row, r.providerConfigKey, modes);
+    return await work(ctx);
+  } catch (err) {
+    if (err instanceof ApiError) {
+      await recordFlowFailure(r.db, { session: ctx?.session ?? sessionFacts(r.principal, row), integration: ctx?.integration }, r.providerConfigKey, flow, err, r.audit);
+    }
+    throw err;
+  }
+}
+
+/**
+ * A connect request whose path, query or body did not validate: a `connect.failure` audit row, as
+ * for any other failure of the session, but no `auth` event (bad input changes nothing a customer
+ * sees). The integration key is named only when it is a valid one; nothing of the input is stored.
+ */
+export async function recordRejectedInput(db: SqlExecutor, rawProviderConfigKey: string | undefined, flow: FlowKind, error: ApiError, audit: AuditBase): Promise<void> {
+  const key = IntegrationKeySchema.safeParse(rawProviderConfigKey);
+  await recordAudit(db, {
+    ...audit,
+    outcome: 'failure',
+    action: 'connect.failure',
+    targetType: 'integration',
+    targetId: null,
+    detail: { flow, provider_config_key: key.success ? key.data : null, error_type: error.code, stage: 'input' },
+  });
 }
 
 /** Checks a context row against what the request asks for. */
@@ -138,6 +185,7 @@ export function toConnectContext(principal: Pick<ConnectSessionPrincipal, 'sessi
       clientId: row.client_id,
       secrets: row.client_secret,
       scopes: row.scopes,
+      allowedHosts: row.allowed_hosts ?? [],
     },
   };
 }

@@ -9,15 +9,29 @@ import { IntegrationKeySchema } from '../integrations/integration-schema';
  */
 
 const MAX_ENTRIES = 50;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Text an end user sends: no NUL and no lone surrogate (neither can be stored or signed), checked
+ * here so a flow refuses them before any provider is called. `printable` also refuses the other
+ * control characters, for values that end up in URLs and headers.
+ */
+export const EndUserText = (max: number, printable = false) =>
+  z
+    .string()
+    .max(max)
+    .refine((value) => !value.includes('\0') && !LONE_SURROGATE.test(value), 'Must not contain NUL or unpaired surrogate characters')
+    .refine((value) => !printable || !/[\x00-\x1f\x7f]/.test(value), 'Must not contain control characters');
+
 const Key = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'Keys are 1-64 letters, digits, _ . -');
-const Value = z.string().max(2048);
+const Value = EndUserText(2048, true);
 const StringMap = z.record(Key, Value).refine((map) => Object.keys(map).length <= MAX_ENTRIES, `At most ${MAX_ENTRIES} entries`);
 
 export const PckParams = z.object({ providerConfigKey: IntegrationKeySchema }).strict();
 
 export const ConnectQuery = z
   .object({
-    connect_session_token: z.string().max(256),
+    connect_session_token: EndUserText(256, true),
     /** The frontend's WebSocket client, kept for the browser relay. */
     ws_client_id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'ws_client_id must be 1-128 letters, digits, _ or -').optional(),
     /** Connection config (interpolation values such as a subdomain). */
@@ -28,9 +42,9 @@ export const ConnectQuery = z
     user_scope: Value.optional(),
     credentials: z
       .object({
-        oauth_client_id_override: z.string().min(1).max(1024).optional(),
-        oauth_client_secret_override: z.string().min(1).max(4096).optional(),
-        oauth_refresh_token_override: z.string().min(1).max(16_384).optional(),
+        oauth_client_id_override: EndUserText(1024, true).pipe(z.string().min(1)).optional(),
+        oauth_client_secret_override: EndUserText(4096, true).pipe(z.string().min(1)).optional(),
+        oauth_refresh_token_override: EndUserText(16_384, true).pipe(z.string().min(1)).optional(),
       })
       .strict()
       .optional(),
@@ -43,16 +57,16 @@ export const ConnectQuery = z
 export type ConnectQueryInput = z.output<typeof ConnectQuery>;
 
 /** `POST /api-auth/api-key/:pck`. */
-export const ApiKeyBody = z.object({ apiKey: z.string().min(1).max(1024) }).strict();
+export const ApiKeyBody = z.object({ apiKey: EndUserText(1024, true).pipe(z.string().min(1)) }).strict();
 
 /** `POST /api-auth/basic/:pck`: both required, either may be empty (as Nango). */
-export const BasicBody = z.object({ username: z.string().max(1024), password: z.string().max(16_384) }).strict();
+export const BasicBody = z.object({ username: EndUserText(1024, true), password: EndUserText(16_384) }).strict();
 
 /** `POST /oauth2/auth/:pck`: the end user's own client, for the client credentials grant. */
 export const ClientCredentialsBody = z
   .object({
-    client_id: z.string().min(1).max(1024),
-    client_secret: z.string().min(1).max(4096).optional(),
+    client_id: EndUserText(1024, true).pipe(z.string().min(1)),
+    client_secret: EndUserText(4096, true).pipe(z.string().min(1)).optional(),
     client_certificate: z.never({ error: 'Mutual-TLS client certificates are not supported' }).optional(),
     client_private_key: z.never({ error: 'Mutual-TLS client keys are not supported' }).optional(),
   })

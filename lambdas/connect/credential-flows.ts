@@ -7,10 +7,10 @@ import { ApiError } from '../http/errors';
 import { clientCredentials, OAuthConfigError } from '../oauth/token-client';
 import { OAuthTokenError } from '../oauth/token-response';
 import type { AuthMode } from '../providers/provider-schema';
-import { loadConnectContext, type ConnectContext } from './connect-context';
+import { withConnectContext, type ConnectContext } from './connect-context';
 import type { ConnectQueryInput } from './connect-query';
 import { verifyCredentials } from './credential-check';
-import { recordFlowFailure, saveFlowConnection, type FlowKind, type FlowOutcome } from './flow-connection';
+import { saveFlowConnection, type FlowKind, type FlowOutcome } from './flow-connection';
 import { flowInputs } from './flow-inputs';
 
 /**
@@ -38,16 +38,13 @@ export interface CredentialFlowRequest {
 const MODES: Record<CredentialSubmission['kind'], AuthMode> = { api_key: 'API_KEY', basic: 'BASIC', oauth2_cc: 'OAUTH2_CC' };
 
 export async function connectWithCredentials(r: CredentialFlowRequest): Promise<FlowOutcome> {
-  const ctx = await loadConnectContext(r.db, r.principal, r.providerConfigKey, r.now, [MODES[r.submission.kind]]);
   const flow: FlowKind = r.submission.kind;
-  try {
+  return withConnectContext(r, [MODES[r.submission.kind]], flow, async (ctx) => {
+    // Every input is checked (fields, formats, hosts) before the provider is called.
     const { connectionConfig } = flowInputs(ctx, r.query);
     const obtained = await obtain(ctx, r.submission, connectionConfig, r.now);
-    return await saveFlowConnection({ db: r.db, cipher: r.cipher }, ctx, flow, { ...obtained, connectionConfig: { ...connectionConfig, ...obtained.connectionConfig } }, r.now, r.audit);
-  } catch (err) {
-    if (err instanceof ApiError) await recordFlowFailure(r.db, ctx, r.providerConfigKey, flow, err, r.audit);
-    throw err;
-  }
+    return saveFlowConnection({ db: r.db, cipher: r.cipher }, ctx, flow, { ...obtained, connectionConfig: { ...connectionConfig, ...obtained.connectionConfig } }, r.now, r.audit);
+  });
 }
 
 async function obtain(ctx: ConnectContext, s: CredentialSubmission, connectionConfig: Record<string, string>, now: Date): Promise<{ credentials: StoredCredentials; expiresAt: Date | null; connectionConfig: Record<string, unknown> }> {

@@ -7,7 +7,7 @@ import type { SqlExecutor } from '../db/data-api';
 import { ApiError } from '../http/errors';
 import { AuthorizeUrlError, buildAuthorizeUrl, newPkcePair } from '../oauth/authorize-url';
 import { InterpolationError, MissingInterpolationValueError } from '../providers/interpolation';
-import { loadConnectContext } from './connect-context';
+import { withConnectContext, type ConnectContext } from './connect-context';
 import type { ConnectQueryInput } from './connect-query';
 import { clientOverride, flowInputs, oauthCallbackUrl, ownCallbackPath } from './flow-inputs';
 import { insertOAuthSession, OAUTH_SESSION_TTL_MS, oauthSessionBinding, sha256, type OAuthSessionSecrets } from './oauth-session-store';
@@ -27,10 +27,14 @@ export interface AuthorizeRequest {
 /**
  * `GET /oauth/connect/:pck`: builds the provider's authorization URL and stores the one-time OAuth
  * session it is bound to (state, PKCE verifier, browser cookie), then sends the popup there (302).
- * Three statements: authenticate, read the context, write the session.
+ * Three statements: authenticate, read the context, write the session. Every input (fields,
+ * formats, the host the provider URLs take, protected parameters) is checked before the redirect.
  */
 export async function startOAuth(r: AuthorizeRequest): Promise<APIGatewayProxyResult> {
-  const ctx = await loadConnectContext(r.db, r.principal, r.providerConfigKey, r.now, ['OAUTH2']);
+  return withConnectContext(r, ['OAUTH2'], 'oauth2', (ctx) => authorize(r, ctx));
+}
+
+async function authorize(r: AuthorizeRequest, ctx: ConnectContext): Promise<APIGatewayProxyResult> {
   const { integration, session } = ctx;
   const inputs = flowInputs(ctx, r.query);
   const override = clientOverride(r.query);
@@ -78,7 +82,7 @@ export async function startOAuth(r: AuthorizeRequest): Promise<APIGatewayProxyRe
       reconnectRowId: session.reconnect?.rowId ?? null,
       secrets: Object.keys(secrets).length ? await r.cipher.encryptJson(secrets, oauthSessionBinding(session.environmentId, id)) : null,
       redirectUri,
-      request: { providerConfigKey: integration.uniqueKey, connectionConfig: inputs.connectionConfig, ...(override ? { clientIdOverride: override.clientId } : {}) },
+      request: { providerConfigKey: integration.uniqueKey, connectionConfig: inputs.connectionConfig, endUserKeys: inputs.endUserKeys, ...(override ? { clientIdOverride: override.clientId } : {}) },
       wsClientId: r.query.ws_client_id ?? null,
       expiresAt: new Date(r.now.getTime() + OAUTH_SESSION_TTL_MS),
     },

@@ -9,7 +9,7 @@ import { OAuthConfigError, exchangeCode } from '../oauth/token-client';
 import { OAuthTokenError, safeErrorCode } from '../oauth/token-response';
 import { callbackPage } from './callback-page';
 import { sessionFacts, toConnectContext, type ConnectContext } from './connect-context';
-import { ownCallbackPath } from './flow-inputs';
+import { checkHostChoice, ownCallbackPath } from './flow-inputs';
 import { recordFlowFailure, saveFlowConnection } from './flow-connection';
 import { consumeOAuthSession, oauthSessionBinding, sha256, type ConsumedOAuthSession, type OAuthSessionSecrets } from './oauth-session-store';
 import { stateCookie } from './state-cookie';
@@ -33,7 +33,7 @@ export interface CallbackRequest {
 export async function finishOAuth(r: CallbackRequest): Promise<APIGatewayProxyResult> {
   const state = r.query.state;
   if (!state) throw new ApiError(400, 'invalid_state', 'The callback has no state: start the connection again.');
-  const row = await consumeOAuthSession(r.db, sha256(state));
+  const row = await consumeOAuthSession(r.db, sha256(state), r.now);
   if (!row) throw new ApiError(400, 'invalid_state', 'This authorization is unknown, expired or already used: start the connection again.');
 
   const audit: AuditBase = { ...r.audit, environmentId: row.environment_id, actor: { type: 'connect_session', id: row.connect_session_id } };
@@ -42,6 +42,7 @@ export async function finishOAuth(r: CallbackRequest): Promise<APIGatewayProxyRe
   try {
     ctx = toConnectContext({ sessionId: row.connect_session_id, environmentId: row.environment_id }, row, pck, ['OAUTH2']);
     if (row.expires_at.getTime() <= r.now.getTime()) throw new ApiError(400, 'invalid_state', 'This authorization took longer than 10 minutes: start the connection again.');
+    if (row.connect_session_expired) throw new ApiError(400, 'connect_session_expired', 'The connect session expired before the authorization finished: start the connection again.');
     if (!stateCookie.matches(r.event, state, row.browser_binding_hash)) {
       throw new ApiError(400, 'state_cookie_err', 'This authorization was started in another browser: start the connection again from this one.');
     }
@@ -65,6 +66,12 @@ async function exchangeAndSave(r: CallbackRequest, row: ConsumedOAuthSession, ct
   const code = r.query[provider.authorization_code_param_in_callback ?? 'code'];
   if (!code) throw new ApiError(400, 'callback_err', 'The provider did not return an authorization code.');
 
+  // The allowlist may have changed since the redirect: the exchange sends the client secret to this host.
+  // Sessions stored before provenance was recorded count every value as the end user's; the
+  // callback's query passes through the browser, so redirect metadata is the end user's too.
+  const fromRedirect = redirectMetadata(r.query, provider.redirect_uri_metadata);
+  const endUserKeys = [...(row.request.endUserKeys ?? Object.keys(row.request.connectionConfig)), ...Object.keys(fromRedirect)];
+  checkHostChoice(ctx, { ...row.request.connectionConfig, ...fromRedirect }, endUserKeys);
   const secrets = row.secrets ? await r.cipher.decryptJson<OAuthSessionSecrets>(row.secrets, oauthSessionBinding(row.environment_id, row.id)) : {};
   const client = await clientOf(r.cipher, ctx, row, secrets);
   let credentials: OAuth2Credentials;
@@ -79,7 +86,7 @@ async function exchangeAndSave(r: CallbackRequest, row: ConsumedOAuthSession, ct
   if (secrets.refresh_token_override) credentials.refresh_token = secrets.refresh_token_override;
   // Refreshes must use the client that obtained the grant.
   if (secrets.client_secret_override && row.request.clientIdOverride) credentials.config_override = { client_id: row.request.clientIdOverride, client_secret: secrets.client_secret_override };
-  const connectionConfig = { ...row.request.connectionConfig, ...metadata, ...redirectMetadata(r.query, provider.redirect_uri_metadata) };
+  const connectionConfig = { ...row.request.connectionConfig, ...metadata, ...fromRedirect };
   return saveFlowConnection(
     { db: r.db, cipher: r.cipher },
     ctx,

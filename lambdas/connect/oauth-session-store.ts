@@ -18,6 +18,8 @@ export const OAUTH_SESSION_TTL_MS = 10 * 60 * 1000;
 export interface OAuthSessionRequest {
   providerConfigKey: string;
   connectionConfig: Record<string, unknown>;
+  /** Keys of connectionConfig the end user set: the code exchange re-checks the hosts they choose. */
+  endUserKeys?: string[];
   /** The end user's own OAuth client id (`credentials[oauth_client_id_override]`). */
   clientIdOverride?: string;
 }
@@ -95,6 +97,8 @@ export interface ConsumedOAuthSession extends ContextRow {
   request: OAuthSessionRequest;
   ws_client_id: string | null;
   expires_at: Date;
+  /** The connect session expired before the callback: the flow may not finish. */
+  connect_session_expired: boolean;
 }
 
 /**
@@ -102,15 +106,16 @@ export interface ConsumedOAuthSession extends ContextRow {
  * session and integration, in ONE statement. Whatever happens next, the state is spent: a replayed
  * callback finds nothing. Undefined for an unknown (or already used) state.
  */
-export async function consumeOAuthSession(db: SqlExecutor, stateHash: Buffer): Promise<ConsumedOAuthSession | undefined> {
+export async function consumeOAuthSession(db: SqlExecutor, stateHash: Buffer, now: Date): Promise<ConsumedOAuthSession | undefined> {
+  // A deleted connect session takes its OAuth sessions with it (ON DELETE CASCADE); an expired one is reported.
   const [row] = await db.query<ConsumedOAuthSession>(
     `WITH g AS (DELETE FROM oauth_sessions WHERE state_hash = :state_hash RETURNING *)
      SELECT g.id, g.environment_id, g.connect_session_id, g.browser_binding_hash, g.connection_id, g.secrets, g.redirect_uri,
-            g.request, g.ws_client_id, g.expires_at, ${CONTEXT_COLUMNS}
+            g.request, g.ws_client_id, g.expires_at, s.expires_at <= :now AS connect_session_expired, ${CONTEXT_COLUMNS}
        FROM g
        JOIN connect_sessions s ON s.id = g.connect_session_id
        ${contextJoins('i.id = g.integration_id')}`,
-    { state_hash: stateHash },
+    { state_hash: stateHash, now },
   );
   return row;
 }

@@ -87,10 +87,20 @@ async function handle(route: AnyRoute, limiter: RateLimiter, event: APIGatewayPr
     throw new ApiError(403, 'forbidden', `Insufficient scope. Required: ${route.scope}`);
   }
   const limit = principal ? limiter.take(principal.kind === 'secret_key' ? principal.keyId : principal.sessionId, event.httpMethod, event.path) : undefined;
-  const params = parseOrThrow(route.params ?? EMPTY_QUERY.passthrough(), pathParameters(event), 'invalid_uri_params');
-  const query = parseOrThrow(route.query ?? EMPTY_QUERY, parseQuery(event), 'invalid_query_params');
-  const rawBody = parseJsonBody(event);
-  const body = route.body ? parseOrThrow(route.body, rawBody ?? {}, 'invalid_body') : undefined;
+  let rawParams: Record<string, string> = {};
+  let params, query, body;
+  try {
+    rawParams = pathParameters(event);
+    params = parseOrThrow(route.params ?? EMPTY_QUERY.passthrough(), rawParams, 'invalid_uri_params');
+    query = parseOrThrow(route.query ?? EMPTY_QUERY, parseQuery(event), 'invalid_query_params');
+    const rawBody = parseJsonBody(event);
+    body = route.body ? parseOrThrow(route.body, rawBody ?? {}, 'invalid_body') : undefined;
+  } catch (err) {
+    if (principal && route.onInvalidInput && err instanceof ApiError) {
+      await route.onInvalidInput({ principal, rawParams, event, requestId: event.requestContext?.requestId ?? '', now, db }, err);
+    }
+    throw err;
+  }
   const result = await route.handle({ query, body, params, principal: principal as never, event, requestId: event.requestContext?.requestId ?? '', now, db });
   return limit ? { ...result, headers: { ...result.headers, ...rateLimitHeaders(limit) } } : result;
 }

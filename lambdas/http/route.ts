@@ -44,6 +44,22 @@ export interface RouteDefinition<Q = unknown, B = unknown, P = unknown> {
    * envelope; every error of the route, validation and authentication included, goes through it.
    */
   renderError?(error: ApiError): APIGatewayProxyResult;
+  /**
+   * Called when the path, query or body of an authenticated request fails validation, before the
+   * error is answered (the connect routes record it as the session's failure).
+   */
+  onInvalidInput?(request: InvalidInputRequest, error: ApiError): Promise<void>;
+}
+
+/** What is known of a request whose input did not validate. */
+export interface InvalidInputRequest {
+  principal: Principal;
+  /** Path parameters as sent (unvalidated). */
+  rawParams: Record<string, string>;
+  event: APIGatewayProxyEvent;
+  requestId: string;
+  now: Date;
+  db: DataApi;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

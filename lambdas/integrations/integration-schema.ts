@@ -59,3 +59,20 @@ export interface IntegrationSecrets {
   webhook_secret?: string;
   private_key?: string;
 }
+
+const HOST_LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+/**
+ * `allowed_hosts`: hosts an end user may choose for this integration (self-managed GitLab, a
+ * Salesforce My Domain). `git.acme.example` is that host, `*.acme.example` any host under it
+ * (not the apex, and never a whole top-level domain). Lowercased; no scheme, port or path.
+ */
+export const AllowedHostsSchema = z
+  .array(
+    z
+      .string()
+      .max(253)
+      .transform((host) => host.toLowerCase())
+      .refine((host) => new RegExp(`^(\\*\\.)?${HOST_LABEL}(\\.${HOST_LABEL})+$`).test(host) && !/^[0-9.]+$/.test(host), 'Each entry is a hostname (git.acme.example) or *.domain (*.acme.example) with at least two labels'),
+  )
+  .max(50)
+  .transform((hosts) => [...new Set(hosts)]);

@@ -51,6 +51,8 @@ export interface CreateIntegrationInput {
   credentials?: IntegrationCredentials;
   integration_config?: Record<string, string>;
   custom?: Record<string, string>;
+  /** Hosts end users may choose (providers/host-choice.ts); normalised by the schema. */
+  allowed_hosts?: string[];
 }
 
 export type UpdateIntegrationInput = Partial<Omit<CreateIntegrationInput, 'provider'>>;
@@ -89,13 +91,14 @@ export async function createIntegration(
     forward_webhooks: input.forward_webhooks ?? true,
     integration_config: input.integration_config ?? {},
     custom: input.custom ?? {},
+    allowed_hosts: input.allowed_hosts ?? [],
   };
   const row = await insertIntegration(
     db,
     environmentId,
     id,
     values,
-    audit && { ...audit, action: 'integration.create', targetType: 'integration', targetId: id, detail: { unique_key: input.unique_key, provider: input.provider } },
+    audit && { ...audit, action: 'integration.create', targetType: 'integration', targetId: id, detail: { unique_key: input.unique_key, provider: input.provider, ...(values.allowed_hosts.length ? { allowed_hosts: values.allowed_hosts } : {}) } },
   );
   if (!row) throw new IntegrationError('unique_key_exists');
   return row;
@@ -129,6 +132,7 @@ export async function updateIntegration(
   if (input.forward_webhooks !== undefined) changes.forward_webhooks = input.forward_webhooks;
   if (input.integration_config !== undefined) changes.integration_config = input.integration_config;
   if (input.custom !== undefined) changes.custom = input.custom;
+  if (input.allowed_hosts !== undefined) changes.allowed_hosts = input.allowed_hosts;
   if (creds) {
     // Credentials are replaced as a whole, except that an OAuth webhook secret left out is kept.
     const previous = current.client_secret ? await openSecrets(cipher, environmentId, current.id, current.client_secret) : {};
@@ -148,7 +152,12 @@ export async function updateIntegration(
       current.id,
       changes,
       // Which fields changed, never their values.
-      audit && { ...audit, action: 'integration.update', targetType: 'integration', targetId: current.id, detail: { unique_key: uniqueKey, fields: Object.keys(changes) } },
+      audit && { ...audit, action: 'integration.update', targetType: 'integration', targetId: current.id, detail: {
+          unique_key: uniqueKey,
+          fields: Object.keys(changes),
+          // Hosts are not secrets; an auditor needs to see where end users may now send credentials.
+          ...(changes.allowed_hosts ? { allowed_hosts: { old: current.allowed_hosts, new: changes.allowed_hosts } } : {}),
+        } },
     );
     if (!row) throw new IntegrationError('not_found');
     return row;

@@ -21,6 +21,8 @@ export interface IntegrationRow extends CustomProviderColumns {
   app_id: string | null;
   app_link: string | null;
   forward_webhooks: boolean;
+  /** Hosts end users may choose (see providers/host-choice.ts). */
+  allowed_hosts: string[];
   created_at: Date;
   updated_at: Date;
   /** Envelope of the secrets document; selected only when asked for. */
@@ -40,9 +42,10 @@ export interface IntegrationValues {
   forward_webhooks: boolean;
   integration_config: Record<string, string>;
   custom: Record<string, string>;
+  allowed_hosts: string[];
 }
 
-const PLAIN = `i.id, i.unique_key, i.provider, i.display_name, i.client_id, i.scopes, i.app_id, i.app_link, i.forward_webhooks,
+const PLAIN = `i.id, i.unique_key, i.provider, i.display_name, i.client_id, i.scopes, i.app_id, i.app_link, i.forward_webhooks, i.allowed_hosts,
   i.created_at, i.updated_at, ${CUSTOM_PROVIDER_COLUMNS}`;
 const WITH_SECRET = `${PLAIN}, i.client_secret`;
 const JOIN_PROVIDER = 'LEFT JOIN providers p ON p.environment_id = i.environment_id AND p.name = i.provider';
@@ -115,9 +118,9 @@ export async function insertIntegration(
   const [row] = await db.query<IntegrationRow>(
     `WITH i AS (
        INSERT INTO integrations (id, environment_id, unique_key, provider, display_name, client_id, client_secret, scopes,
-                                 app_id, app_link, forward_webhooks, integration_config, custom)
+                                 app_id, app_link, forward_webhooks, integration_config, custom, allowed_hosts)
        VALUES (:id, :environment_id, :unique_key, :provider, :display_name, :client_id, :client_secret, CAST(:scopes AS text[]),
-               :app_id, :app_link, :forward_webhooks, :integration_config, :custom)
+               :app_id, :app_link, :forward_webhooks, :integration_config, :custom, CAST(:allowed_hosts AS text[]))
        ON CONFLICT (environment_id, unique_key) WHERE deleted_at IS NULL DO NOTHING
        RETURNING *
      )${audit.sql}
@@ -142,7 +145,7 @@ export async function updateIntegration(
   const params = valueParameters(changes);
   const audit = auditClause(event, 'EXISTS (SELECT 1 FROM i)');
   // Column names come from IntegrationValues' typed keys, never from the request.
-  const assignments = Object.keys(params).map((column) => (column === 'scopes' ? 'scopes = CAST(:scopes AS text[])' : `${column} = :${column}`));
+  const assignments = Object.keys(params).map((column) => (column === 'scopes' || column === 'allowed_hosts' ? `${column} = CAST(:${column} AS text[])` : `${column} = :${column}`));
   const [row] = await db.query<IntegrationRow>(
     `WITH i AS (
        UPDATE integrations SET ${[...assignments, 'updated_at = now()'].join(', ')}
@@ -191,6 +194,7 @@ function valueParameters(values: Partial<IntegrationValues>): Parameters {
   for (const [key, value] of Object.entries(values) as [keyof IntegrationValues, IntegrationValues[keyof IntegrationValues]][]) {
     if (value === undefined) continue;
     if (key === 'scopes') out.scopes = value === null ? null : toTextArray(value as string[]);
+    else if (key === 'allowed_hosts') out.allowed_hosts = toTextArray(value as string[]);
     else if (key === 'integration_config' || key === 'custom') out[key] = json(value);
     else out[key] = value as SqlValue;
   }

@@ -19,6 +19,8 @@ export interface ApiPublicIntegration {
   updated_at: string;
   webhook_url?: string | null;
   credentials?: ApiIntegrationCredentials | null;
+  /** Our extension, present when set: hosts end users may choose. */
+  allowed_hosts?: string[];
 }
 
 export interface IncludeOptions {
@@ -39,6 +41,7 @@ export function toApiIntegration(row: IntegrationRow, publicBaseUrl: string, inc
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };
+  if (row.allowed_hosts?.length) out.allowed_hosts = row.allowed_hosts;
   // No provider of ours receives provider webhooks yet, so there is no URL to forward from.
   if (include.webhook) out.webhook_url = null;
   if (include.secrets) out.credentials = toApiCredentials(row, provider?.auth_mode, include.secrets);

@@ -124,7 +124,7 @@ const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
  * LDH labels, and the URL parser must keep the name as written: numeric forms such as `0`,
  * `2130706433` or `0x7f.1` would otherwise become IPv4 addresses (0.0.0.0, 127.0.0.1).
  */
-function isHostname(value: string): boolean {
+export function isHostname(value: string): boolean {
   if (value.length > 253 || !value.split('.').every((label) => LABEL.test(label))) return false;
   try {
     return new URL(`https://${value}`).hostname === value.toLowerCase();

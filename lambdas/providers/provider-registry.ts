@@ -123,6 +123,19 @@ export class ProviderRegistry {
     return [...catalog, ...custom].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /**
+   * The stored definition of custom provider `name` (row-locked until the caller's transaction
+   * ends, so a replacement compares against what it replaces) and whether a live integration uses it.
+   */
+  async currentCustom(db: SqlExecutor, environmentId: string, name: string): Promise<{ definition: unknown; inUse: boolean }> {
+    const [row] = await db.query<{ definition: unknown; in_use: boolean }>(
+      `SELECT (SELECT definition FROM providers WHERE environment_id = :environment_id AND name = :name FOR UPDATE) AS definition,
+              EXISTS (SELECT 1 FROM integrations WHERE environment_id = :environment_id AND provider = :name AND deleted_at IS NULL) AS in_use`,
+      { environment_id: uuid(environmentId), name },
+    );
+    return { definition: row?.definition ?? undefined, inUse: row?.in_use ?? false };
+  }
+
   /** Creates or replaces a custom provider, validated with CustomProviderSchema. */
   async putCustom(db: SqlExecutor, environmentId: string, name: string, definition: unknown): Promise<PutCustomResult> {
     this.assertCustomName(name);

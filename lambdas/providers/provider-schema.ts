@@ -156,7 +156,11 @@ function checkProvider(provider: ProviderShape, ctx: z.core.$RefinementCtx<Provi
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message, input: provider });
   for (const [path, template] of urlTemplates(provider)) {
     for (const alternative of analyzeUrlTemplate(template)) {
-      if (provider.allow_private_network) continue;
+      if (provider.allow_private_network) {
+        // Whoever filled the host could aim it at any address of the private network (a port scanner).
+        if (alternative.dynamicOrigin || alternative.dynamicHost) issue(path, 'must have a fixed host: a provider with allow_private_network cannot take its host from a placeholder');
+        continue;
+      }
       if (alternative.url.protocol !== 'https:') issue(path, 'must use https (http needs allow_private_network)');
       const host = alternative.url.hostname.replace(/^\[(.*)\]$/, '$1');
       if (!alternative.dynamicOrigin && !alternative.dynamicHost && (isLocalHostname(host) || isBlockedAddress(host))) {

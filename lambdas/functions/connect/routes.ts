@@ -1,19 +1,29 @@
 import * as z from 'zod';
 import { auditFrom, requestInfo, type AuditBase } from '../../audit/audit-event';
 import { callbackPage } from '../../connect/callback-page';
-import { ApiKeyBody, BasicBody, ClientCredentialsBody, ConnectQuery, PckParams } from '../../connect/connect-query';
+import { ApiKeyBody, BasicBody, ClientCredentialsBody, ConnectQuery, EndUserText, PckParams } from '../../connect/connect-query';
 import { connectWithCredentials, type CredentialSubmission } from '../../connect/credential-flows';
 import { finishOAuth } from '../../connect/oauth-callback';
 import { startOAuth } from '../../connect/oauth-authorize';
 import { envelopeCipher } from '../../crypto/process-cipher';
 import { ApiError, jsonResult } from '../../http/errors';
-import { defineRoute, type AnyRoute, type ApiRequest } from '../../http/route';
+import { defineRoute, type AnyRoute, type ApiRequest, type InvalidInputRequest } from '../../http/route';
+import { recordRejectedInput } from '../../connect/connect-context';
+import type { FlowKind } from '../../connect/flow-connection';
 
 /**
  * The `connect` function's routes: the end user's side of a connection (nango-api.md §3.4, §5),
  * authenticated by the connect session token the frontend SDK puts in the query string.
  * The OAuth popup's two routes answer with pages, errors included; the others with Nango's JSON.
  */
+
+/** Input that did not validate is still the session's failure, once the session is known. */
+function recordInvalidInput(flow: FlowKind) {
+  return async (request: InvalidInputRequest, error: ApiError): Promise<void> => {
+    if (request.principal.kind !== 'connect_session') return;
+    await recordRejectedInput(request.db, request.rawParams.providerConfigKey, flow, error, auditFrom(request));
+  };
+}
 
 const errorPage = (err: ApiError) => callbackPage(err.statusCode, { ok: false, errorType: err.code, message: err.message });
 
@@ -27,6 +37,7 @@ export const oauthConnectRoute = defineRoute({
   query: ConnectQuery,
   responses: { 302: { description: "Redirect to the provider's authorization page" }, 400: { description: 'Error page (integration_not_allowed, invalid_auth_mode, missing_connection_config, …)' } },
   renderError: errorPage,
+  onInvalidInput: recordInvalidInput('oauth2'),
   handle: async (request) =>
     startOAuth({
       db: request.db,
@@ -41,7 +52,7 @@ export const oauthConnectRoute = defineRoute({
 });
 
 /** Whatever the provider appends; only strings (a repeated parameter is refused). */
-const CallbackQuery = z.record(z.string().max(128), z.string().max(4096)).refine((q) => Object.keys(q).length <= 50, 'Too many parameters');
+const CallbackQuery = z.record(z.string().max(128), EndUserText(4096)).refine((q) => Object.keys(q).length <= 50, 'Too many parameters');
 
 export const oauthCallbackRoute = defineRoute({
   method: 'GET',
@@ -60,7 +71,7 @@ export const oauthCallbackRoute = defineRoute({
 
 const Connected = z.object({ connectionId: z.string(), providerConfigKey: z.string() });
 
-function credentialRoute<B>(path: string, summary: string, body: z.ZodType<B>, submission: (body: B) => CredentialSubmission): AnyRoute {
+function credentialRoute<B>(path: string, summary: string, body: z.ZodType<B>, flow: FlowKind, submission: (body: B) => CredentialSubmission): AnyRoute {
   return defineRoute({
     method: 'POST',
     path,
@@ -70,6 +81,7 @@ function credentialRoute<B>(path: string, summary: string, body: z.ZodType<B>, s
     params: PckParams,
     query: ConnectQuery,
     body,
+    onInvalidInput: recordInvalidInput(flow),
     responses: {
       200: { description: 'Connected', schema: Connected },
       400: { description: 'connection_test_failed, integration_not_allowed, invalid_auth_mode, invalid_body, …' },
@@ -91,8 +103,8 @@ function credentialRoute<B>(path: string, summary: string, body: z.ZodType<B>, s
   });
 }
 
-export const apiKeyRoute = credentialRoute('/api-auth/api-key/{providerConfigKey}', 'Connects with an API key, verified with the provider first', ApiKeyBody, (b) => ({ kind: 'api_key', apiKey: b.apiKey }));
-export const basicRoute = credentialRoute('/api-auth/basic/{providerConfigKey}', 'Connects with a username and password, verified with the provider first', BasicBody, (b) => ({ kind: 'basic', username: b.username, password: b.password }));
-export const clientCredentialsRoute = credentialRoute('/oauth2/auth/{providerConfigKey}', "Connects with the end user's OAuth2 client (client credentials grant)", ClientCredentialsBody, (b) => ({ kind: 'oauth2_cc', client_id: b.client_id, client_secret: b.client_secret }));
+export const apiKeyRoute = credentialRoute('/api-auth/api-key/{providerConfigKey}', 'Connects with an API key, verified with the provider first', ApiKeyBody, 'api_key', (b) => ({ kind: 'api_key', apiKey: b.apiKey }));
+export const basicRoute = credentialRoute('/api-auth/basic/{providerConfigKey}', 'Connects with a username and password, verified with the provider first', BasicBody, 'basic', (b) => ({ kind: 'basic', username: b.username, password: b.password }));
+export const clientCredentialsRoute = credentialRoute('/oauth2/auth/{providerConfigKey}', "Connects with the end user's OAuth2 client (client credentials grant)", ClientCredentialsBody, 'oauth2_cc', (b) => ({ kind: 'oauth2_cc', client_id: b.client_id, client_secret: b.client_secret }));
 
 export const CONNECT_ROUTES: AnyRoute[] = [oauthConnectRoute, oauthCallbackRoute, apiKeyRoute, basicRoute, clientCredentialsRoute];

@@ -41,7 +41,7 @@ async function connectionOf(pck: string, connectionId: string) {
 test('authorize → sign in → consent → callback stores a connection whose token the node SDK returns', async () => {
   const token = await connectSession(t, { end_user: { id: 'user-1', email: 'one@example.com', tags: { plan: 'pro' } }, allowed_integrations: ['oidc'], tags: { team: 'red' } });
   const browser = new HttpBrowser();
-  const page = await authorizeInBrowser(browser, connectUrl(t, 'oidc', token, '&ws_client_id=ws-1&user_scope=x'));
+  const page = await authorizeInBrowser(browser, connectUrl(t, 'oidc', token, '&ws_client_id=ws-1'));
 
   expect(page.url.startsWith(`${t.baseUrl}/oauth/callback?`)).toBe(true);
   expect(page.status).toBe(200);
@@ -108,14 +108,14 @@ test("the session's defaults win over the browser's query: scopes override, auth
       oidc: { user_scopes: 'chat:write', authorization_params: { prompt: 'consent' }, connection_config: { oauth_scopes_override: 'openid,write', region: 'eu' } },
     },
   });
-  const res = await fetch(connectUrl(t, 'oidc', token, '&user_scope=admin&authorization_params[prompt]=none&authorization_params[login_hint]=x&params[region]=us&params[tenant]=acme'), { redirect: 'manual' });
+  const res = await fetch(connectUrl(t, 'oidc', token, '&user_scope=admin&authorization_params[prompt]=none&authorization_params[login_hint]=x&authorization_params[scope]=admin'), { redirect: 'manual' });
   const url = new URL(res.headers.get('location')!);
   expect(url.searchParams.get('scope')).toBe('openid write');
   expect(url.searchParams.get('prompt')).toBe('consent');
   expect(url.searchParams.has('login_hint')).toBe(false);
   expect(url.searchParams.get('user_scope')).toBe('chat:write');
   const [session] = await database().query<{ request: Record<string, unknown> }>('SELECT request FROM oauth_sessions ORDER BY created_at DESC LIMIT 1');
-  expect(session.request).toEqual({ providerConfigKey: 'oidc', connectionConfig: { region: 'eu', tenant: 'acme' } });
+  expect(session.request).toEqual({ providerConfigKey: 'oidc', connectionConfig: { region: 'eu' }, endUserKeys: [] });
   await database().execute('DELETE FROM oauth_sessions');
 });
 

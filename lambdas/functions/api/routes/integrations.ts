@@ -5,7 +5,7 @@ import { envelopeCipher } from '../../../crypto/process-cipher';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { auditFrom } from '../../../audit/audit-event';
 import { defineRoute, type AnyRoute } from '../../../http/route';
-import { IntegrationCredentialsSchema, IntegrationKeySchema, ProviderNameSchema, StringMapSchema } from '../../../integrations/integration-schema';
+import { AllowedHostsSchema, IntegrationCredentialsSchema, IntegrationKeySchema, ProviderNameSchema, StringMapSchema } from '../../../integrations/integration-schema';
 import { createIntegration, deleteIntegration, IntegrationError, openSecrets, updateIntegration } from '../../../integrations/integration-service';
 import { getIntegration, listIntegrations } from '../../../integrations/integration-store';
 import { toApiIntegration } from '../../../integrations/public-integration';
@@ -32,6 +32,8 @@ const CreateBody = z
     credentials: IntegrationCredentialsSchema.optional(),
     integration_config: StringMapSchema.optional(),
     custom: StringMapSchema.optional(),
+    /** Our extension: hosts end users may choose (README "What an end user may set"). */
+    allowed_hosts: AllowedHostsSchema.optional(),
   })
   .strict();
 
@@ -47,6 +49,7 @@ const PublicIntegration = z.object({
   updated_at: z.string(),
   webhook_url: z.string().nullable().optional(),
   credentials: z.record(z.string(), z.unknown()).nullable().optional(),
+  allowed_hosts: z.array(z.string()).optional(),
 });
 const One = z.object({ data: PublicIntegration });
 
@@ -56,6 +59,15 @@ function requireAnyScope(principal: Principal, scopes: string[]): void {
   if (!scopes.some((scope) => hasScope(principal.scopes, scope))) {
     throw new ApiError(403, 'forbidden', `Insufficient scope. Required: ${scopes.join(' or ')}`);
   }
+}
+
+/**
+ * allowed_hosts decides where end users may send the integration's client secret, so setting it
+ * needs the scope that could read that secret anyway.
+ */
+function requireAllowedHostsScope(principal: Principal, allowedHosts: string[] | undefined): void {
+  if (allowedHosts === undefined || principal.kind !== 'secret_key' || hasScope(principal.scopes, READ_CREDENTIALS)) return;
+  throw new ApiError(403, 'forbidden', `Insufficient scope. Setting allowed_hosts requires: ${READ_CREDENTIALS}`);
 }
 
 /** Nango's exact bodies for each rule of the service. */
@@ -135,6 +147,7 @@ export const createIntegrationRoute = defineRoute({
   responses: { 200: { description: 'The new integration', schema: One }, 400: { description: 'Invalid body, unknown provider or duplicate key' } },
   handle: async (request) => {
     const { db, principal, event, body } = request;
+    requireAllowedHostsScope(principal, body.allowed_hosts?.length ? body.allowed_hosts : undefined);
     try {
       const row = await createIntegration(db, envelopeCipher(), registry, principal.environmentId, body, auditFrom(request));
       return jsonResult(200, { data: toApiIntegration(row, publicBaseUrl(event)) });
@@ -156,6 +169,7 @@ export const patchIntegrationRoute = defineRoute({
   responses: { 200: { description: 'The integration as it now is', schema: One }, 400: { description: 'Invalid body' }, 404: { description: 'No such integration' } },
   handle: async (request) => {
     const { db, principal, event, params, body } = request;
+    requireAllowedHostsScope(principal, body.allowed_hosts);
     try {
       const row = await updateIntegration(db, envelopeCipher(), principal.environmentId, params.uniqueKey, body, auditFrom(request));
       return jsonResult(200, { data: toApiIntegration(row, publicBaseUrl(event)) });

@@ -4,7 +4,9 @@ import { recordAudit } from '../../../audit/audit-log';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { defineRoute, type AnyRoute } from '../../../http/route';
 import { ProviderRegistry, ProviderRegistryError } from '../../../providers/provider-registry';
-import { PROVIDER_NAME } from '../../../providers/provider-schema';
+import { PROVIDER_NAME, type Provider } from '../../../providers/provider-schema';
+import { urlChanges, type UrlChange } from '../../../providers/provider-repointing';
+import { hasScope } from '../../../auth/scopes';
 import { toApiProvider } from '../../../providers/public-provider';
 
 const registry = new ProviderRegistry();
@@ -60,26 +62,63 @@ export const getProviderRoute = defineRoute({
   },
 });
 
+/**
+ * Moving the URLs of a provider in use sends the integrations' client secrets and the connections'
+ * refresh tokens to the new hosts on the next request: only a key that could read those
+ * credentials anyway may do it.
+ */
+export const REPOINT_SCOPES = ['environment:integrations:read_credentials', 'environment:connections:read_credentials'] as const;
+
+class RepointRefused extends ApiError {
+  constructor(
+    missing: string[],
+    readonly changes: UrlChange[],
+  ) {
+    super(403, 'forbidden', `Insufficient scope. Changing the URLs of a provider that integrations use requires: ${missing.join(', ')}`);
+  }
+}
+
 export const putProviderRoute = defineRoute({
   method: 'PUT',
   path: '/providers/{provider}',
-  summary: 'Creates or replaces a custom provider of this environment (our extension)',
+  summary: `Creates or replaces a custom provider of this environment (our extension). Changing a URL of a provider that integrations use also needs ${REPOINT_SCOPES.join(' and ')}`,
   tag: 'Providers',
   auth: 'secret_key',
   scope: 'environment:providers:write',
   params: Name,
   body: z.record(z.string(), z.unknown()),
-  responses: { 200: { description: 'Replaced' }, 201: { description: 'Created' }, 409: { description: 'The name belongs to the catalog' } },
+  responses: {
+    200: { description: 'Replaced' },
+    201: { description: 'Created' },
+    403: { description: 'A URL of a provider in use changed without the credential-reading scopes' },
+    409: { description: 'The name belongs to the catalog' },
+  },
   handle: async (request) => {
     const { db, principal, params, body } = request;
     try {
       const result = await db.transaction(async (tx) => {
+        const current = await registry.currentCustom(tx, principal.environmentId, params.provider);
         const put = await registry.putCustom(tx, principal.environmentId, params.provider, body);
-        await recordAudit(tx, { ...auditFrom(request), action: 'provider.put', targetType: 'provider', targetId: params.provider, detail: { created: put.created } });
+        const changes = current.definition ? urlChanges(current.definition as Provider, put.provider.provider) : [];
+        const repoints = current.inUse && changes.length > 0;
+        const missing = REPOINT_SCOPES.filter((scope) => principal.kind === 'secret_key' && !hasScope(principal.scopes, scope));
+        // Thrown inside the transaction: the replacement is rolled back.
+        if (repoints && missing.length > 0) throw new RepointRefused(missing, changes);
+        await recordAudit(tx, {
+          ...auditFrom(request),
+          action: 'provider.put',
+          targetType: 'provider',
+          targetId: params.provider,
+          detail: { created: put.created, in_use: current.inUse, ...(changes.length ? { url_changes: changes } : {}) },
+        });
         return put;
       });
       return jsonResult(result.created ? 201 : 200, { data: toApiProvider(params.provider, result.provider.provider, { custom: true }) });
     } catch (err) {
+      // The refused attempt is audited too (after the rollback), with the hosts it tried to set.
+      if (err instanceof RepointRefused) {
+        await recordAudit(db, { ...auditFrom(request), outcome: 'failure', action: 'provider.put', targetType: 'provider', targetId: params.provider, detail: { in_use: true, url_changes: err.changes, error_type: err.code } });
+      }
       throw toApiError(err);
     }
   },

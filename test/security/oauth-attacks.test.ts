@@ -1,12 +1,12 @@
 import http from 'node:http';
 import fc from 'fast-check';
-import { database } from '../../../lambdas/config';
-import { oauthSessionBinding } from '../../../lambdas/connect/oauth-session-store';
-import { envelopeCipher } from '../../../lambdas/crypto/process-cipher';
-import { HttpBrowser } from '../../support/http-browser';
-import { startTestStack, type TestStack } from '../../support/local-stack';
-import { startOAuthServer, type OAuthServer } from '../../support/oauth-server';
-import { authorizeUntilCallback, connectSession, connectUrl, oidcIntegration, outboxRows, tableCount } from './connect-fixtures';
+import { database } from '../../lambdas/config';
+import { oauthSessionBinding } from '../../lambdas/connect/oauth-session-store';
+import { envelopeCipher } from '../../lambdas/crypto/process-cipher';
+import { HttpBrowser } from '../support/http-browser';
+import { startTestStack, type TestStack } from '../support/local-stack';
+import { startOAuthServer, type OAuthServer } from '../support/oauth-server';
+import { authorizeUntilCallback, connectSession, connectUrl, oidcIntegration, outboxRows, tableCount } from '../lambdas/connect/connect-fixtures';
 
 /**
  * The classic OAuth attacks and mistakes against the connect flow. After each, nothing is stored,
