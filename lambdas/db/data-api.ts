@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-rds-data';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { currentRequestScope, type RequestScope } from '../observability/request-scope';
+import { isRotationAuthenticationFailure } from './credential-rotation';
 import { toDatabaseError } from './errors';
 import { toSqlParameters, type Parameters } from './parameters';
 import { DEFAULT_RETRY, isRetryableDataApiError, withRetry, type RetryPolicy } from './retry';
@@ -112,11 +113,16 @@ export class DataApi implements SqlExecutor {
       return send();
     };
     try {
-      return retryable ? await withRetry(attempt, this.retry, isRetryableDataApiError) : await attempt();
+      return retryable ? await withRetry(attempt, this.retry, isRetryableOrRotating) : await attempt();
     } catch (err) {
       throw toDatabaseError(err);
     }
   }
+}
+
+/** What the SDK does not retry but a moment later succeeds: a resuming cluster, a credentials rotation in progress. */
+function isRetryableOrRotating(err: unknown): boolean {
+  return isRetryableDataApiError(err) || isRotationAuthenticationFailure(err);
 }
 
 /** Closes a transaction in the request scope: what waited for it runs on commit, and is dropped on rollback. */
