@@ -56,6 +56,8 @@ export class Latchkey extends Construct {
   readonly database: Database;
   readonly events: Events;
   readonly functions: Functions;
+  /** The deploy-time tasks' functions (migrate, bootstrap). */
+  readonly deployFunctions: Functions;
   readonly api: Api;
   readonly schedules: Schedules;
   readonly bootstrapKeys: BootstrapKeys;
@@ -103,7 +105,7 @@ export class Latchkey extends Construct {
       publicUrl: s.domainName ? `https://${s.domainName}` : undefined,
     };
     this.functions = new Functions(this, 'Functions', { ...functionProps, specs: t.functions });
-    const deployFunctions = new Functions(this, 'DeployFunctions', { ...functionProps, specs: t.deployFunctions });
+    const deployFunctions = (this.deployFunctions = new Functions(this, 'DeployFunctions', { ...functionProps, specs: t.deployFunctions }));
 
     const migrations = new Migrations(this, 'Migrations', {
       fn: deployFunctions.get('migrate'),
@@ -159,6 +161,8 @@ export class Latchkey extends Construct {
       api: this.api,
       functions: this.functions.all(),
       cluster: this.database.cluster,
+      maxCapacity: s.dbMaxCapacity,
+      accessLogs: this.api.accessLogs,
       deadLetterQueues: [
         ...(this.events.deadLetterQueue ? [{ name: 'events', queue: this.events.deadLetterQueue }] : []),
         { name: 'schedules', queue: this.schedules.deadLetterQueue },
