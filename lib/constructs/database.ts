@@ -80,6 +80,12 @@ export class Database extends Construct {
           snapshotCredentials: SnapshotCredentials.fromGeneratedSecret(MASTER_USERNAME),
         })
       : new DatabaseCluster(this, 'Cluster', { ...common, defaultDatabaseName: DATABASE_NAME, credentials: Credentials.fromGeneratedSecret(MASTER_USERNAME) });
+    if (props.snapshotIdentifier) {
+      Validations.of(this.cluster).acknowledge({
+        id: 'CloudFormation-Validate::F3021',
+        reason: "A restored cluster keeps the snapshot's master user name (CloudFormation forbids MasterUsername with SnapshotIdentifier); the new password is applied after the restore, as CDK's DatabaseClusterFromSnapshot does.",
+      });
+    }
 
     // Single-user rotation in the private subnets (it needs the DB port and Secrets Manager).
     this.rotationSecurityGroup = new SecurityGroup(this, 'RotationSecurityGroup', {
