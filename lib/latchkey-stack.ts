@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { toId } from './constructs/functions';
 import { Latchkey, type Topology } from './latchkey';
 import type { LatchkeySettingsInput } from './settings';
 
@@ -41,6 +42,14 @@ export class LatchkeyStack extends Stack {
       value: latchkey.database.cluster.clusterIdentifier,
       description: 'Turn off its deletion protection before cdk destroy (README)',
     });
+    new CfnOutput(this, 'EnvelopeKeyArn', { value: latchkey.keys.envelopeKey.keyArn, description: 'Wraps stored secrets (alias/latchkey-<stage>); kept when the stack is deleted' });
+    new CfnOutput(this, 'StorageKeyArn', { value: latchkey.keys.storageKey.keyArn, description: 'Encrypts the database and its snapshots (alias/latchkey-<stage>-storage); kept when the stack is deleted' });
+    new CfnOutput(this, 'BreakGlassRoleArn', { value: latchkey.keys.breakGlassRole.roleArn, description: 'May decrypt stored secrets; assume with MFA for incident recovery only (runbook)' });
+    // Where to look first in an incident (aws logs tail <name>).
+    new CfnOutput(this, 'ApiAccessLogGroup', { value: latchkey.api.accessLogs.logGroupName, description: 'REST API access log (JSON)' });
+    for (const fn of [...latchkey.functions.all(), ...latchkey.deployFunctions.all()]) {
+      new CfnOutput(this, `${toId(fn.spec.name)}LogGroup`, { value: fn.logGroup.logGroupName, description: `Log group of the ${fn.spec.name} function` });
+    }
     new CfnOutput(this, 'AlarmTopicArn', { value: latchkey.observability.alarmTopic.topicArn, description: 'Subscribe to be told about alarms' });
   }
 }

@@ -1,3 +1,5 @@
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { Api, type RouteLike } from './constructs/api';
@@ -54,6 +56,8 @@ export class Latchkey extends Construct {
   readonly database: Database;
   readonly events: Events;
   readonly functions: Functions;
+  /** The deploy-time tasks' functions (migrate, bootstrap). */
+  readonly deployFunctions: Functions;
   readonly api: Api;
   readonly schedules: Schedules;
   readonly bootstrapKeys: BootstrapKeys;
@@ -68,6 +72,7 @@ export class Latchkey extends Construct {
     this.network = new Network(this, 'Network', {
       stage: s.stage,
       availabilityZones: s.availabilityZones,
+      natGateways: s.natGateways,
       eipAllocationIds: s.eipAllocationIds,
       cidr: s.vpcCidr,
       interfaceEndpoints: s.vpcEndpoints,
@@ -76,19 +81,23 @@ export class Latchkey extends Construct {
     this.keys = new Keys(this, 'Keys', { stage: s.stage });
     this.database = new Database(this, 'Database', {
       vpc: this.network.vpc,
-      key: this.keys.key,
+      storageKey: this.keys.storageKey,
       availabilityZones: s.availabilityZones,
+      reader: s.dbReader,
+      snapshotIdentifier: s.dbSnapshotIdentifier,
       backupRetentionDays: s.backupRetentionDays,
       minCapacity: s.dbMinCapacity,
       maxCapacity: s.dbMaxCapacity,
     });
+    // Rotation reads and writes the secret through Secrets Manager, from the private subnets.
+    this.network.admitToEndpoints(this.database.rotationSecurityGroup, 'HTTPS from the database credentials rotation');
     this.events = new Events(this, 'Events', { stage: s.stage });
 
     const functionProps = {
       stage: s.stage,
       network: this.network,
       database: this.database,
-      key: this.keys.key,
+      keys: this.keys,
       bus: this.events.bus,
       logRetention,
       auditRetentionDays: s.auditRetentionDays,
@@ -96,7 +105,7 @@ export class Latchkey extends Construct {
       publicUrl: s.domainName ? `https://${s.domainName}` : undefined,
     };
     this.functions = new Functions(this, 'Functions', { ...functionProps, specs: t.functions });
-    const deployFunctions = new Functions(this, 'DeployFunctions', { ...functionProps, specs: t.deployFunctions });
+    const deployFunctions = (this.deployFunctions = new Functions(this, 'DeployFunctions', { ...functionProps, specs: t.deployFunctions }));
 
     const migrations = new Migrations(this, 'Migrations', {
       fn: deployFunctions.get('migrate'),
@@ -132,15 +141,28 @@ export class Latchkey extends Construct {
     });
     this.events.addRules(t.eventRules, this.functions);
     this.schedules = new Schedules(this, 'Schedules', { stage: s.stage, schedules: t.schedules, functions: this.functions });
-    // No request or sweep before the schema is there.
+    // No request or sweep before the schema is there, and no new code either: every function that
+    // reads the database is updated only after the migrations ran (expand/contract: README).
     this.api.node.addDependency(migrations);
     this.schedules.node.addDependency(migrations);
+    for (const fn of this.functions.all()) fn.node.defaultChild!.node.addDependency(migrations);
+    this.bootstrapKeys.node.addDependency(migrations);
+    if (s.sweepsReservedConcurrency > 0 && this.functions.has('sweeps')) {
+      (this.functions.get('sweeps').node.defaultChild as CfnFunction).reservedConcurrentExecutions = s.sweepsReservedConcurrency;
+    }
+    // A sweep run that still fails after Lambda's retries lands beside the schedules' undelivered invocations.
+    for (const name of new Set(t.schedules.map((sc) => sc.function))) {
+      if (t.eventRules.some((r) => r.function === name)) continue; // its failures already go to the events queue
+      this.functions.get(name).configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(this.schedules.deadLetterQueue) });
+    }
 
     this.observability = new Observability(this, 'Observability', {
       stage: s.stage,
       api: this.api,
       functions: this.functions.all(),
       cluster: this.database.cluster,
+      maxCapacity: s.dbMaxCapacity,
+      accessLogs: this.api.accessLogs,
       deadLetterQueues: [
         ...(this.events.deadLetterQueue ? [{ name: 'events', queue: this.events.deadLetterQueue }] : []),
         { name: 'schedules', queue: this.schedules.deadLetterQueue },

@@ -122,8 +122,9 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     // The proactive-refresh sweep re-seals connection credentials with the integration's client secret.
     kms: { decrypt: ['connection-credentials', 'integration-secret'], generateDataKey: ['connection-credentials'] },
     publishesEvents: true,
-    // Sweeps are batch deletes: two at a time keep them from crowding out API traffic on the database.
-    reservedConcurrency: 2,
+    // No reserved concurrency by default (latchkey:sweepsReservedConcurrency): reserving any needs 100
+    // unreserved executions left in the account. Overlap stays small without it: each schedule
+    // starts one run, runs are staggered, and every sweep is safe to run twice at once.
   },
   {
     name: 'webhooks',
@@ -156,17 +157,21 @@ function sweep(name: string, expression: string, description: string, metrics: r
   return { name, expression, function: 'sweeps', input: { sweep: name, scheduledTime: '<aws.scheduler.scheduled-time>' }, description, metrics };
 }
 
+/**
+ * Frequent sweeps run on cron offsets, not rate(): rate schedules created in one deploy all fire on
+ * the same minute and contend for the database. The daily ones are 15+ minutes apart.
+ */
 export const SCHEDULES: readonly ScheduleSpec[] = [
-  sweep('expired-sessions', 'rate(15 minutes)', 'Deletes expired connect sessions and OAuth sessions', ['oauthSessionsDeleted', 'connectSessionsDeleted']),
+  sweep('expired-sessions', 'cron(1/15 * * * ? *)', 'Deletes expired connect sessions and OAuth sessions', ['oauthSessionsDeleted', 'connectSessionsDeleted']),
   sweep('audit-retention', 'cron(30 3 * * ? *)', 'Deletes audit events older than the retention period (LATCHKEY_AUDIT_RETENTION_DAYS, default 365)', ['auditEventsDeleted']),
   sweep('prune-records', 'cron(0 4 * * ? *)', 'Drops the payloads of records not updated for 30 days (keeps id, hash and metadata)', ['recordsPruned', 'pruneBudgetExhausted']),
   sweep('stale-syncs', 'cron(30 4 * * ? *)', 'Deletes every record of syncs not executed for 60 days (the sync stays and starts fresh)', ['staleSyncsReset', 'staleSyncRecordsDeleted', 'staleSyncsBudgetExhausted']),
   sweep('orphans', 'cron(0 5 * * ? *)', 'Retires connections of deleted integrations and hard-deletes integrations past retention', ['orphanConnectionsRetired', 'integrationsHardDeleted', 'orphansBudgetExhausted']),
   // Frequent: a purge the API could not finish within its request is completed by the next run.
-  sweep('deleted-connections', 'rate(15 minutes)', "Hard-deletes soft-deleted connections past their environment's retention (default 31 days) and purged ones", ['connectionsHardDeleted', 'connectionRecordsDeleted', 'endUsersDeleted', 'deletedConnectionsBudgetExhausted']),
+  sweep('deleted-connections', 'cron(8/15 * * * ? *)', "Hard-deletes soft-deleted connections past their environment's retention (default 31 days) and purged ones", ['connectionsHardDeleted', 'connectionRecordsDeleted', 'endUsersDeleted', 'deletedConnectionsBudgetExhausted']),
   sweep('webhook-retention', 'cron(15 5 * * ? *)', 'Deletes webhook events, their deliveries and attempt logs 30 days old once nothing is pending (LATCHKEY_WEBHOOK_LOG_RETENTION_DAYS)', ['webhookEventsDeleted']),
   // Shorter than the 15-minute refresh window, so a token is refreshed before reads need it.
-  sweep('proactive-refresh', 'rate(5 minutes)', 'Refreshes OAuth tokens about to expire, and once a day those of idle connections and tokens without an expiry', ['refreshCandidates', 'refreshesSucceeded', 'refreshesFailed', 'refreshBudgetExhausted']),
+  sweep('proactive-refresh', 'cron(3/5 * * * ? *)', 'Refreshes OAuth tokens about to expire, and once a day those of idle connections and tokens without an expiry', ['refreshCandidates', 'refreshesSucceeded', 'refreshesFailed', 'refreshBudgetExhausted']),
   {
     name: 'webhooks-redrive',
     expression: 'rate(1 minute)',

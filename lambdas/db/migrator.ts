@@ -25,6 +25,16 @@ const UNDEFINED_TABLE = '42P01';
 /** Where the SQL files are: beside this module in the source tree, and copied beside the bundle. */
 export const DEFAULT_MIGRATIONS_DIR = path.join(__dirname, 'migrations');
 
+/**
+ * One hash over every file of the migrations folder (names and contents). The stack puts it in the
+ * migrations resource's properties and the deploy-time handler compares it with its own bundle.
+ */
+export function migrationsHash(dir = DEFAULT_MIGRATIONS_DIR): string {
+  const hash = createHash('sha256');
+  for (const file of fs.readdirSync(dir).sort()) hash.update(file).update('\0').update(fs.readFileSync(path.join(dir, file))).update('\0');
+  return hash.digest('hex');
+}
+
 /** Reads `NNNN_name.sql` files in version order; gaps and duplicates are errors. */
 export function loadMigrations(dir = DEFAULT_MIGRATIONS_DIR): Migration[] {
   const migrations = fs

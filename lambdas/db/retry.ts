@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isRotationAuthenticationFailure } from './credential-rotation';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -21,7 +22,8 @@ export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 250, ma
 /**
  * What a failed call tells about the statement, the one place retries are decided:
  * - `not_executed`: the service refused it before running it (Aurora resuming from auto-pause — HTTP
- *   400 DatabaseResumingException, 15–30 s —, throttling, the connection never opened): safe to
+ *   400 DatabaseResumingException, 15–30 s —, throttling, the connection never opened, a password
+ *   rotation in progress): safe to
  *   retry any statement;
  * - `outcome_unknown`: the request may have reached the service and the answer was lost (socket
  *   reset, broken pipe, socket timeout): safe to retry only an idempotent statement;
@@ -39,6 +41,8 @@ export function classifyFailure(err: unknown): FailureKind {
   const e = err as { name?: string; code?: string; message?: string };
   const name = e?.name ?? '';
   if (NOT_EXECUTED_ERRORS.has(name)) return 'not_executed';
+  // A rotation in progress refuses the login: the statement never ran.
+  if (isRotationAuthenticationFailure(err)) return 'not_executed';
   // The SDK re-wraps an error of another realm (as under Jest) as "AWS SDK error wrapper for
   // <name>: <message>", dropping `code`: then the socket error's code is read from the message.
   const code = e?.code ?? (name === 'Error' || name === 'TimeoutError' ? SOCKET_CODE.exec(e?.message ?? '')?.[1] : undefined) ?? '';

@@ -49,10 +49,11 @@ export class Api extends Construct {
   /** The Connect UI's URL, when a route serves it. */
   readonly connectUiUrl?: string;
   readonly domainName?: DomainName;
+  readonly accessLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
-    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const accessLogs = (this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY }));
     this.restApi = new RestApi(this, 'RestApi', {
       restApiName: `latchkey-${props.stage}`,
       description: `Latchkey ${props.stage}: Nango-compatible REST API`,

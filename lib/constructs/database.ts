@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { SubnetType, type IVpc } from 'aws-cdk-lib/aws-ec2';
+import { SecurityGroup, SubnetType, type IVpc } from 'aws-cdk-lib/aws-ec2';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import {
   AuroraPostgresEngineVersion,
@@ -7,20 +7,30 @@ import {
   Credentials,
   DatabaseCluster,
   DatabaseClusterEngine,
+  DatabaseClusterFromSnapshot,
+  SnapshotCredentials,
 } from 'aws-cdk-lib/aws-rds';
+import type { SecretRotation } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
 export interface DatabaseProps {
   vpc: IVpc;
-  key: IKey;
+  /** Encrypts storage, snapshots and backups (not the envelope key). */
+  storageKey: IKey;
   /** Writer and reader go to the first two. */
   availabilityZones: readonly string[];
+  /** A reader instance for failover (the Data API reads from the writer only). */
+  reader: boolean;
+  /** Create the cluster from this cluster snapshot (restore) instead of empty. */
+  snapshotIdentifier?: string;
   backupRetentionDays: number;
   minCapacity: number;
   maxCapacity: number;
 }
 
 export const DATABASE_NAME = 'latchkey';
+/** The master user: migrations alone run as it (functions have roles of their own, migration 0010). */
+export const MASTER_USERNAME = 'latchkey_admin';
 
 /**
  * Aurora Serverless v2 PostgreSQL 17, reached only through the Data API: no function opens a
@@ -28,29 +38,31 @@ export const DATABASE_NAME = 'latchkey';
  * credentials' rotation needs.
  */
 export class Database extends Construct {
-  readonly cluster: DatabaseCluster;
+  readonly cluster: DatabaseCluster | DatabaseClusterFromSnapshot;
   readonly databaseName = DATABASE_NAME;
+  /** Rotation of the master credentials (its function needs the DB port and Secrets Manager). */
+  readonly rotation: SecretRotation;
+  /** The rotation function's security group: the database port and, with endpoints, Secrets Manager admit it. */
+  readonly rotationSecurityGroup: SecurityGroup;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
     const [writerAz, readerAz] = props.availabilityZones;
-    this.cluster = new DatabaseCluster(this, 'Cluster', {
+    const common = {
       // 17.4 is the first 17.x the Data API supports.
       engine: DatabaseClusterEngine.auroraPostgres({ version: AuroraPostgresEngineVersion.VER_17_5 }),
       writer: ClusterInstance.serverlessV2('Writer', { availabilityZone: writerAz, publiclyAccessible: false }),
       // In another AZ and sized with the writer, so a failover lands on a warm, equal instance.
-      readers: [ClusterInstance.serverlessV2('Reader', { availabilityZone: readerAz, publiclyAccessible: false, scaleWithWriter: true })],
+      readers: props.reader ? [ClusterInstance.serverlessV2('Reader', { availabilityZone: readerAz, publiclyAccessible: false, scaleWithWriter: true })] : [],
       serverlessV2MinCapacity: props.minCapacity,
       serverlessV2MaxCapacity: props.maxCapacity,
       // Minimum 0 ACU means pausing when idle (the first request after it waits ~15 s).
       serverlessV2AutoPauseDuration: props.minCapacity === 0 ? Duration.minutes(10) : undefined,
       enableDataApi: true,
-      defaultDatabaseName: DATABASE_NAME,
-      credentials: Credentials.fromGeneratedSecret('latchkey_admin'),
       vpc: props.vpc,
       vpcSubnets: { subnetType: SubnetType.PRIVATE_ISOLATED },
       storageEncrypted: true,
-      storageEncryptionKey: props.key,
+      storageEncryptionKey: props.storageKey,
       backup: { retention: Duration.days(props.backupRetentionDays), preferredWindow: '03:00-04:00' },
       preferredMaintenanceWindow: 'Sun:04:30-Sun:05:30',
       copyTagsToSnapshot: true,
@@ -58,10 +70,31 @@ export class Database extends Construct {
       iamAuthentication: true,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.SNAPSHOT,
-    });
+    };
+    this.cluster = props.snapshotIdentifier
+      ? // Same construct id: switching to a snapshot replaces the cluster in place (runbook: "Restore").
+        new DatabaseClusterFromSnapshot(this, 'Cluster', {
+          ...common,
+          snapshotIdentifier: props.snapshotIdentifier,
+          // A new master password, in a new secret, for the restored cluster.
+          snapshotCredentials: SnapshotCredentials.fromGeneratedSecret(MASTER_USERNAME),
+        })
+      : new DatabaseCluster(this, 'Cluster', { ...common, defaultDatabaseName: DATABASE_NAME, credentials: Credentials.fromGeneratedSecret(MASTER_USERNAME) });
+    if (props.snapshotIdentifier) {
+      Validations.of(this.cluster).acknowledge({
+        id: 'CloudFormation-Validate::F3021',
+        reason: "A restored cluster keeps the snapshot's master user name (CloudFormation forbids MasterUsername with SnapshotIdentifier); the new password is applied after the restore, as CDK's DatabaseClusterFromSnapshot does.",
+      });
+    }
 
     // Single-user rotation in the private subnets (it needs the DB port and Secrets Manager).
-    this.cluster.addRotationSingleUser({ automaticallyAfter: Duration.days(30), vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS } });
+    this.rotationSecurityGroup = new SecurityGroup(this, 'RotationSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Database credentials rotation: to the database port and Secrets Manager',
+      allowAllOutbound: true,
+    });
+    this.rotation = this.cluster.addRotationSingleUser({
+      securityGroup: this.rotationSecurityGroup, automaticallyAfter: Duration.days(30), vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS } });
 
     Validations.of(this.cluster).acknowledge(
       {

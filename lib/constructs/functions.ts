@@ -1,8 +1,8 @@
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Database } from './database';
+import type { Keys } from './keys';
 import { LatchkeyFunction, type LatchkeyFunctionSpec } from './latchkey-function';
 import type { Network } from './network';
 import type { KmsUse } from '../topology';
@@ -18,7 +18,7 @@ export interface FunctionsProps {
   specs: readonly FunctionSpecLike[];
   network: Network;
   database: Database;
-  key: IKey;
+  keys: Keys;
   bus: IEventBus;
   logRetention: RetentionDays;
   /** How long audit events are kept (the audit-retention sweep reads it). */
@@ -41,7 +41,7 @@ export class Functions extends Construct {
       LATCHKEY_DB_CLUSTER_ARN: props.database.cluster.clusterArn,
       LATCHKEY_DB_SECRET_ARN: props.database.cluster.secret!.secretArn,
       LATCHKEY_DB_NAME: props.database.databaseName,
-      LATCHKEY_KMS_KEY_ID: props.key.keyArn,
+      LATCHKEY_KMS_KEY_ID: props.keys.envelopeKey.keyArn,
       LATCHKEY_EVENT_BUS_NAME: props.bus.eventBusName,
       LATCHKEY_EGRESS_IPS: props.network.egressIpList(),
       LATCHKEY_AUDIT_RETENTION_DAYS: String(props.auditRetentionDays),
@@ -57,7 +57,7 @@ export class Functions extends Construct {
         environment,
       });
       fn.grantDatabase(props.database.cluster);
-      if (spec.kms) fn.grantKmsPurposes(props.key, spec.kms);
+      if (spec.kms) fn.grantKmsPurposes(props.keys, spec.kms);
       if (spec.publishesEvents) fn.grantPutEvents(props.bus);
       this.byName.set(spec.name, fn);
     }

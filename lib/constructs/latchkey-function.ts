@@ -4,14 +4,14 @@ import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { SubnetType } from 'aws-cdk-lib/aws-ec2';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { DatabaseCluster } from 'aws-cdk-lib/aws-rds';
+import type { IDatabaseCluster } from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
 import { NODE_OPTIONS, nodejsBundling, REPO_ROOT } from '../bundling';
 import type { KmsPurpose, KmsUse } from '../topology';
+import type { Keys } from './keys';
 
 const MANAGED_POLICY = 'arn:<AWS::Partition>:iam::aws:policy/service-role';
 
@@ -79,16 +79,18 @@ export class LatchkeyFunction extends NodejsFunction {
   }
 
   /** Statements through the Data API (rds-data:*) on the cluster, and reading its credentials secret. */
-  grantDatabase(cluster: DatabaseCluster): void {
+  grantDatabase(cluster: IDatabaseCluster): void {
     cluster.grantDataApiAccess(this);
   }
 
   /**
-   * Decrypt and GenerateDataKey on `key`, each only for the listed encryption-context purposes:
-   * the condition is what keeps, say, the webhooks function from unwrapping connection credentials.
+   * Decrypt and GenerateDataKey on the envelope key, each only for the listed encryption-context
+   * purposes, in both the role's policy and the key's policy (which alone admits the role): the
+   * condition is what keeps, say, the webhooks function from unwrapping connection credentials.
    */
-  grantKmsPurposes(key: IKey, use: KmsUse): void {
-    const statements: [string, readonly KmsPurpose[] | undefined][] = [
+  grantKmsPurposes(keys: Keys, use: KmsUse): void {
+    const key = keys.envelopeKey;
+    const statements: ['kms:Decrypt' | 'kms:GenerateDataKey', readonly KmsPurpose[] | undefined][] = [
       ['kms:Decrypt', use.decrypt],
       ['kms:GenerateDataKey', use.generateDataKey],
     ];
@@ -101,6 +103,7 @@ export class LatchkeyFunction extends NodejsFunction {
           conditions: { StringEquals: { 'kms:EncryptionContext:purpose': [...purposes] } },
         }),
       );
+      keys.allowUse(this.role!, action, purposes);
     }
   }
 

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { migrationsHash } from '../../lambdas/db/migrator';
 import { REPO_ROOT } from '../bundling';
 import type { Database } from './database';
 import { DeployTask } from './deploy-task';
@@ -19,7 +18,10 @@ export interface MigrationsProps {
 /**
  * Applies the schema on deploy with the runner `npm start` uses (lambdas/db/migrator.ts). The
  * resource's properties are the cluster and a hash of the SQL files, so any deploy that brings a
- * new migration, or a new cluster, runs it; a deploy with neither has nothing to apply.
+ * new migration, or a new cluster, runs it; a deploy with neither has nothing to apply. On a
+ * rollback CloudFormation sends the old hash to the new bundle: the handler then does nothing
+ * (migrations are expand-only, so the old code runs on the new schema; README "Contributor notes").
+ * Every statement runs in one transaction under the Data API's 45 s limit (runbook: "Long DDL").
  */
 export class Migrations extends Construct {
   readonly task: DeployTask;
@@ -37,8 +39,7 @@ export class Migrations extends Construct {
   }
 }
 
+/** The hash the migrate handler compares with its bundle (lambdas/db/migrator.ts). */
 export function hashDirectory(dir: string): string {
-  const hash = createHash('sha256');
-  for (const file of fs.readdirSync(dir).sort()) hash.update(file).update('\0').update(fs.readFileSync(path.join(dir, file))).update('\0');
-  return hash.digest('hex');
+  return migrationsHash(dir);
 }

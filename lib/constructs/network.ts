@@ -6,6 +6,7 @@ import {
   FlowLogResourceType,
   FlowLogTrafficType,
   GatewayVpcEndpointAwsService,
+  type IConnectable,
   InterfaceVpcEndpointAwsService,
   IpAddresses,
   NatProvider,
@@ -21,7 +22,9 @@ import { Construct } from 'constructs';
 export interface NetworkProps {
   stage: string;
   availabilityZones: readonly string[];
-  /** One per AZ; when absent the stack allocates (and retains) its own Elastic IPs. */
+  /** NAT gateways, in the first AZs: 4 (one per AZ, production) or 1 (nonproduction). */
+  natGateways: number;
+  /** One per NAT gateway; when absent the stack allocates (and retains) its own Elastic IPs. */
   eipAllocationIds?: readonly string[];
   cidr: string;
   /** Interface endpoints for the AWS APIs the functions call (a cost trade-off: README). */
@@ -34,8 +37,8 @@ export const INTERFACE_ENDPOINTS = {
   Kms: InterfaceVpcEndpointAwsService.KMS,
   RdsData: InterfaceVpcEndpointAwsService.RDS_DATA,
   EventBridge: InterfaceVpcEndpointAwsService.EVENTBRIDGE,
+  // Also what the database credentials' rotation function calls (admitted by admitToEndpoints).
   SecretsManager: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-  Logs: InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
 } as const;
 
 /** Construct id of the singleton function behind every AwsCustomResource of a stack (fixed by CDK). */
@@ -43,29 +46,32 @@ const AWS_CUSTOM_RESOURCE_RUNNER = 'AWS679f53fac002430cb0da5b7982bd2287';
 
 /**
  * The VPC: public, private-with-egress and isolated subnets in each of four AZs; one NAT gateway
- * per AZ, each with its own Elastic IP, so everything the functions send to the internet leaves
- * from four fixed addresses customers can allowlist. The database lives in the isolated subnets.
+ * per AZ (production profile) or one in the first AZ (nonproduction), each with its own Elastic
+ * IP, so everything the functions send to the internet leaves from fixed addresses customers can
+ * allowlist. The database lives in the isolated subnets.
  */
 export class Network extends Construct {
   readonly vpc: Vpc;
   /** Security group of every function: no inbound rules, all outbound. */
   readonly functionsSecurityGroup: SecurityGroup;
-  /** The four egress IPs, one per NAT gateway (tokens resolved at deploy time). */
+  /** The egress IPs, one per NAT gateway (tokens resolved at deploy time). */
   readonly egressIps: string[];
   readonly eipAllocationIds: string[];
+  /** Security group of the interface endpoints, when they are on. */
+  readonly endpointsSecurityGroup?: SecurityGroup;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
     const azs = [...props.availabilityZones];
     const allocation = props.eipAllocationIds
       ? { ids: [...props.eipAllocationIds], ips: this.lookUpPublicIps([...props.eipAllocationIds], props.logRetention) }
-      : this.allocateEips(props.stage, azs);
+      : this.allocateEips(props.stage, azs.slice(0, props.natGateways));
 
     this.vpc = new Vpc(this, 'Vpc', {
       ipAddresses: IpAddresses.cidr(props.cidr),
       // Named explicitly: an env-agnostic stack would otherwise get only two AZs, and two NATs.
       availabilityZones: azs,
-      natGateways: azs.length,
+      natGateways: props.natGateways,
       natGatewayProvider: NatProvider.gateway({ eipAllocationIds: allocation.ids }),
       subnetConfiguration: [
         { name: 'public', subnetType: SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
@@ -95,7 +101,7 @@ export class Network extends Construct {
 
     if (props.interfaceEndpoints) {
       // Reachable on 443 from the functions only, not from the whole VPC.
-      const endpoints = new SecurityGroup(this, 'Endpoints', { vpc: this.vpc, description: 'Interface endpoints: HTTPS from Latchkey functions', allowAllOutbound: false });
+      const endpoints = (this.endpointsSecurityGroup = new SecurityGroup(this, 'Endpoints', { vpc: this.vpc, description: 'Interface endpoints: HTTPS from Latchkey functions', allowAllOutbound: false }));
       endpoints.addIngressRule(this.functionsSecurityGroup, Port.tcp(443), 'HTTPS from Latchkey functions');
       for (const [name, service] of Object.entries(INTERFACE_ENDPOINTS)) {
         this.vpc.addInterfaceEndpoint(name, {
@@ -152,6 +158,11 @@ export class Network extends Construct {
       });
     }
     return allocationIds.map((_, i) => lookup.getResponseField(`Addresses.${i}.PublicIp`));
+  }
+
+  /** Lets `other` (e.g. the credentials' rotation function) reach the interface endpoints, when there are any. */
+  admitToEndpoints(other: IConnectable, description: string): void {
+    this.endpointsSecurityGroup?.connections.allowFrom(other, Port.tcp(443), description);
   }
 
   /** The egress IPs as one comma-separated value (`LATCHKEY_EGRESS_IPS`). */

@@ -4,6 +4,7 @@ import {
   ComparisonOperator,
   Dashboard,
   GraphWidget,
+  MathExpression,
   Metric,
   TextWidget,
   TreatMissingData,
@@ -11,7 +12,10 @@ import {
   type IWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type { DatabaseCluster } from 'aws-cdk-lib/aws-rds';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
+import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
+import type { DatabaseCluster, DatabaseClusterFromSnapshot } from 'aws-cdk-lib/aws-rds';
 import type { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -21,11 +25,17 @@ import type { Api } from './api';
 import type { LatchkeyFunction } from './latchkey-function';
 import { METRIC_NAMES } from '../topology';
 
+type IClusterMetrics = DatabaseCluster | DatabaseClusterFromSnapshot;
+
 export interface ObservabilityProps {
+  /** The REST stage's access log (JSON, with `status`): 429s are counted from it. */
+  accessLogs: ILogGroup;
   stage: string;
   api: Api;
   functions: readonly LatchkeyFunction[];
-  cluster: DatabaseCluster;
+  cluster: IClusterMetrics;
+  /** The cluster's maximum ACUs: capacity pinned there means the database is the bottleneck. */
+  maxCapacity: number;
   deadLetterQueues: readonly { name: string; queue: IQueue }[];
   scheduleGroup: ScheduleGroup;
   /** Per schedule, the counts its sweep publishes. */
@@ -113,22 +123,54 @@ export class Observability extends Construct {
     for (const row of rows) this.dashboard.addWidgets(...row);
 
     this.alarm('api-5xx', stage.metricServerError({ period: PERIOD, statistic: 'Sum' }), 5, 'The REST API answered 5xx at least 5 times in 5 minutes.');
+    const clientErrorRate = new MathExpression({
+      expression: 'IF(requests >= 50, 100 * errors / requests, 0)',
+      usingMetrics: { errors: stage.metricClientError({ period: PERIOD, statistic: 'Sum' }), requests: stage.metricCount({ period: PERIOD, statistic: 'Sum' }) },
+      period: PERIOD,
+      label: '4XX rate (%)',
+    });
+    this.alarm('api-4xx-rate', clientErrorRate, 25, 'Over a quarter of at least 50 requests answered 4XX for 15 minutes: a client misconfigured, keys revoked, or probing.', 3);
+    // API Gateway has no 429 metric of its own: count them in the access log.
+    const throttled = new MetricFilter(this, 'ApiThrottledFilter', {
+      logGroup: props.accessLogs,
+      filterPattern: FilterPattern.literal('{ $.status = "429" }'),
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: 'ApiThrottled',
+      metricValue: '1',
+      defaultValue: 0,
+    }).metric({ period: PERIOD, statistic: 'Sum' });
+    this.alarm('api-429', throttled, 50, 'The REST API answered 429 (stage or per-key rate limit) at least 50 times in 5 minutes: raise apiRateLimit or find the caller.');
+    this.alarm('api-latency-p99', stage.metricLatency({ period: PERIOD, statistic: 'p99' }), 5_000, 'p99 latency of the REST API above 5 s for 15 minutes.', 3);
     for (const fn of fns) {
       // The handlers turn every request error into a response, so Lambda "Errors" are crashes and timeouts.
       this.alarm(`${fn.spec.name}-errors`, fn.metricErrors({ period: PERIOD, statistic: 'Sum' }), 1, `Function ${fn.spec.name} crashed or timed out.`);
+      this.alarm(`${fn.spec.name}-throttles`, fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }), 1, `Function ${fn.spec.name} was throttled (account concurrency exhausted).`);
     }
+    this.alarm(
+      'aurora-max-capacity',
+      props.cluster.metricServerlessDatabaseCapacity({ period: PERIOD, statistic: 'Minimum' }),
+      props.maxCapacity,
+      `Aurora stayed at its maximum of ${props.maxCapacity} ACUs for 15 minutes: raise dbMaxCapacity.`,
+      3,
+    );
+    // Secrets Manager reports a failed rotation as an event, not a metric (any secret of this account and Region).
+    new Rule(this, 'RotationFailed', {
+      description: `Latchkey ${props.stage}: a Secrets Manager rotation failed (the database credentials rotate every 30 days)`,
+      eventPattern: { source: ['aws.secretsmanager'], detailType: ['AWS Service Event via CloudTrail'], detail: { eventName: ['RotationFailed'] } },
+      targets: [new SnsTopic(this.alarmTopic)],
+    });
     for (const d of props.deadLetterQueues) {
       this.alarm(`${d.name}-dlq`, d.queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }), 1, `${d.name}: undelivered events are waiting in the dead-letter queue.`);
     }
   }
 
-  private alarm(name: string, metric: IMetric, threshold: number, description: string): void {
+  private alarm(name: string, metric: IMetric, threshold: number, description: string, evaluationPeriods = 1): void {
     const alarm = new Alarm(this, `${name}-alarm`, {
       alarmName: `${this.prefix}-${name}`,
       alarmDescription: description,
       metric,
       threshold,
-      evaluationPeriods: 1,
+      evaluationPeriods,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });

@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Schedule, ScheduleExpression, ScheduleGroup, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
@@ -32,7 +32,8 @@ export class Schedules extends Construct {
 
   constructor(scope: Construct, id: string, props: SchedulesProps) {
     super(scope, id);
-    this.group = new ScheduleGroup(this, 'Group', { scheduleGroupName: `latchkey-${props.stage}` });
+    // Deleted with the stack: a retained group of that name would make the next create fail.
+    this.group = new ScheduleGroup(this, 'Group', { scheduleGroupName: `latchkey-${props.stage}`, removalPolicy: RemovalPolicy.DESTROY });
     this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetterQueue');
     // One role for all schedules, assumable by Scheduler on behalf of this account only.
     const role = new Role(this, 'InvokeRole', {

@@ -26,6 +26,13 @@ export interface OperationContext {
   statementTimeoutMs: number;
   /** Clean-ups still running after a response (continueAfterTimeout); stop() waits for them. */
   background: Set<Promise<unknown>>;
+  /** The PostgreSQL role a secret logs in as (DataApiServerOptions.rolesBySecretArn); none: the connection's own. */
+  roleFor(secretArn: string): string | undefined;
+}
+
+/** `SET ROLE` for a role name (quoted as an identifier). */
+export function setRoleSql(role: string, local = false): string {
+  return `SET ${local ? 'LOCAL ' : ''}ROLE "${role.replace(/"/g, '""')}"`;
 }
 
 /** The service's response size limit; chosen error: DatabaseErrorException with the service's wording. */
@@ -39,17 +46,24 @@ interface Session {
   db: Database;
   client: PoolClient;
   tx?: Transaction;
+  /** Set for this call on a pooled connection: reset before the connection goes back. */
+  role?: string;
 }
 
-async function openSession(ctx: OperationContext, database: string | undefined, transactionId: string | undefined): Promise<Session> {
+async function openSession(ctx: OperationContext, database: string | undefined, transactionId: string | undefined, secretArn: string): Promise<Session> {
   if (transactionId) {
     const tx = ctx.transactions.acquire(transactionId);
     return { db: tx.db, client: tx.client, tx };
   }
   const db = ctx.databases.get(database);
+  const role = ctx.roleFor(secretArn);
+  let client: PoolClient | undefined;
   try {
-    return { db, client: await db.pool.connect() };
+    client = await db.pool.connect();
+    if (role) await client.query(setRoleSql(role));
+    return { db, client, role };
   } catch (err) {
+    client?.release(true);
     throw toServiceError(err);
   }
 }
@@ -57,10 +71,11 @@ async function openSession(ctx: OperationContext, database: string | undefined, 
 /** Ends the call's use of its connection; a statement still running (continueAfterTimeout) keeps it until it ends. */
 function closeSession(ctx: OperationContext, session: Session, error: unknown, command?: string | null): Promise<void> {
   const ok = error === undefined;
-  const release = (stillOk: boolean) => {
+  const release = async (stillOk: boolean) => {
     if (session.tx) return ctx.transactions.settle(session.tx, stillOk);
-    session.client.release(OPENS_BLOCK.has(command ?? '') ? true : undefined);
-    return Promise.resolve();
+    let discard = OPENS_BLOCK.has(command ?? '');
+    if (session.role && !discard) discard = await session.client.query('RESET ROLE').then(() => false, () => true);
+    session.client.release(discard ? true : undefined);
   };
   if (error instanceof StatementTimeoutError) {
     // A cancelled statement aborts its transaction; a continued one decides its fate when it ends.
@@ -109,7 +124,7 @@ async function buildExecuteResponse(session: Session, request: ExecuteStatementR
 export async function executeStatement(ctx: OperationContext, request: ExecuteStatementRequest): Promise<string> {
   rejectSchema(request);
   const bound = bindStatement(request.sql, prepareParameters(request.parameters));
-  const session = await openSession(ctx, request.database, request.transactionId);
+  const session = await openSession(ctx, request.database, request.transactionId, request.secretArn);
   let error: unknown;
   let command: string | null = null;
   try {
@@ -133,7 +148,7 @@ export async function batchExecuteStatement(ctx: OperationContext, request: Batc
   const sets = request.parameterSets ?? [];
   if (sets.length === 0) throw badRequest('parameterSets must hold at least one parameter set (an empty set runs the statement once without parameters)');
   const statements: BoundStatement[] = sets.map((set) => bindStatement(request.sql, prepareParameters(set)));
-  const session = await openSession(ctx, request.database, request.transactionId);
+  const session = await openSession(ctx, request.database, request.transactionId, request.secretArn);
   const run = (statement: BoundStatement) =>
     runStatement(session.db, session.client, statement, { timeoutMs: ctx.statementTimeoutMs, continueAfterTimeout: false, running: ctx.running });
   let error: unknown;
@@ -155,7 +170,7 @@ export async function batchExecuteStatement(ctx: OperationContext, request: Batc
 export async function beginTransaction(ctx: OperationContext, request: BeginTransactionRequest): Promise<string> {
   rejectSchema(request);
   try {
-    const transactionId = await ctx.transactions.begin(ctx.databases.get(request.database));
+    const transactionId = await ctx.transactions.begin(ctx.databases.get(request.database), ctx.roleFor(request.secretArn));
     return JSON.stringify({ transactionId });
   } catch (err) {
     throw toServiceError(err);

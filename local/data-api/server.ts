@@ -26,6 +26,12 @@ export interface DataApiServerOptions {
   statementTimeoutMs?: number;
   /** Max pooled connections per database. */
   maxConnections?: number;
+  /**
+   * Secret ARN → PostgreSQL role, as each secret's user logs in on AWS (per-function database roles):
+   * statements of a call with that secret run as the role (SET ROLE), so missing grants fail here
+   * as they would there. Secrets not listed use the connection string's user.
+   */
+  rolesBySecretArn?: Readonly<Record<string, string>>;
 }
 
 /** How long an idle client connection stays open (Node's default, 5 s, is shorter than bursts' pauses). */
@@ -72,6 +78,7 @@ export class DataApiServer {
       running: new RunningStatements(),
       statementTimeoutMs: options.statementTimeoutMs ?? 45_000,
       background: new Set(),
+      roleFor: (secretArn) => options.rolesBySecretArn?.[secretArn],
     };
   }
 

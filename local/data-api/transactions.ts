@@ -35,10 +35,12 @@ export class TransactionRegistry {
     return this.open.size;
   }
 
-  async begin(db: Database): Promise<string> {
+  /** `role`: the transaction runs as it (SET LOCAL ROLE ends with the transaction). */
+  async begin(db: Database, role?: string): Promise<string> {
     const client = await db.pool.connect();
     try {
       await client.query('BEGIN');
+      if (role) await client.query(`SET LOCAL ROLE "${role.replace(/"/g, '""')}"`);
     } catch (err) {
       client.release(err as Error);
       throw err;

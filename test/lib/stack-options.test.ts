@@ -47,12 +47,12 @@ test('their public addresses are looked up at deploy (DescribeAddresses) for the
   expect(outputs.EgressAllocationId1.Value).toBe('eipalloc-0a1');
 });
 
-test('interface endpoints for KMS, RDS Data, EventBridge, Secrets Manager and Logs, in all four AZs, reachable from the functions only', () => {
+test('interface endpoints for KMS, RDS Data, EventBridge and Secrets Manager, in all four AZs, reachable from the functions (and the credentials rotation) only', () => {
   const endpoints = ofType('AWS::EC2::VPCEndpoint').map(([, r]) => r.Properties!);
   const interfaces = endpoints.filter((e) => e.VpcEndpointType === 'Interface');
   expect(interfaces).toHaveLength(Object.keys(INTERFACE_ENDPOINTS).length);
   const services = interfaces.map((e) => JSON.stringify(e.ServiceName));
-  for (const name of ['kms', 'rds-data', 'events', 'secretsmanager', 'logs']) expect(services.some((sv) => sv.includes(`.${name}`))).toBe(true);
+  for (const name of ['kms', 'rds-data', 'events', 'secretsmanager']) expect(services.some((sv) => sv.includes(`.${name}`))).toBe(true);
   for (const e of interfaces) {
     expect(e.SubnetIds).toHaveLength(4);
     expect(e.PrivateDnsEnabled).toBe(true);
@@ -65,14 +65,21 @@ test('interface endpoints for KMS, RDS Data, EventBridge, Secrets Manager and Lo
   });
 });
 
-test('WAF: a per-IP rate limit and a body size cap, attached to the REST stage', () => {
+test('WAF: a per-IP rate limit and, on the connect routes, a body size cap, attached to the REST stage', () => {
   s.template.hasResourceProperties('AWS::WAFv2::WebACL', {
     Scope: 'REGIONAL',
     AssociationConfig: { RequestBody: { API_GATEWAY: { DefaultSizeInspectionLimit: 'KB_32' } } },
     Rules: Match.arrayWith([
-      Match.objectLike({ Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } }, Action: { Block: {} } }),
+      Match.objectLike({ Statement: { RateBasedStatement: { Limit: 100_000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } }, Action: { Block: {} } }),
       Match.objectLike({
-        Statement: { SizeConstraintStatement: Match.objectLike({ ComparisonOperator: 'GT', Size: 32 * 1024, FieldToMatch: { Body: { OversizeHandling: 'MATCH' } } }) },
+        Statement: {
+          AndStatement: {
+            Statements: [
+              Match.objectLike({ RegexMatchStatement: Match.anyValue() }),
+              { SizeConstraintStatement: Match.objectLike({ ComparisonOperator: 'GT', Size: 32 * 1024, FieldToMatch: { Body: { OversizeHandling: 'MATCH' } } }) },
+            ],
+          },
+        },
       }),
     ]),
   });

@@ -97,8 +97,8 @@ describe('network', () => {
 });
 
 describe('database', () => {
-  test('Aurora Serverless v2 PostgreSQL 17 with the Data API, encrypted with our key, backed up for 7 days, protected', () => {
-    const [keyId] = logicalIds(s.template, 'AWS::KMS::Key');
+  test('Aurora Serverless v2 PostgreSQL 17 with the Data API, encrypted with our storage key, backed up for 7 days, protected', () => {
+    const [keyId] = ofType('AWS::KMS::Key').filter(([, r]) => /database/.test(r.Properties!.Description)).map(([id]) => id);
     s.template.hasResource('AWS::RDS::DBCluster', {
       DeletionPolicy: 'Snapshot',
       UpdateReplacePolicy: 'Snapshot',
@@ -145,11 +145,13 @@ describe('database', () => {
 });
 
 describe('keys', () => {
-  test('one customer-managed key with rotation, kept when the stack goes, with an account-delegation key policy', () => {
-    s.template.resourceCountIs('AWS::KMS::Key', 1);
+  test('two customer-managed keys with rotation, kept when the stack goes; the storage key has the account-delegation policy RDS needs', () => {
+    s.template.resourceCountIs('AWS::KMS::Key', 2);
+    for (const [, key] of ofType('AWS::KMS::Key')) expect([key.DeletionPolicy, key.Properties!.EnableKeyRotation]).toEqual(['Retain', true]);
     s.template.hasResource('AWS::KMS::Key', {
       DeletionPolicy: 'Retain',
       Properties: Match.objectLike({
+        Description: Match.stringLikeRegexp('database'),
         EnableKeyRotation: true,
         KeyPolicy: {
           Statement: Match.arrayWith([
@@ -160,6 +162,7 @@ describe('keys', () => {
       }),
     });
     s.template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/latchkey-prod' });
+    s.template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/latchkey-prod-storage' });
   });
 
   /** The KMS statements a function's role carries, as {action: purposes}. */
@@ -264,7 +267,8 @@ describe('api', () => {
 describe('events and schedules', () => {
   test('a bus of its own; one rule per EVENT_RULES entry, our events only, to its function with the events dead-letter queue', () => {
     s.template.hasResourceProperties('AWS::Events::EventBus', { Name: 'latchkey-prod' });
-    s.template.resourceCountIs('AWS::Events::Rule', EVENT_RULES.length);
+    // Plus the default bus's rotation-failure rule (observability).
+    expect(ofType('AWS::Events::Rule').filter(([, r]) => r.Properties!.EventBusName)).toHaveLength(EVENT_RULES.length);
     const [eventsQueue] = logicalIds(s.template, 'AWS::SQS::Queue').filter((id) => /EventsDeadLetterQueue/.test(id));
     for (const rule of EVENT_RULES) {
       s.template.hasResourceProperties('AWS::Events::Rule', {
@@ -328,10 +332,21 @@ describe('observability', () => {
     for (const metric of SCHEDULES.flatMap((sc) => sc.metrics ?? [])) expect(body).toContain(`\\"Latchkey\\",\\"${metric}\\",\\"service\\",\\"latchkey\\"`);
   });
 
-  test('alarms on the API’s 5xx, each function’s errors and each DLQ, uniquely named, notifying one topic', () => {
+  test('alarms on the API’s 5xx, 4xx rate, 429s and latency, each function’s errors and throttles, Aurora at its maximum and each DLQ, uniquely named, notifying one topic', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties!);
     expect(alarms.map((a) => a.AlarmName).sort()).toEqual(
-      ['api-5xx', ...FUNCTIONS.map((f) => `${f.name}-errors`), 'events-dlq', 'schedules-dlq'].map((n) => `latchkey-prod-us-east-1-${n}`).sort(),
+      [
+        'api-5xx',
+        'api-4xx-rate',
+        'api-429',
+        'api-latency-p99',
+        ...FUNCTIONS.flatMap((f) => [`${f.name}-errors`, `${f.name}-throttles`]),
+        'aurora-max-capacity',
+        'events-dlq',
+        'schedules-dlq',
+      ]
+        .map((n) => `latchkey-prod-us-east-1-${n}`)
+        .sort(),
     );
     const [topic] = logicalIds(s.template, 'AWS::SNS::Topic');
     for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: topic }]);
@@ -348,7 +363,7 @@ describe('bootstrap', () => {
     expect(task.DependsOn).toContain(migrations);
   });
 
-  test('outputs: API URL, the four egress IPs and their allocation ids, the keys’ secret, dashboard, cluster, alarm topic', () => {
+  test('outputs: API URL, the four egress IPs and their allocation ids, the keys’ secret, dashboard, cluster, alarm topic, keys, break-glass role, log groups', () => {
     const outputs = Object.keys(s.template.toJSON().Outputs).sort();
     expect(outputs).toEqual(
       [
@@ -365,6 +380,11 @@ describe('bootstrap', () => {
         'DashboardUrl',
         'DatabaseClusterId',
         'AlarmTopicArn',
+        'EnvelopeKeyArn',
+        'StorageKeyArn',
+        'BreakGlassRoleArn',
+        'ApiAccessLogGroup',
+        ...[...FUNCTIONS, ...DEPLOY_FUNCTIONS].map((f) => `${f.name[0].toUpperCase()}${f.name.slice(1)}LogGroup`),
       ].sort(),
     );
   });

@@ -4,7 +4,9 @@ import type { AuditAction, AuditBase, AuditEvent } from '../../audit/audit-event
 import { SYSTEM_REQUEST } from '../../audit/audit-event';
 import type { EnvelopeCipher } from '../../crypto/envelope-cipher';
 import type { SqlExecutor } from '../../db/data-api';
+import { METRIC_NAMES } from '../../../lib/topology';
 import { OAuthConfigError, type TokenProvider } from '../../oauth/token-client';
+import { publishCount } from '../../observability/metrics';
 import { OAuthTokenError } from '../../oauth/token-response';
 import { AppTokenError } from '../app-installation-token';
 import { openCredentials } from '../connection-read';
@@ -187,7 +189,11 @@ export class RefreshCoordinator {
       await releaseQuietly(db, target, leaseId);
       throw err;
     }
-    if (saved) return { outcome: 'refreshed', credentials: merged, credentialsVersion: saved.credentials_version };
+    if (saved) {
+      // The dashboard's "Credential refreshes": every provider call that produced saved credentials.
+      publishCount(METRIC_NAMES.refreshSucceeded);
+      return { outcome: 'refreshed', credentials: merged, credentialsVersion: saved.credentials_version };
+    }
     // Lost the compare-and-set: newer credentials exist (our lease had expired, or an import landed).
     await releaseQuietly(db, target, leaseId);
     const newer = await readRefreshState(db, target);
@@ -197,6 +203,7 @@ export class RefreshCoordinator {
 
   private async failed(input: RefreshConnectionInput, target: RefreshTarget, leaseId: string, state: RefreshState, err: unknown, now: Date): Promise<RefreshResult> {
     const failure = describeFailure(err);
+    publishCount(METRIC_NAMES.refreshFailed);
     const failureCount = state.refresh_failure_count + 1;
     const failingSince = state.refresh_failing_since ?? now;
     const reauth = needsReauthorization(failure.kind, failureCount, failingSince, now);

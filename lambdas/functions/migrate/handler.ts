@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { database } from '../../config';
-import { loadMigrations, migrate } from '../../db/migrator';
+import { loadMigrations, migrate, migrationsHash } from '../../db/migrator';
 import { logger } from '../../observability/logger';
 
 /** What the custom-resource provider framework expects back. */
@@ -15,10 +15,24 @@ export interface CustomResourceResult {
  * `Custom::LatchkeyMigrations` (lib/constructs/migrations.ts): applies pending migrations on
  * every create and update, with the runner `npm start` uses; the SQL files are copied beside the
  * bundle. Deleting the resource leaves the schema alone: the data outlives a stack update.
+ *
+ * An update asking for migrations other than the bundled ones is a rollback: CloudFormation sends
+ * the previous properties while this (new) code is still deployed. Migrations are never undone
+ * (expand/contract), so it succeeds without work; re-running a failed migration here would leave
+ * the stack in UPDATE_ROLLBACK_FAILED.
  */
 export const handler = middy(async (event: CloudFormationCustomResourceEvent): Promise<CustomResourceResult> => {
   const physicalResourceId = `${event.ResourceProperties.ClusterArn}/schema`;
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
+  const requested = String(event.ResourceProperties.MigrationsHash ?? '');
+  const bundled = migrationsHash();
+  if (event.RequestType === 'Update' && requested !== bundled) {
+    logger.warn('migrations skipped: the requested migrations are not the bundled ones (a rollback)', { requested, bundled });
+    return {
+      PhysicalResourceId: event.PhysicalResourceId,
+      Data: { SchemaVersion: 'unchanged', Skipped: `requested migrations ${requested} are not the bundled ${bundled}: rollback, nothing applied` },
+    };
+  }
   const report = await migrate(database(), loadMigrations());
   logger.info('migrations applied', { applied: report.applied, current: report.current });
   return { PhysicalResourceId: physicalResourceId, Data: { SchemaVersion: String(report.current) } };

@@ -39,7 +39,7 @@ async function connection(id: string, credentials: { refresh_token?: string; exp
 }
 
 test('is scheduled every 5 minutes on the sweeps function', () => {
-  expect(SCHEDULES.find((s) => s.name === 'proactive-refresh')).toMatchObject({ expression: 'rate(5 minutes)', function: 'sweeps', input: { sweep: 'proactive-refresh' } });
+  expect(SCHEDULES.find((s) => s.name === 'proactive-refresh')).toMatchObject({ expression: 'cron(3/5 * * * ? *)', function: 'sweeps', input: { sweep: 'proactive-refresh' } });
 });
 
 test('refreshes tokens about to expire; idle and expiry-less ones once a day; leaves the rest alone', async () => {

@@ -1,6 +1,6 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { database } from '../../../../lambdas/config';
-import { loadMigrations } from '../../../../lambdas/db/migrator';
+import { loadMigrations, migrationsHash } from '../../../../lambdas/db/migrator';
 import { handler } from '../../../../lambdas/functions/migrate/handler';
 import { createLambdaContext, localFunction } from '../../../../local/lambda-context';
 import { createTestDatabase, type TestDatabase } from '../../../support/databases';
@@ -21,6 +21,7 @@ afterAll(async () => {
 });
 
 const CLUSTER = 'arn:aws:rds:us-east-1:000000000000:cluster:latchkey-prod';
+const BUNDLED = migrationsHash();
 const event = (RequestType: 'Create' | 'Update' | 'Delete', extra: object = {}) =>
   ({
     RequestType,
@@ -30,11 +31,32 @@ const event = (RequestType: 'Create' | 'Update' | 'Delete', extra: object = {}) 
     RequestId: 'r1',
     LogicalResourceId: 'Migrations',
     ResourceType: 'Custom::LatchkeyMigrations',
-    ResourceProperties: { ServiceToken: 'x', ClusterArn: CLUSTER, MigrationsHash: 'h1' },
+    ResourceProperties: { ServiceToken: 'x', ClusterArn: CLUSTER, MigrationsHash: BUNDLED },
     ...extra,
   }) as unknown as CloudFormationCustomResourceEvent;
 const invoke = (e: CloudFormationCustomResourceEvent) => handler(e, createLambdaContext(localFunction('migrate')));
 const applied = async () => (await database().query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).map((r) => r.version);
+
+const schemaTable = async () => (await database().query<{ table: string | null }>("SELECT to_regclass('schema_migrations')::text AS table"))[0].table;
+
+test('a rollback (Update with migrations other than the bundled ones) succeeds without work and says so', async () => {
+  expect(await schemaTable()).toBeNull();
+  const rollback = event('Update', {
+    PhysicalResourceId: `${CLUSTER}/schema`,
+    ResourceProperties: { ServiceToken: 'x', ClusterArn: CLUSTER, MigrationsHash: 'previous-deploy-hash' },
+    OldResourceProperties: { ClusterArn: CLUSTER, MigrationsHash: BUNDLED },
+  });
+  const result = await invoke(rollback);
+  expect(result.PhysicalResourceId).toBe(`${CLUSTER}/schema`);
+  expect(result.Data).toEqual({ SchemaVersion: 'unchanged', Skipped: expect.stringContaining('previous-deploy-hash') });
+  expect(result.Data!.Skipped).toContain('nothing applied');
+  // Nothing ran: not even the bookkeeping table exists.
+  expect(await schemaTable()).toBeNull();
+});
+
+test('the stack passes exactly the hash the bundled handler computes', () => {
+  expect(BUNDLED).toMatch(/^[0-9a-f]{64}$/);
+});
 
 test('Create applies every migration and reports the schema version', async () => {
   const [before] = await database().query<{ table: string | null }>("SELECT to_regclass('schema_migrations')::text AS table");
