@@ -1,4 +1,4 @@
-import { auditClause, emitAfterCommit } from '../audit/audit-log';
+import { auditClause, auditCte, emitAfterCommit } from '../audit/audit-log';
 import type { AuditAction, AuditBase, AuditEvent } from '../audit/audit-event';
 import type { SqlExecutor } from '../db/data-api';
 import { json, uuid, type Parameters } from '../db/parameters';
@@ -202,7 +202,7 @@ export interface ImportWrite {
 }
 
 /** Inserts a new connection; undefined if a live one with the same ids appeared meanwhile. */
-export async function insertConnection(db: SqlExecutor, key: ConnectionKey, w: ImportWrite, now: Date, audit?: AuditEvent, outbox?: OutboxEvent): Promise<ConnectionRow | undefined> {
+export async function insertConnection(db: SqlExecutor, key: ConnectionKey, w: ImportWrite, now: Date, audit?: AuditEvent | readonly AuditEvent[], outbox?: OutboxEvent): Promise<ConnectionRow | undefined> {
   return writeConnection(
     db,
     `INSERT INTO connections (id, environment_id, connection_id, integration_id, provider_config_key, end_user_id, credentials,
@@ -235,7 +235,7 @@ export async function insertConnection(db: SqlExecutor, key: ConnectionKey, w: I
  * the refresh failure state and bump the version the refresher compares against.
  * Undefined if the row was deleted meanwhile.
  */
-export async function overrideConnection(db: SqlExecutor, environmentId: string, w: ImportWrite, now: Date, audit?: AuditEvent, outbox?: OutboxEvent): Promise<ConnectionRow | undefined> {
+export async function overrideConnection(db: SqlExecutor, environmentId: string, w: ImportWrite, now: Date, audit?: AuditEvent | readonly AuditEvent[], outbox?: OutboxEvent): Promise<ConnectionRow | undefined> {
   return writeConnection(
     db,
     `UPDATE connections SET
@@ -274,19 +274,21 @@ export async function overrideConnection(db: SqlExecutor, environmentId: string,
 }
 
 /**
- * Runs `write` (an INSERT or UPDATE of one connection … RETURNING *) with its audit event and
- * outbox event in the same statement, both only when a row was written; returns the row as the
- * API shows it (`:provider` is a parameter of `params`).
+ * Runs `write` (an INSERT or UPDATE of one connection … RETURNING *) with its audit events (the
+ * change, and a credential read when the response hands credentials back) and outbox event in the
+ * same statement, all only when a row was written; returns the row as the API shows it
+ * (`:provider` is a parameter of `params`).
  */
-async function writeConnection(db: SqlExecutor, write: string, params: Parameters, audit?: AuditEvent, outbox?: OutboxEvent): Promise<ConnectionRow | undefined> {
-  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM c)', '(SELECT id::text FROM c)');
+async function writeConnection(db: SqlExecutor, write: string, params: Parameters, audit?: AuditEvent | readonly AuditEvent[], outbox?: OutboxEvent): Promise<ConnectionRow | undefined> {
+  const events: readonly AuditEvent[] = audit === undefined ? [] : Array.isArray(audit) ? audit : [audit as AuditEvent];
+  const audits = events.map((event, i) => auditCte(`audit_${i}`, event, 'EXISTS (SELECT 1 FROM c)', '(SELECT id::text FROM c)'));
   const outboxed = outboxClause(outbox, 'EXISTS (SELECT 1 FROM c)', '(SELECT id FROM c)');
   const [row] = await db.query<ConnectionRow>(
-    `WITH c AS (${write})${event.sql}${outboxed.sql}
+    `WITH c AS (${write})${audits.map((a) => `, ${a.sql}`).join('')}${outboxed.sql}
      SELECT ${projection(':provider')} FROM c LEFT JOIN end_users eu ON eu.id = c.end_user_id`,
-    { ...params, ...event.params, ...outboxed.params },
+    { ...params, ...Object.assign({}, ...audits.map((a) => a.params)), ...outboxed.params },
   );
-  if (row && audit) emitAfterCommit(audit);
+  if (row) events.forEach(emitAfterCommit);
   if (row && outbox) publishAfterCommit(outbox);
   return row;
 }

@@ -219,7 +219,7 @@ export const importConnectionRoute = defineRoute({
   scope: 'environment:connections:create',
   body: ImportBody,
   responses: {
-    201: { description: 'The connection with its credentials', schema: ConnectionFullOut },
+    201: { description: `The connection; its credentials only for keys with ${READ_CREDENTIALS} (audited as a credential read), else {}`, schema: ConnectionFullOut },
     400: { description: 'Credentials of a type the provider does not use; connection_test_failed when the provider refuses an APP token request' },
     404: { description: 'No such integration or provider' },
     502: { description: 'provider_unavailable: the provider could not be reached for an APP installation token' },
@@ -227,7 +227,9 @@ export const importConnectionRoute = defineRoute({
   handle: async (request) => {
     const { db, principal, body, now } = request;
     try {
-      const result = await importConnection({ db, cipher: envelopeCipher(), registry }, principal.environmentId, body, now, auditFrom(request));
+      // Credentials come back only to a key that could read them with GET (and the read is audited).
+      const revealCredentials = principal.kind === 'secret_key' && hasScope(principal.scopes, READ_CREDENTIALS);
+      const result = await importConnection({ db, cipher: envelopeCipher(), registry, revealCredentials }, principal.environmentId, body, now, auditFrom(request));
       return jsonResult(201, toPublicConnectionFull(result.row, result.credentials, 'iso'), { 'cache-control': 'no-store' });
     } catch (err) {
       if (!(err instanceof ImportRefusal)) throw err;
