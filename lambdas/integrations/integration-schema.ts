@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { capped, STORED_DOCUMENT_LIMITS } from '../http/stored-document';
 
 /** An integration's unique key (Nango's provider config key). */
 export const IntegrationKeySchema = z
@@ -14,9 +15,10 @@ export const ProviderNameSchema = z
   .regex(/^[a-zA-Z0-9_-]+$/, 'Invalid provider');
 
 /** Flat string maps (`integration_config`, `custom`): bounded, so a row stays small. */
-export const StringMapSchema = z
-  .record(z.string().min(1).max(255), z.string().max(4096))
-  .refine((map) => Object.keys(map).length <= 50, 'At most 50 entries');
+export const StringMapSchema = capped(
+  z.record(z.string().min(1).max(255), z.string().max(4096)).refine((map) => Object.keys(map).length <= 50, 'At most 50 entries'),
+  STORED_DOCUMENT_LIMITS.integrationSettings,
+);
 
 const Text = z.string().min(1).max(2048);
 /** Comma-separated, as Nango stores them ("a,b,c"); '' means "none given". */
