@@ -17,6 +17,8 @@ export const STORED_DOCUMENT_LIMITS = {
   connectionCredentials: 16 * 1024,
   /** A connect session's integrations_config_defaults. */
   sessionConfigDefaults: 16 * 1024,
+  /** An integration's credentials (client secret, private key, …), as given. */
+  integrationCredentials: 8 * 1024,
   /** An integration's integration_config and custom, each. */
   integrationSettings: 8 * 1024,
   /** A custom provider's definition. */

@@ -49,7 +49,10 @@ const CustomCredentials = z
   .strict();
 
 /** The `credentials` of POST/PATCH /integrations: an OAuth app, a GitHub-style App, or both (CUSTOM). */
-export const IntegrationCredentialsSchema = z.discriminatedUnion('type', [OAuthCredentials, AppCredentials, CustomCredentials]);
+export const IntegrationCredentialsSchema = capped(
+  z.discriminatedUnion('type', [OAuthCredentials, AppCredentials, CustomCredentials]),
+  STORED_DOCUMENT_LIMITS.integrationCredentials,
+);
 export type IntegrationCredentials = z.output<typeof IntegrationCredentialsSchema>;
 export type CredentialsType = IntegrationCredentials['type'];
 export const CREDENTIALS_TYPES: readonly string[] = ['OAUTH1', 'OAUTH2', 'TBA', 'APP', 'CUSTOM'];
