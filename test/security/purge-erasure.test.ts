@@ -1,6 +1,7 @@
 import { database } from '../../lambdas/config';
 import { readJson, startTestStack, type TestStack } from '../support/local-stack';
 import { insertIntegration } from '../lambdas/connections/fixtures';
+import { importForEndUser } from '../support/end-user-connections';
 
 /*
  * Issue 14, item 13: after a purge, the `connection.deleted` webhook body kept the end user's
@@ -20,21 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-async function importFor(connectionId: string, endUserId: string) {
-  const res = await readJson(
-    await t.api('/connections', {
-      method: 'POST',
-      json: {
-        provider_config_key: 'openai',
-        connection_id: connectionId,
-        end_user: { id: endUserId, email: EMAIL, display_name: NAME },
-        credentials: { type: 'API_KEY', apiKey: `sk-${connectionId}-000000000` },
-      },
-    }),
-  );
-  expect(res.status).toBe(201);
-  t.secrets.register(`sk-${connectionId}-000000000`);
-}
+const importFor = (connectionId: string, endUserId: string) => importForEndUser(t, connectionId, { id: endUserId, email: EMAIL, display_name: NAME });
 
 const everything = async () => [
   ...(await database().query<{ text: string }>('SELECT payload::text AS text FROM outbox')),

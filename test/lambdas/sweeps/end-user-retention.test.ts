@@ -3,6 +3,7 @@ import { SWEEP_NAMES } from '../../../lambdas/sweeps/registry';
 import { SCHEDULES } from '../../../lib/topology';
 import { readJson, startTestStack, type TestStack } from '../../support/local-stack';
 import { insertIntegration } from '../connections/fixtures';
+import { importForEndUser } from '../../support/end-user-connections';
 
 /*
  * Issue 14, item 6: end users (id, e-mail, name: personal data) were kept forever. After a purge and
@@ -30,21 +31,8 @@ async function session(endUserId: string): Promise<void> {
   t.secrets.register(res.body.data.token);
 }
 
-async function connection(connectionId: string, endUserId: string): Promise<void> {
-  const res = await readJson(
-    await t.api('/connections', {
-      method: 'POST',
-      json: {
-        provider_config_key: 'openai',
-        connection_id: connectionId,
-        end_user: { id: endUserId, email: `${endUserId}@example.com`, display_name: `Name ${endUserId}` },
-        credentials: { type: 'API_KEY', apiKey: `sk-${connectionId}-0000000000` },
-      },
-    }),
-  );
-  expect(res.status).toBe(201);
-  t.secrets.register(`sk-${connectionId}-0000000000`);
-}
+const connection = (connectionId: string, endUserId: string) =>
+  importForEndUser(t, connectionId, { id: endUserId, email: `${endUserId}@example.com`, display_name: `Name ${endUserId}` });
 
 /** Every sweep in the `all` order, as of `at`, each until it reports no budget left over. */
 async function sweepAll(at: Date): Promise<Record<string, unknown>> {
