@@ -169,6 +169,7 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
   sweep('orphans', 'cron(0 5 * * ? *)', 'Retires connections of deleted integrations and hard-deletes integrations past retention', ['orphanConnectionsRetired', 'integrationsHardDeleted', 'orphansBudgetExhausted']),
   // Frequent: a purge the API could not finish within its request is completed by the next run.
   sweep('deleted-connections', 'cron(8/15 * * * ? *)', "Hard-deletes soft-deleted connections past their environment's retention (default 31 days) and purged ones", ['connectionsHardDeleted', 'connectionRecordsDeleted', 'endUsersDeleted', 'deletedConnectionsBudgetExhausted']),
+  sweep('end-users', 'cron(45 5 * * ? *)', 'Deletes end users (personal data) that no connection and no unexpired connect session uses', ['unusedEndUsersDeleted']),
   sweep('webhook-retention', 'cron(15 5 * * ? *)', 'Deletes webhook events, their deliveries and attempt logs 30 days old once nothing is pending (LATCHKEY_WEBHOOK_LOG_RETENTION_DAYS)', ['webhookEventsDeleted']),
   // Shorter than the 15-minute refresh window, so a token is refreshed before reads need it.
   sweep('proactive-refresh', 'cron(3/5 * * * ? *)', 'Refreshes OAuth tokens about to expire, and once a day those of idle connections and tokens without an expiry', ['refreshCandidates', 'refreshesSucceeded', 'refreshesFailed', 'refreshBudgetExhausted']),

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { EndUserInputSchema, OrganizationSchema, TagsSchema } from '../end-users/end-user-schema';
 import { IntegrationKeySchema } from '../integrations/integration-schema';
+import { capped, STORED_DOCUMENT_LIMITS } from '../http/stored-document';
 
 /** Session TTL, as Nango's CONNECT_SESSION_TTL_MS. */
 export const CONNECT_SESSION_TTL_MS = 30 * 60 * 1000;
@@ -27,7 +28,7 @@ const Override = z.object({ docs_connect: HttpUrl.optional() }).strict();
 
 const sessionFields = {
   organization: OrganizationSchema.optional(),
-  integrations_config_defaults: boundedRecord(ConfigDefault).optional(),
+  integrations_config_defaults: capped(boundedRecord(ConfigDefault), STORED_DOCUMENT_LIMITS.sessionConfigDefaults).optional(),
   overrides: boundedRecord(Override).optional(),
   /** '' means "no override" (the environment's webhook URLs). */
   webhook_url_override: z.union([HttpUrl, z.literal('')]).optional(),

@@ -24,7 +24,9 @@ export interface HardDeleteOutcome {
  * Hard-deletes a soft-deleted connection: its records in batches first (a connection may hold
  * millions; each batch is one short statement, so an interrupted run simply leaves fewer for the
  * next), then in one statement the row itself (credentials, metadata; sync runs, syncs and outbox
- * rows cascade) and its end user when nothing else uses it, with the audit event. Pending
+ * rows cascade) and its end user when no other connection uses it, with the audit event. A
+ * retention delete keeps an end user a live connect session still names (the end-users sweep takes
+ * it later); a purge erases it at once, ending those sessions with it (they cascade). Pending
  * `connection.deleted` events are detached from the row first so the deletion webhook still goes
  * out. Safe to run twice at once: batches skip each other's rows, and only one final delete finds the row.
  */
@@ -86,12 +88,12 @@ async function deleteRow(
        DELETE FROM end_users e USING gone
         WHERE e.id = gone.end_user_id
           AND NOT EXISTS (SELECT 1 FROM connections o WHERE o.end_user_id = e.id AND o.id <> gone.id)
-          AND NOT EXISTS (SELECT 1 FROM connect_sessions s WHERE s.end_user_id = e.id AND s.expires_at > :now)
+          AND (:purge OR NOT EXISTS (SELECT 1 FROM connect_sessions s WHERE s.end_user_id = e.id AND s.expires_at > :now))
        RETURNING e.id
      )${clause.sql}
      SELECT (SELECT count(*) FROM gone)::int AS connections, (SELECT count(*) FROM eu)::int AS end_users,
             EXISTS (SELECT 1 FROM records r WHERE r.connection_id = :id) AS records_left`,
-    { id, now, ...clause.params },
+    { id, now, purge: audit.reason === 'purge', ...clause.params },
   );
   if (row.connections > 0) emitAfterCommit(event);
   else if (row.records_left) return 'records_left';

@@ -49,6 +49,13 @@ export interface ImportDeps {
   registry: ProviderRegistry;
   /** Deadline of the installation-token call (APP/CUSTOM); provider-http's default otherwise. */
   providerTimeoutMs?: number;
+  /**
+   * The caller may read connection credentials (scope `environment:connections:read_credentials`):
+   * only then does the result carry them, and the write records a `connection.credentials.read`
+   * too. Otherwise `credentials` is `{}`: an import must not hand out what a read would refuse
+   * (an APP/CUSTOM import mints a fresh installation token).
+   */
+  revealCredentials?: boolean;
 }
 
 /** A write loses only to a concurrent import or delete of the same ids; then we look again. */
@@ -63,7 +70,8 @@ const MAX_ATTEMPTS = 3;
  * integration's private key (app-installation-token.ts) BEFORE anything is written, so a refused
  * exchange leaves no trace; its errors (AppTokenError) reach the route as they are.
  *
- * Audited as `connection.import` in the statement that writes. Not done here yet: testing
+ * Audited as `connection.import` in the statement that writes (with `connection.credentials.read`
+ * when the credentials are handed back, see `revealCredentials`). Not done here yet: testing
  * API_KEY/BASIC/TBA credentials against the provider's verification endpoint, and the `auth` webhook.
  */
 export async function importConnection(deps: ImportDeps, environmentId: string, request: ImportRequest, now: Date, audit?: AuditBase): Promise<ImportResult> {
@@ -109,9 +117,14 @@ export async function importConnection(deps: ImportDeps, environmentId: string, 
       webhookUrlOverride: request.webhook_url_override === undefined ? undefined : request.webhook_url_override || null,
     };
     const operation = existing ? 'override' : 'creation';
-    const event = audit && connectionEvent(audit, key, 'connection.import', { operation, credentials_type: type });
-    const row = existing ? await overrideConnection(db, environmentId, write, now, event) : await insertConnection(db, key, write, now, event);
-    if (row) return { row, credentials: prepared.credentials ?? {}, operation };
+    const events = audit
+      ? [
+          connectionEvent(audit, key, 'connection.import', { operation, credentials_type: type }),
+          ...(deps.revealCredentials ? [connectionEvent(audit, key, 'connection.credentials.read', { refresh_token: true, via: 'import' })] : []),
+        ]
+      : undefined;
+    const row = existing ? await overrideConnection(db, environmentId, write, now, events) : await insertConnection(db, key, write, now, events);
+    if (row) return { row, credentials: deps.revealCredentials ? (prepared.credentials ?? {}) : {}, operation };
   }
   throw new Error('Connection import lost to concurrent writes of the same connection too often');
 }

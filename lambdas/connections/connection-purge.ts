@@ -5,6 +5,7 @@ import { uuid } from '../db/parameters';
 import type { SweepBudget } from '../sweeps/batched-delete';
 import { hardDeleteConnection } from './connection-hard-delete';
 import { connectionEvent, softDeleteConnection, type ConnectionKey } from './connection-store';
+import { erasePersonalData } from './personal-data';
 
 export type PurgeOutcome = 'unknown_connection' | 'purged' | 'pending';
 
@@ -12,7 +13,8 @@ export type PurgeOutcome = 'unknown_connection' | 'purged' | 'pending';
  * `DELETE /connections/{id}?purge=true` (our extension, for GDPR erasure): soft-deletes the live
  * connection as a plain delete does (its webhook included), marks it and any earlier soft-deleted
  * connection with the same public ids for purging, audited, and hard-deletes them within the
- * request's budget. What the budget leaves (a connection with very many records) stays invisible
+ * request's budget, after pseudonymising the end user's e-mail and name in the webhook bodies and
+ * audit details that outlive it (personal-data.ts). What the budget leaves (a connection with very many records) stays invisible
  * and is finished by the next `deleted-connections` sweep, which takes purged rows at once.
  */
 export async function purgeConnection(db: SqlExecutor, key: ConnectionKey, now: Date, budget: SweepBudget, base: AuditBase): Promise<PurgeOutcome> {
@@ -31,6 +33,7 @@ export async function purgeConnection(db: SqlExecutor, key: ConnectionKey, now: 
   );
   if (marked.length === 0) return 'unknown_connection';
   emitAfterCommit(event);
+  await erasePersonalData(db, key);
   for (const { id } of marked) {
     const outcome = await hardDeleteConnection(db, { id, environmentId: key.environmentId, connectionId: key.connectionId, providerConfigKey: key.providerConfigKey }, now, budget, {
       actor: base.actor,

@@ -1,4 +1,4 @@
-import { auditClause, emitAfterCommit } from '../audit/audit-log';
+import { auditClause, auditCte, emitAfterCommit } from '../audit/audit-log';
 import type { AuditAction, AuditBase, AuditEvent } from '../audit/audit-event';
 import type { SqlExecutor } from '../db/data-api';
 import { json, uuid, type Parameters } from '../db/parameters';
@@ -130,10 +130,26 @@ export interface ListFilter {
   page: number;
 }
 
-/** One page of live connections in creation order, filtered; credentials are not read. */
+/**
+ * What one list statement may return: the Data API answers at most 1 MiB. A row's share is
+ * counted as twice its JSON documents (the response escapes their quotes and backslashes again)
+ * plus a bound for its bounded text columns.
+ */
+export const LIST_RESPONSE_BUDGET_BYTES = 900_000;
+const LIST_ROW_FIXED_BYTES = 4096;
+
+/**
+ * One page of live connections in creation order, filtered; credentials are not read. A page
+ * stops early, after at least one row, where its rows would pass LIST_RESPONSE_BUDGET_BYTES,
+ * instead of failing: large metadata shortens pages rather than breaking the list.
+ */
 export async function listConnections(db: SqlExecutor, environmentId: string, filter: ListFilter): Promise<ConnectionRow[]> {
   return db.query<ConnectionRow>(
-    `SELECT ${projection('i.provider', false)}
+    `SELECT * FROM (
+       SELECT page.*, sum(page.row_bytes) OVER (ORDER BY page.seq) AS running_bytes FROM (
+     SELECT ${projection('i.provider', false)},
+            2 * (octet_length(c.metadata::text) + octet_length(c.connection_config::text) + octet_length(c.tags::text)
+                 + COALESCE(octet_length(eu.tags::text), 0)) + ${LIST_ROW_FIXED_BYTES} AS row_bytes
        FROM connections c
        JOIN integrations i ON i.id = c.integration_id AND i.deleted_at IS NULL
        LEFT JOIN end_users eu ON eu.id = c.end_user_id
@@ -146,7 +162,11 @@ export async function listConnections(db: SqlExecutor, environmentId: string, fi
         AND (jsonb_array_length(:integration_ids) = 0 OR c.provider_config_key IN (SELECT jsonb_array_elements_text(:integration_ids)))
         AND c.tags @> :tags
       ORDER BY c.seq
-      LIMIT :limit OFFSET :offset`,
+      LIMIT :limit OFFSET :offset
+       ) page
+     ) counted
+     WHERE running_bytes <= :budget OR running_bytes = row_bytes
+     ORDER BY seq`,
     {
       environment_id: uuid(environmentId),
       connection_id: filter.connectionId ?? null,
@@ -157,6 +177,7 @@ export async function listConnections(db: SqlExecutor, environmentId: string, fi
       tags: json(filter.tags ?? {}),
       limit: filter.limit,
       offset: filter.limit * filter.page,
+      budget: LIST_RESPONSE_BUDGET_BYTES,
     },
   );
 }
@@ -204,7 +225,7 @@ export interface ImportWrite {
 }
 
 /** Inserts a new connection; undefined if a live one with the same ids appeared meanwhile. */
-export async function insertConnection(db: SqlExecutor, key: ConnectionKey, w: ImportWrite, now: Date, audit?: AuditEvent, outbox?: OutboxEvent): Promise<ConnectionRow | undefined> {
+export async function insertConnection(db: SqlExecutor, key: ConnectionKey, w: ImportWrite, now: Date, audit?: AuditEvent | readonly AuditEvent[], outbox?: OutboxEvent): Promise<ConnectionRow | undefined> {
   return writeConnection(
     db,
     `INSERT INTO connections (id, environment_id, connection_id, integration_id, provider_config_key, end_user_id, credentials,
@@ -237,7 +258,7 @@ export async function insertConnection(db: SqlExecutor, key: ConnectionKey, w: I
  * the refresh failure state and bump the version the refresher compares against.
  * Undefined if the row was deleted meanwhile.
  */
-export async function overrideConnection(db: SqlExecutor, environmentId: string, w: ImportWrite, now: Date, audit?: AuditEvent, outbox?: OutboxEvent): Promise<ConnectionRow | undefined> {
+export async function overrideConnection(db: SqlExecutor, environmentId: string, w: ImportWrite, now: Date, audit?: AuditEvent | readonly AuditEvent[], outbox?: OutboxEvent): Promise<ConnectionRow | undefined> {
   return writeConnection(
     db,
     `UPDATE connections SET
@@ -276,19 +297,21 @@ export async function overrideConnection(db: SqlExecutor, environmentId: string,
 }
 
 /**
- * Runs `write` (an INSERT or UPDATE of one connection … RETURNING *) with its audit event and
- * outbox event in the same statement, both only when a row was written; returns the row as the
- * API shows it (`:provider` is a parameter of `params`).
+ * Runs `write` (an INSERT or UPDATE of one connection … RETURNING *) with its audit events (the
+ * change, and a credential read when the response hands credentials back) and outbox event in the
+ * same statement, all only when a row was written; returns the row as the API shows it
+ * (`:provider` is a parameter of `params`).
  */
-async function writeConnection(db: SqlExecutor, write: string, params: Parameters, audit?: AuditEvent, outbox?: OutboxEvent): Promise<ConnectionRow | undefined> {
-  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM c)', '(SELECT id::text FROM c)');
+async function writeConnection(db: SqlExecutor, write: string, params: Parameters, audit?: AuditEvent | readonly AuditEvent[], outbox?: OutboxEvent): Promise<ConnectionRow | undefined> {
+  const events: readonly AuditEvent[] = audit === undefined ? [] : Array.isArray(audit) ? audit : [audit as AuditEvent];
+  const audits = events.map((event, i) => auditCte(`audit_${i}`, event, 'EXISTS (SELECT 1 FROM c)', '(SELECT id::text FROM c)'));
   const outboxed = outboxClause(outbox, 'EXISTS (SELECT 1 FROM c)', '(SELECT id FROM c)');
   const [row] = await db.query<ConnectionRow>(
-    `WITH c AS (${write})${event.sql}${outboxed.sql}
+    `WITH c AS (${write})${audits.map((a) => `, ${a.sql}`).join('')}${outboxed.sql}
      SELECT ${projection(':provider')} FROM c LEFT JOIN end_users eu ON eu.id = c.end_user_id`,
-    { ...params, ...event.params, ...outboxed.params },
+    { ...params, ...Object.assign({}, ...audits.map((a) => a.params)), ...outboxed.params },
   );
-  if (row && audit) emitAfterCommit(audit);
+  if (row) events.forEach(emitAfterCommit);
   if (row && outbox) publishAfterCommit(outbox);
   return row;
 }
@@ -380,10 +403,12 @@ export async function writeMetadata(
   merge: boolean,
   now: Date,
   audit?: AuditEvent,
-): Promise<{ missing: string[] }> {
+  /** The stored document's limit (jsonb text bytes): a merge that would pass it writes nothing. */
+  maxBytes = Number.MAX_SAFE_INTEGER,
+): Promise<{ missing: string[]; tooLarge: string[] }> {
   // One event per request; its target is the connection when there is exactly one.
   const event = auditClause(audit, 'EXISTS (SELECT 1 FROM updated)', '(SELECT CASE WHEN count(*) = 1 THEN min(id::text) END FROM updated)');
-  const [row] = await db.query<{ missing: string[] | null }>(
+  const [row] = await db.query<{ missing: string[] | null; too_large: string[] | null }>(
     `WITH wanted AS (
        SELECT value AS connection_id, min(ord) AS ord
          FROM jsonb_array_elements_text(:connection_ids) WITH ORDINALITY AS e(value, ord) GROUP BY value
@@ -394,13 +419,17 @@ export async function writeMetadata(
           AND c.connection_id IN (SELECT connection_id FROM wanted)
      ), missing AS (
        SELECT w.connection_id, w.ord FROM wanted w WHERE NOT EXISTS (SELECT 1 FROM targets t WHERE t.connection_id = w.connection_id)
+     ), too_large AS (
+       SELECT t.connection_id FROM targets t JOIN connections c ON c.id = t.id
+        WHERE :merge AND octet_length((c.metadata || CAST(:metadata AS jsonb))::text) > :max_bytes
      ), updated AS (
        UPDATE connections c SET metadata = CASE WHEN :merge THEN c.metadata || CAST(:metadata AS jsonb) ELSE CAST(:metadata AS jsonb) END, updated_at = :now
          FROM targets t
-        WHERE c.id = t.id AND NOT EXISTS (SELECT 1 FROM missing)
+        WHERE c.id = t.id AND NOT EXISTS (SELECT 1 FROM missing) AND NOT EXISTS (SELECT 1 FROM too_large)
        RETURNING c.id
      )${event.sql}
-     SELECT (SELECT array_agg(connection_id ORDER BY ord) FROM missing) AS missing, (SELECT count(*) FROM updated) AS updated`,
+     SELECT (SELECT array_agg(connection_id ORDER BY ord) FROM missing) AS missing,
+            (SELECT array_agg(connection_id ORDER BY connection_id) FROM too_large) AS too_large, (SELECT count(*) FROM updated) AS updated`,
     {
       environment_id: uuid(environmentId),
       provider_config_key: providerConfigKey,
@@ -408,9 +437,10 @@ export async function writeMetadata(
       metadata: json(metadata),
       merge,
       now,
+      max_bytes: maxBytes,
       ...event.params,
     },
   );
-  if (!row.missing && audit) emitAfterCommit(audit);
-  return { missing: row.missing ?? [] };
+  if (!row.missing && !row.too_large && audit) emitAfterCommit(audit);
+  return { missing: row.missing ?? [], tooLarge: row.too_large ?? [] };
 }

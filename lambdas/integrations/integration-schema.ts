@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { capped, STORED_DOCUMENT_LIMITS } from '../http/stored-document';
 
 /** An integration's unique key (Nango's provider config key). */
 export const IntegrationKeySchema = z
@@ -14,9 +15,10 @@ export const ProviderNameSchema = z
   .regex(/^[a-zA-Z0-9_-]+$/, 'Invalid provider');
 
 /** Flat string maps (`integration_config`, `custom`): bounded, so a row stays small. */
-export const StringMapSchema = z
-  .record(z.string().min(1).max(255), z.string().max(4096))
-  .refine((map) => Object.keys(map).length <= 50, 'At most 50 entries');
+export const StringMapSchema = capped(
+  z.record(z.string().min(1).max(255), z.string().max(4096)).refine((map) => Object.keys(map).length <= 50, 'At most 50 entries'),
+  STORED_DOCUMENT_LIMITS.integrationSettings,
+);
 
 const Text = z.string().min(1).max(2048);
 /** Comma-separated, as Nango stores them ("a,b,c"); '' means "none given". */
@@ -47,7 +49,10 @@ const CustomCredentials = z
   .strict();
 
 /** The `credentials` of POST/PATCH /integrations: an OAuth app, a GitHub-style App, or both (CUSTOM). */
-export const IntegrationCredentialsSchema = z.discriminatedUnion('type', [OAuthCredentials, AppCredentials, CustomCredentials]);
+export const IntegrationCredentialsSchema = capped(
+  z.discriminatedUnion('type', [OAuthCredentials, AppCredentials, CustomCredentials]),
+  STORED_DOCUMENT_LIMITS.integrationCredentials,
+);
 export type IntegrationCredentials = z.output<typeof IntegrationCredentialsSchema>;
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { executeAudited } from '../audit/audit-log';
 import type { AuditBase } from '../audit/audit-event';
+import { hasScope } from '../auth/scopes';
 import type { SecretHasher } from '../crypto/secret-hash';
 import type { SqlExecutor } from '../db/data-api';
 import { uuid } from '../db/parameters';
@@ -92,15 +93,28 @@ export async function listSecretKeys(db: SqlExecutor, environmentId: string): Pr
   );
 }
 
-/** Revokes a key of this environment; false when there is no such active key. */
-export async function revokeSecretKey(db: SqlExecutor, environmentId: string, keyId: string, audit: AuditBase): Promise<boolean> {
+export type RevokeOutcome = 'revoked' | 'not_found' | 'insufficient_scope';
+
+/**
+ * Revokes a key of this environment. The caller's scopes must cover every scope of the target (a
+ * key may end only what it could have created), so a narrow key cannot lock out a full-access
+ * one; a key's scopes never change, so reading them first leaves no window.
+ */
+export async function revokeSecretKey(db: SqlExecutor, environmentId: string, keyId: string, callerScopes: readonly string[], audit: AuditBase): Promise<RevokeOutcome> {
+  const params = { id: uuid(keyId), environment_id: uuid(environmentId) };
+  const [target] = await db.query<{ scopes: string[] }>(
+    'SELECT scopes FROM api_keys WHERE id = :id AND environment_id = :environment_id AND revoked_at IS NULL',
+    params,
+  );
+  if (!target) return 'not_found';
+  if (!target.scopes.every((scope) => hasScope(callerScopes, scope))) return 'insufficient_scope';
   const rows = await executeAudited(
     db,
     'UPDATE api_keys SET revoked_at = now() WHERE id = :id AND environment_id = :environment_id AND revoked_at IS NULL RETURNING id',
-    { id: uuid(keyId), environment_id: uuid(environmentId) },
+    params,
     { ...audit, action: 'api_key.revoke', targetType: 'api_key', targetId: keyId },
   );
-  return rows.length === 1;
+  return rows.length === 1 ? 'revoked' : 'not_found';
 }
 
 

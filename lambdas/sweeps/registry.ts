@@ -3,6 +3,7 @@ import { setting } from '../config';
 import { sweepAuditRetention } from './audit-retention';
 import type { SweepBudget } from './batched-delete';
 import { sweepDeletedConnections } from './deleted-connections';
+import { sweepEndUsers } from './end-users';
 import { sweepExpiredSessions } from './expired-sessions';
 import { sweepOrphans } from './orphans';
 import { sweepPruneRecords } from './prune-records';
@@ -24,6 +25,8 @@ export const SWEEPS: Record<string, Sweep> = {
   // Before deleted-connections: the connections it retires are hard-deleted in the same `all` run.
   orphans: sweepOrphans,
   'deleted-connections': sweepDeletedConnections,
+  // After expired-sessions and deleted-connections: the end users they released go in the same `all` run.
+  'end-users': sweepEndUsers,
   'webhook-retention': (db, now, budget) =>
     sweepWebhookRetention(db, now, setting('LATCHKEY_WEBHOOK_LOG_RETENTION_DAYS'), budget),
   'proactive-refresh': (db, now, budget) => sweepProactiveRefresh(db, now, budget),

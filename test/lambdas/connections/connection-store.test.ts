@@ -67,9 +67,9 @@ test('last_fetched_at is rewritten at most once per LAST_FETCHED_RESOLUTION_MS',
 });
 
 test('writeMetadata: duplicate ids are fine; one unknown id writes nothing', async () => {
-  expect(await writeMetadata(database(), env, 'github', ['s-1', 's-1', 's-2'], { b: 1 }, true, new Date())).toEqual({ missing: [] });
+  expect(await writeMetadata(database(), env, 'github', ['s-1', 's-1', 's-2'], { b: 1 }, true, new Date())).toEqual({ missing: [], tooLarge: [] });
   const result = await writeMetadata(database(), env, 'github', ['s-2', 'x-2', 's-1', 'x-1'], { c: 1 }, false, new Date());
-  expect(result).toEqual({ missing: ['x-2', 'x-1'] });
+  expect(result).toEqual({ missing: ['x-2', 'x-1'], tooLarge: [] });
   const rows = await database().query<{ connection_id: string; metadata: unknown }>("SELECT connection_id, metadata FROM connections WHERE connection_id IN ('s-1', 's-2') ORDER BY connection_id");
   expect(rows).toEqual([
     { connection_id: 's-1', metadata: { a: 1, b: 1 } },

@@ -13,6 +13,7 @@ import { CredentialsInputSchema } from '../../../connections/credentials';
 import { envelopeCipher } from '../../../crypto/process-cipher';
 import { EndUserInputSchema, TagsSchema } from '../../../end-users/end-user-schema';
 import { ApiError, jsonResult } from '../../../http/errors';
+import { capped, STORED_DOCUMENT_LIMITS } from '../../../http/stored-document';
 import { defineRoute, type AnyRoute } from '../../../http/route';
 import { logger } from '../../../observability/logger';
 import { ProviderRegistry } from '../../../providers/provider-registry';
@@ -68,12 +69,15 @@ const ImportBody = z
   .object({
     provider_config_key: ProviderConfigKey,
     connection_id: ConnectionId.optional(),
-    metadata: JsonObject.optional(),
-    connection_config: z.object({ oauth_scopes_override: z.array(z.string().max(500)).max(100).optional() }).catchall(z.unknown()).optional(),
+    metadata: capped(JsonObject, STORED_DOCUMENT_LIMITS.connectionMetadata).optional(),
+    connection_config: capped(
+      z.object({ oauth_scopes_override: z.array(z.string().max(500)).max(100).optional() }).catchall(z.unknown()),
+      STORED_DOCUMENT_LIMITS.connectionConfig,
+    ).optional(),
     webhook_url_override: WebhookUrlOverride.optional(),
     end_user: EndUserInputSchema.optional(),
     tags: TagsSchema.optional(),
-    credentials: CredentialsInputSchema,
+    credentials: capped(CredentialsInputSchema, STORED_DOCUMENT_LIMITS.connectionCredentials),
   })
   .strict();
 
@@ -83,7 +87,7 @@ const MetadataBody = z
   .object({
     connection_id: z.union([ConnectionId, z.array(ConnectionId).min(1).max(1000)]),
     provider_config_key: ProviderConfigKey,
-    metadata: JsonObject,
+    metadata: capped(JsonObject, STORED_DOCUMENT_LIMITS.connectionMetadata),
   })
   .strict();
 
@@ -219,7 +223,7 @@ export const importConnectionRoute = defineRoute({
   scope: 'environment:connections:create',
   body: ImportBody,
   responses: {
-    201: { description: 'The connection with its credentials', schema: ConnectionFullOut },
+    201: { description: `The connection; its credentials only for keys with ${READ_CREDENTIALS} (audited as a credential read), else {}`, schema: ConnectionFullOut },
     400: { description: 'Credentials of a type the provider does not use; connection_test_failed when the provider refuses an APP token request' },
     404: { description: 'No such integration or provider' },
     502: { description: 'provider_unavailable: the provider could not be reached for an APP installation token' },
@@ -227,7 +231,9 @@ export const importConnectionRoute = defineRoute({
   handle: async (request) => {
     const { db, principal, body, now } = request;
     try {
-      const result = await importConnection({ db, cipher: envelopeCipher(), registry }, principal.environmentId, body, now, auditFrom(request));
+      // Credentials come back only to a key that could read them with GET (and the read is audited).
+      const revealCredentials = principal.kind === 'secret_key' && hasScope(principal.scopes, READ_CREDENTIALS);
+      const result = await importConnection({ db, cipher: envelopeCipher(), registry, revealCredentials }, principal.environmentId, body, now, auditFrom(request));
       return jsonResult(201, toPublicConnectionFull(result.row, result.credentials, 'iso'), { 'cache-control': 'no-store' });
     } catch (err) {
       if (!(err instanceof ImportRefusal)) throw err;
@@ -297,7 +303,11 @@ function metadataRoute(method: 'POST' | 'PATCH') {
     auth: 'secret_key',
     scope: 'environment:connections:update',
     body: MetadataBody,
-    responses: { [status]: { description: 'The request body, echoed', schema: MetadataBody }, 404: { description: 'An unknown connection; nothing was written' } },
+    responses: {
+      [status]: { description: 'The request body, echoed', schema: MetadataBody },
+      400: { description: 'Metadata over its size limit (for a merge: the merged document); nothing was written' },
+      404: { description: 'An unknown connection; nothing was written' },
+    },
     handle: async (request) => {
       const { db, principal, body, now } = request;
       const ids = Array.isArray(body.connection_id) ? body.connection_id : [body.connection_id];
@@ -308,7 +318,10 @@ function metadataRoute(method: 'POST' | 'PATCH') {
         targetId: null,
         detail: { provider_config_key: body.provider_config_key, connection_ids: ids, mode: merge ? 'merge' : 'replace' },
       };
-      const { missing } = await writeMetadata(db, principal.environmentId, body.provider_config_key, ids, body.metadata, merge, now, audit);
+      const { missing, tooLarge } = await writeMetadata(db, principal.environmentId, body.provider_config_key, ids, body.metadata, merge, now, audit, STORED_DOCUMENT_LIMITS.connectionMetadata);
+      if (tooLarge.length) {
+        throw new ApiError(400, 'invalid_body', `The merged metadata of connection ${tooLarge[0]} would exceed ${STORED_DOCUMENT_LIMITS.connectionMetadata} bytes as stored; nothing was written`);
+      }
       if (missing.length) {
         let message = `Connection with connection id ${missing[0]} and provider config key ${body.provider_config_key} not found. Please make sure the connection exists in the Nango dashboard`;
         if (ids.length > 1) message += '. No actions were taken on any of the connections as a result of this failure.';

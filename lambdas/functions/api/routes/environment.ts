@@ -166,10 +166,18 @@ export const revokeKeyRoute = defineRoute({
   auth: 'secret_key',
   scope: 'environment:api_keys:write',
   params: KeyIdParams,
-  responses: { 200: { description: 'Revoked', schema: z.object({ success: z.literal(true) }) }, 404: { description: 'No such active key' } },
+  responses: {
+    200: { description: 'Revoked', schema: z.object({ success: z.literal(true) }) },
+    403: { description: "The caller's scopes do not cover the key's" },
+    404: { description: 'No such active key' },
+  },
   handle: async (request) => {
     const { db, principal, params } = request;
-    if (!(await revokeSecretKey(db, principal.environmentId, params.keyId, auditFrom(request)))) throw new ApiError(404, 'not_found', 'Secret key does not exist');
+    const callerScopes = principal.kind === 'secret_key' ? principal.scopes : [];
+    const outcome = await revokeSecretKey(db, principal.environmentId, params.keyId, callerScopes, auditFrom(request));
+    if (outcome === 'not_found') throw new ApiError(404, 'not_found', 'Secret key does not exist');
+    // Like creating one: a key may revoke only keys whose every scope it holds itself.
+    if (outcome === 'insufficient_scope') throw new ApiError(403, 'forbidden', "Insufficient scope to revoke this key: the caller's scopes must cover the key's");
     forgetCachedKeys();
     return jsonResult(200, { success: true });
   },

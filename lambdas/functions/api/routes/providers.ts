@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { auditFrom } from '../../../audit/audit-event';
 import { recordAudit } from '../../../audit/audit-log';
 import { ApiError, jsonResult } from '../../../http/errors';
+import { capped, STORED_DOCUMENT_LIMITS } from '../../../http/stored-document';
 import { defineRoute, type AnyRoute } from '../../../http/route';
 import { ProviderRegistry, ProviderRegistryError } from '../../../providers/provider-registry';
 import { PROVIDER_NAME, type Provider } from '../../../providers/provider-schema';
@@ -86,7 +87,7 @@ export const putProviderRoute = defineRoute({
   auth: 'secret_key',
   scope: 'environment:providers:write',
   params: Name,
-  body: z.record(z.string(), z.unknown()),
+  body: capped(z.record(z.string(), z.unknown()), STORED_DOCUMENT_LIMITS.providerDefinition),
   responses: {
     200: { description: 'Replaced' },
     201: { description: 'Created' },
