@@ -6,7 +6,8 @@ import { uuid } from '../db/parameters';
 import { ApiError } from '../http/errors';
 import { IntegrationKeySchema } from '../integrations/integration-schema';
 import { ProviderRegistry } from '../providers/provider-registry';
-import type { AuthMode, Provider } from '../providers/provider-schema';
+import type { AuthMode } from '../providers/provider-schema';
+import type { ConnectContext, SessionFacts } from './connect-facts';
 import { recordFlowFailure, type FlowKind } from './flow-connection';
 
 /**
@@ -14,47 +15,6 @@ import { recordFlowFailure, type FlowKind } from './flow-connection';
  * statement: the connect session (its limits, defaults, end user and reconnect target), the
  * integration it asks for, that integration's custom provider definition, and the environment.
  */
-
-/** The `endUser` of Nango's auth webhook. */
-export interface WebhookEndUser {
-  endUserId: string;
-  endUserEmail: string | null;
-  organizationId?: string;
-  tags: Record<string, string>;
-}
-
-export interface SessionFacts {
-  sessionId: string;
-  environmentId: string;
-  environmentName: string;
-  callbackUrl: string | null;
-  allowedIntegrations: string[] | null;
-  configDefaults: Record<string, { user_scopes?: string; authorization_params?: Record<string, string>; connection_config?: Record<string, unknown> }>;
-  tags: Record<string, string>;
-  webhookUrlOverride: string | null;
-  endUserRowId: string | null;
-  endUser: WebhookEndUser | null;
-  /** Reconnect sessions: the connection they re-authorize. */
-  reconnect: { rowId: string; connectionId: string; providerConfigKey: string } | null;
-}
-
-export interface IntegrationFacts {
-  id: string;
-  uniqueKey: string;
-  providerName: string;
-  provider: Provider;
-  clientId: string | null;
-  /** Envelope of {client_secret?, …} bound to the integration row. */
-  secrets: Buffer | null;
-  scopes: string[] | null;
-  /** Hosts end users may choose (providers/host-choice.ts). */
-  allowedHosts: string[];
-}
-
-export interface ConnectContext {
-  session: SessionFacts;
-  integration: IntegrationFacts;
-}
 
 export interface ContextRow {
   environment_name: string;

@@ -9,7 +9,7 @@ import { uuid } from '../db/parameters';
 import { authEventPayload } from '../events/auth-event';
 import { newOutboxEvent, outboxClause, publishAfterCommit } from '../events/outbox';
 import { ApiError } from '../http/errors';
-import type { ConnectContext } from './connect-context';
+import type { ConnectContext } from './connect-facts';
 
 /**
  * The end of every connect flow: the connection is written with its audit event and its `auth`

@@ -5,7 +5,7 @@ import { matchesFormat } from '../providers/field-format';
 import { assertHostChoice, HostChoiceError } from '../providers/host-choice';
 import { InterpolationError } from '../providers/interpolation';
 import type { Provider } from '../providers/provider-schema';
-import type { ConnectContext } from './connect-context';
+import type { ConnectContext } from './connect-facts';
 import type { ConnectQueryInput } from './connect-query';
 
 /**

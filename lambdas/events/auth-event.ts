@@ -1,4 +1,10 @@
-import type { WebhookEndUser } from '../connect/connect-context';
+/** The `endUser` of Nango's auth webhook. */
+export interface WebhookEndUser {
+  endUserId: string;
+  endUserEmail: string | null;
+  organizationId?: string;
+  tags: Record<string, string>;
+}
 
 /**
  * The body of Nango's `auth` webhook (nango-api.md §4.1), built once when the event is written to

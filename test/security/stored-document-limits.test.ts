@@ -3,7 +3,7 @@ import type { AxiosError } from 'axios';
 import fc from 'fast-check';
 import { database } from '../../lambdas/config';
 import { json, uuid } from '../../lambdas/db/parameters';
-import { jsonbTextBytes, STORED_DOCUMENT_LIMITS } from '../../lambdas/http/stored-document';
+import { jsonbTextBytes, STORED_DOCUMENT_LIMITS } from '../../lambdas/db/stored-document';
 import { readJson, startTestStack, type TestStack } from '../support/local-stack';
 import { environmentId, insertIntegration } from '../lambdas/connections/fixtures';
 

@@ -13,7 +13,7 @@ import { CredentialsInputSchema } from '../../../connections/credentials';
 import { envelopeCipher } from '../../../crypto/process-cipher';
 import { EndUserInputSchema, TagsSchema } from '../../../end-users/end-user-schema';
 import { ApiError, jsonResult } from '../../../http/errors';
-import { capped, STORED_DOCUMENT_LIMITS } from '../../../http/stored-document';
+import { capped, STORED_DOCUMENT_LIMITS } from '../../../db/stored-document';
 import { defineRoute, type AnyRoute } from '../../../http/route';
 import { logger } from '../../../observability/logger';
 import { ProviderRegistry } from '../../../providers/provider-registry';
