@@ -7,7 +7,7 @@ const positiveInt = z.coerce.number<string>().int().positive();
  * Settings every function reads from its environment; the CDK stack and `npm start` set the same
  * names. Nothing in lambdas/ reads process.env except through here.
  */
-const EnvSchema = z.object({
+export const EnvSchema = z.object({
   LATCHKEY_DB_CLUSTER_ARN: z.string().min(11),
   LATCHKEY_DB_SECRET_ARN: z.string().min(11),
   LATCHKEY_DB_NAME: z.string().min(1).default('latchkey'),
