@@ -4,6 +4,8 @@ import { RefreshCoordinator, type RefreshConnectionInput } from '../../../../lam
 import { RefreshBackoffError, RefreshConnectionGoneError, RefreshExhaustedError, RefreshFailedError } from '../../../../lambdas/connections/refresh/refresh-errors';
 import { releaseLease, tryAcquireLease } from '../../../../lambdas/connections/refresh/refresh-lease';
 import { envelopeCipher } from '../../../../lambdas/crypto/process-cipher';
+import { uuid } from '../../../../lambdas/db/parameters';
+import { OAuthTokenError } from '../../../../lambdas/oauth/token-response';
 import { startTestStack, type TestStack } from '../../../support/local-stack';
 import { environmentId } from '../fixtures';
 import { auditActions, columns, importOAuth2, inputFor, oauthIntegration, PAST, rejection, startRawTokenServer, type Imported, type RawTokenServer } from './refresh-fixtures';
@@ -199,4 +201,23 @@ test('a deleted connection, or one of another environment, is gone', async () =>
   expect((await t.api(`/connections/${c.connectionId}?provider_config_key=${PROVIDER}`, { method: 'DELETE' })).ok).toBe(true);
   expect((await rejection(refresher().refresh(await at(c, new Date())))).error).toBeInstanceOf(RefreshConnectionGoneError);
   expect(await auditActions(c)).toEqual([]);
+});
+
+test('a refresh that fails after someone saved newer credentials returns theirs: updated_elsewhere, no failure recorded', async () => {
+  const c = await connection();
+  const newer = `newer-imported-access-token-${randomUUID()}`;
+  t.secrets.register(newer);
+  const failAfterReimport: RefreshConnectionInput['refresh'] = async () => {
+    // While our token request is out, an import replaces the credentials (credentials_version moves).
+    await importOAuth2(t, PROVIDER, c.connectionId, { access_token: newer, refresh_token: OLD_RT, expires_at: new Date(Date.now() + 3600 * SECOND).toISOString() });
+    throw new OAuthTokenError({ kind: 'server', host: '127.0.0.1', status: 503, providerError: 'temporarily_unavailable' });
+  };
+  const result = await refresher().refresh({ ...(await at(c, new Date())), refresh: failAfterReimport });
+  expect(result.outcome).toBe('updated_elsewhere');
+  expect(result.credentials).toMatchObject({ type: 'OAUTH2', access_token: newer });
+  expect(result.credentialsVersion).toBe(1);
+  expect(await columns(c)).toMatchObject({ refresh_failure_count: 0, refresh_backoff_until: null, last_refresh_failure_at: null, auth_error: null, refresh_lease_holder: null, credentials_version: 1 });
+  expect(await auditActions(c)).toEqual([]);
+  const outbox = await database().query<{ event_type: string; payload: Record<string, unknown> }>('SELECT event_type, payload FROM outbox WHERE connection_id = :id', { id: uuid(c.rowId) });
+  expect(outbox.filter((row) => JSON.stringify(row.payload).includes('refresh'))).toEqual([]);
 });
