@@ -1,0 +1,39 @@
+// StrykerJS for one critical module at a time (STRYKER_MODULE, from modules.json); run through
+// `npm run test:mutation`, which starts PostgreSQL once and runs every module in turn.
+import fs from 'node:fs';
+
+const modules = JSON.parse(fs.readFileSync(new URL('./modules.json', import.meta.url), 'utf8'));
+const name = process.env.STRYKER_MODULE;
+const module = modules[name];
+if (!module) throw new Error(`STRYKER_MODULE must be one of: ${Object.keys(modules).join(', ')}`);
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  packageManager: 'npm',
+  testRunner: 'jest',
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  mutate: module.mutate,
+  // Only this module's tests are candidates; coverage per test then picks the few that reach a mutant.
+  jest: {
+    projectType: 'custom',
+    configFile: 'jest.config.ts',
+    enableFindRelatedTests: false,
+    config: { testMatch: module.tests.map((glob) => `<rootDir>/${glob}`) },
+  },
+  coverageAnalysis: 'perTest',
+  // The machine is small and shared; each worker runs its own Jest in band.
+  concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 2),
+  timeoutMS: 20_000,
+  timeoutFactor: 2,
+  incremental: true,
+  incrementalFile: `test/mutation/incremental/${name}.json`,
+  ignorePatterns: ['.latchkey', 'cdk.out', 'reports', '.stryker-tmp', 'coverage'],
+  tempDirName: '.stryker-tmp',
+  reporters: ['clear-text', 'json', 'progress'],
+  jsonReporter: { fileName: `reports/mutation/${name}.json` },
+  clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
+  thresholds: { high: 90, low: 80, break: null },
+  cleanTempDir: 'always',
+};
