@@ -80,13 +80,18 @@ test('faults apply only to their operation', async () => {
 });
 
 test('injected latency delays the answer', async () => {
-  server.control.injectFault({ operation: 'Encrypt', latencyMs: 250, times: 1 });
+  server.control.injectFault({ operation: 'Encrypt', latencyMs: 1_000, times: 1 });
+  const finished: string[] = [];
+  const before = server.control.count('Encrypt');
   const started = Date.now();
-  await encrypt(once);
-  expect(Date.now() - started).toBeGreaterThanOrEqual(240);
-  const fast = Date.now();
-  await encrypt(once);
-  expect(Date.now() - fast).toBeLessThan(200);
+  // The one-time latency delays the first call only: a second one sent meanwhile answers first.
+  const delayed = encrypt(once).then(() => finished.push('delayed'));
+  // Wait (bounded) until the first call has reached the stand-in and taken the fault.
+  for (let i = 0; i < 400 && server.control.count('Encrypt') === before; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  await encrypt(once).then(() => finished.push('plain'));
+  await delayed;
+  expect(Date.now() - started).toBeGreaterThanOrEqual(990);
+  expect(finished).toEqual(['plain', 'delayed']);
 });
 
 test('faults can be injected over HTTP on the stand-in port', async () => {
