@@ -10,6 +10,8 @@ const config: Config = {
   },
   // Packages that ship only ES modules are transpiled like our own code.
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
+  // LATCHKEY_TEST_OFFLINE=1: no name but localhost resolves (test/support/offline-resolver.ts).
+  setupFiles: ['<rootDir>/test/support/offline-setup.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30_000,

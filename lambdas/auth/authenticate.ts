@@ -31,15 +31,15 @@ export async function authenticate(db: SqlExecutor, event: APIGatewayProxyEvent,
   if (!acceptsKeys) {
     throw new ApiError(401, 'invalid_connect_session_token_format', 'Authentication failed: this route needs a connect session token.');
   }
-  return secretKey(db, token);
+  return secretKey(db, token, now);
 }
 
-async function secretKey(db: SqlExecutor, token: string): Promise<SecretKeyPrincipal> {
+async function secretKey(db: SqlExecutor, token: string, now: Date): Promise<SecretKeyPrincipal> {
   if (!SECRET_KEY_FORMAT.test(token)) {
     throw new ApiError(401, 'invalid_secret_key_format', 'Authentication failed: the secret key is not a UUID v4.');
   }
   const hash = (await secretHasher()).hash(token.toLowerCase());
-  const cached = keyCache.get(hash);
+  const cached = keyCache.get(hash, now);
   if (cached) return cached;
   // One statement authenticates and records the use; cached hits skip it for up to 30 s.
   const [row] = await db.query<{ id: string; environment_id: string; environment_name: string; scopes: string[] }>(
@@ -59,7 +59,7 @@ async function secretKey(db: SqlExecutor, token: string): Promise<SecretKeyPrinc
     environmentName: row.environment_name,
     scopes: row.scopes,
   };
-  keyCache.set(hash, principal);
+  keyCache.set(hash, principal, now);
   return principal;
 }
 

@@ -77,7 +77,17 @@ export interface CoordinatorOptions {
   /** First poll interval while another holder refreshes; grows ×1.5 up to maxPollMs. */
   pollMs?: number;
   maxPollMs?: number;
+  /** Elapsed time and waiting while polling (tests run them on a virtual clock). */
+  timer?: CoordinatorTimer;
 }
+
+export interface CoordinatorTimer {
+  /** Monotonic milliseconds. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const realTimer: CoordinatorTimer = { now: () => performance.now(), sleep: (ms) => sleep(ms).then(() => undefined) };
 
 export class RefreshCoordinator {
   private readonly inFlight = new Map<string, Promise<RefreshResult>>();
@@ -86,6 +96,7 @@ export class RefreshCoordinator {
   private readonly waitMs: number;
   private readonly pollMs: number;
   private readonly maxPollMs: number;
+  private readonly timer: CoordinatorTimer;
 
   constructor(options: CoordinatorOptions = {}) {
     this.leaseTtlMs = options.leaseTtlMs ?? 20_000;
@@ -94,6 +105,7 @@ export class RefreshCoordinator {
     this.waitMs = options.waitMs ?? this.tokenTimeoutMs + 2_000;
     this.pollMs = options.pollMs ?? 100;
     this.maxPollMs = options.maxPollMs ?? 500;
+    this.timer = options.timer ?? realTimer;
   }
 
   /** Connections with a flight in progress in this process (bounded by concurrent callers). */
@@ -117,8 +129,9 @@ export class RefreshCoordinator {
     const target: RefreshTarget = { rowId: input.row.id, environmentId: input.row.environmentId };
     const leaseId = randomUUID();
     // The request's clock, advanced by real time while we wait.
-    const began = performance.now();
-    const clock = () => new Date(start.getTime() + (performance.now() - began));
+    const { timer } = this;
+    const began = timer.now();
+    const clock = () => new Date(start.getTime() + (timer.now() - began));
     let baseline = input.row.credentialsVersion;
     let pause = this.pollMs;
 
@@ -137,8 +150,8 @@ export class RefreshCoordinator {
         if (state.refresh_backoff_until && state.refresh_backoff_until > now) throw new RefreshBackoffError(state.refresh_backoff_until);
       }
       // Another flight holds the lease: wait for its result (or for its lease to expire).
-      if (performance.now() - began + pause > this.waitMs) throw new RefreshBusyError();
-      await sleep(pause);
+      if (timer.now() - began + pause > this.waitMs) throw new RefreshBusyError();
+      await timer.sleep(pause);
       pause = Math.min(Math.round(pause * 1.5), this.maxPollMs);
     }
   }

@@ -38,27 +38,37 @@ async function eventsOf(act: () => Promise<unknown>): Promise<Row[]> {
 
 const CLIENT_SECRET = 'gh-client-secret-0123456789';
 
-describe('integrations', () => {
-  let integrationId: string;
+/** An integration for the tests that need one, made outside the measured actions (each test stands alone). */
+async function integration(uniqueKey: string): Promise<string> {
+  t.secrets.register(CLIENT_SECRET);
+  const found = await database().query<{ id: string }>('SELECT id FROM integrations WHERE unique_key = :k', { k: uniqueKey });
+  if (found[0]) return found[0].id;
+  await nango.createIntegration({ provider: 'github', unique_key: uniqueKey, credentials: { type: 'OAUTH2', client_id: 'cid', client_secret: CLIENT_SECRET } });
+  const [{ id }] = await database().query<{ id: string }>('SELECT id FROM integrations WHERE unique_key = :k', { k: uniqueKey });
+  return id;
+}
 
+describe('integrations', () => {
   test('create', async () => {
     t.secrets.register(CLIENT_SECRET);
     const events = await eventsOf(() =>
-      nango.createIntegration({ provider: 'github', unique_key: 'gh', credentials: { type: 'OAUTH2', client_id: 'cid', client_secret: CLIENT_SECRET } }),
+      nango.createIntegration({ provider: 'github', unique_key: 'gh-create', credentials: { type: 'OAUTH2', client_id: 'cid', client_secret: CLIENT_SECRET } }),
     );
-    [{ id: integrationId }] = await database().query<{ id: string }>("SELECT id FROM integrations WHERE unique_key = 'gh'");
+    const [{ id: integrationId }] = await database().query<{ id: string }>("SELECT id FROM integrations WHERE unique_key = 'gh-create'");
     expect(events).toEqual([
-      { action: 'integration.create', actor_type: 'secret_key', actor_id: devKeyId, target_type: 'integration', target_id: integrationId, detail: { unique_key: 'gh', provider: 'github' } },
+      { action: 'integration.create', actor_type: 'secret_key', actor_id: devKeyId, target_type: 'integration', target_id: integrationId, detail: { unique_key: 'gh-create', provider: 'github' } },
     ]);
   });
 
   test('credential read (include=credentials), and none for a plain read', async () => {
+    const integrationId = await integration('gh');
     expect(await eventsOf(() => nango.getIntegration({ uniqueKey: 'gh' }))).toEqual([]);
     const events = await eventsOf(() => nango.getIntegration({ uniqueKey: 'gh' }, { include: ['credentials'] }));
     expect(events).toMatchObject([{ action: 'integration.credentials.read', target_type: 'integration', target_id: integrationId }]);
   });
 
   test('update records the changed fields, not their values', async () => {
+    const integrationId = await integration('gh');
     const events = await eventsOf(() => nango.updateIntegration({ uniqueKey: 'gh' }, { display_name: 'GitHub (prod)' }));
     expect(events).toMatchObject([{ action: 'integration.update', target_id: integrationId, detail: { fields: ['display_name'] } }]);
   });
@@ -66,12 +76,13 @@ describe('integrations', () => {
 
 describe('connect sessions', () => {
   test('create and delete', async () => {
+    await integration('gh');
     let token = '';
     const created = await eventsOf(async () => {
       token = (await nango.createConnectSession({ end_user: { id: 'user-1' }, allowed_integrations: ['gh'] })).data.token;
     });
     t.secrets.register(token);
-    const [{ id: sessionId }] = await database().query<{ id: string }>('SELECT id FROM connect_sessions');
+    const [{ id: sessionId }] = await database().query<{ id: string }>('SELECT id FROM connect_sessions ORDER BY created_at DESC LIMIT 1');
     expect(created).toMatchObject([{ action: 'connect_session.create', actor_type: 'secret_key', target_type: 'connect_session', target_id: sessionId }]);
     const deleted = await eventsOf(() => t.api('/connect/session', { method: 'DELETE', key: token }));
     expect(deleted).toEqual([
@@ -87,9 +98,10 @@ describe('connect sessions', () => {
 
 describe('integration delete', () => {
   test('delete', async () => {
-    const [{ id }] = await database().query<{ id: string }>("SELECT id FROM integrations WHERE unique_key = 'gh'");
-    const events = await eventsOf(async () => expect((await nango.deleteIntegration('gh')).status).toBe(200));
-    expect(events).toMatchObject([{ action: 'integration.delete', target_type: 'integration', target_id: id, detail: { unique_key: 'gh' } }]);
-    expect((await readJson(await t.api('/audit-events?target_type=integration'))).body.data).toHaveLength(4);
+    const id = await integration('gh-delete');
+    const events = await eventsOf(async () => expect((await nango.deleteIntegration('gh-delete')).status).toBe(200));
+    expect(events).toMatchObject([{ action: 'integration.delete', target_type: 'integration', target_id: id, detail: { unique_key: 'gh-delete' } }]);
+    const listed = (await readJson(await t.api(`/audit-events?target_type=integration&target_id=${id}`))).body.data as { action: string }[];
+    expect(listed.map((e) => e.action)).toEqual(['integration.delete', 'integration.create']);
   });
 });

@@ -22,10 +22,16 @@ const event = (id: string): AuditEvent => ({
 const logged = (id: string) => t.logLines().filter((l) => l.includes('"latchkey.audit"') && l.includes(`"latchkey.actor.id":"${id}"`)).length;
 
 test('after an autocommit statement the line goes out at once, even if the request then fails', async () => {
-  await runInRequestScope(async () => {
+  const failed = runInRequestScope(async () => {
     await recordAudit(database(), event('autocommit-then-fail'));
     expect(logged('autocommit-then-fail')).toBe(1);
+    throw new Error('the request fails after its audited statement committed');
   });
+  await expect(failed).rejects.toThrow('the request fails');
+  // Still exactly one line, and the committed row stays.
+  expect(logged('autocommit-then-fail')).toBe(1);
+  const rows = await database().query<{ n: number }>("SELECT count(*)::int AS n FROM audit_events WHERE actor_id = 'autocommit-then-fail'");
+  expect(rows[0].n).toBe(1);
 });
 
 test('inside a transaction the line waits for the commit; a rollback drops it with the row', async () => {

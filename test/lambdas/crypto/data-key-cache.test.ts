@@ -99,9 +99,9 @@ describe('DataKeyCache', () => {
   test('an evicted encryption key leaves its slot too', () => {
     const cache = new DataKeyCache({ capacity: 1 });
     cache.putForEncryption(material(ENV_A));
-    cache.putForEncryption(material(ENV_B));
+    const kept = cache.putForEncryption(material(ENV_B));
     expect(cache.takeForEncryption(ENV_A, 'connection-credentials')).toBeUndefined();
-    expect(cache.takeForEncryption(ENV_B, 'connection-credentials')).toBeDefined();
+    expect(cache.takeForEncryption(ENV_B, 'connection-credentials')).toBe(kept);
   });
 
   test('retireAllForEncryption keeps keys for decryption but gives out none for encryption', () => {

@@ -125,7 +125,17 @@ describe.each(['basic', 'post'] as const)('authorization code with PKCE (client_
 it('token_request_auth_method: basic sends the client in an RFC 6749 §2.3.1 Basic header', async () => {
   const client = server.clients.basic;
   const { code, verifier } = await authorize(client);
-  track(await exchangeCode({ provider: provider({ token_request_auth_method: 'basic' }), client, code, redirectUri: REDIRECT_URI, codeVerifier: verifier, now }));
+  // This client is registered for client_secret_basic: the real server refuses the client anywhere else.
+  const result = track(await exchangeCode({ provider: provider({ token_request_auth_method: 'basic' }), client, code, redirectUri: REDIRECT_URI, codeVerifier: verifier, now }));
+  expect(result.credentials).toMatchObject({ type: 'OAUTH2', access_token: expect.any(String) });
+  // And the header itself, as a raw server sees it: form-encoded id and secret, nothing in the body.
+  const p: TokenProvider = { auth_mode: 'OAUTH2', token_url: `${raw.url}/ok`, token_request_auth_method: 'basic', allow_private_network: true };
+  await exchangeCode({ provider: p, client: { client_id: 'id:1', client_secret: 's p@ss' }, code: 'c', redirectUri: 'https://cb', codeVerifier: 'v', now });
+  const req = raw.last();
+  expect(req.headers.authorization).toBe(`Basic ${Buffer.from('id%3A1:s+p%40ss').toString('base64')}`);
+  const form = new URLSearchParams(req.body);
+  expect(form.has('client_secret')).toBe(false);
+  expect(form.has('client_id')).toBe(false);
 });
 
 describe('request shape (recorded by a raw server)', () => {

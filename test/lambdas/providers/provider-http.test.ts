@@ -130,9 +130,13 @@ describe('providerRequest', () => {
   });
 
   test('an unknown host and a refused connection are network errors with the system code', async () => {
-    const unknown = await failure(providerRequest({ method: 'GET', url: `https://no-such-host.invalid${SECRET_PATH}?${SECRET_QUERY}` }));
-    expect(unknown).toMatchObject({ reason: 'network', code: 'ENOTFOUND' });
-    expectClean(unknown);
+    // The resolver is injected: an unknown name (ENOTFOUND) and no reachable DNS server (EAI_AGAIN) alike.
+    for (const code of ['ENOTFOUND', 'EAI_AGAIN']) {
+      const resolve = async (hostname: string) => Promise.reject(Object.assign(new Error(`getaddrinfo ${code} ${hostname}`), { code }));
+      const unknown = await failure(providerRequest({ method: 'GET', url: `https://no-such-host.invalid${SECRET_PATH}?${SECRET_QUERY}`, resolve }));
+      expect(unknown).toMatchObject({ reason: 'network', code: 'ENOTFOUND' });
+      expectClean(unknown);
+    }
     const closed = http.createServer();
     const closedBase = await listen(closed, 0, '127.0.0.1');
     await new Promise((resolve) => closed.close(resolve));

@@ -1,6 +1,8 @@
 import { database } from '../../../lambdas/config';
 import { secretHasher } from '../../../lambdas/auth/secret-hasher';
 import { envelopeCipher } from '../../../lambdas/crypto/process-cipher';
+import { SYSTEM_REQUEST, type AuditBase } from '../../../lambdas/audit/audit-event';
+import { purgeConnection } from '../../../lambdas/connections/connection-purge';
 import { uuid } from '../../../lambdas/db/parameters';
 import { ingest } from '../../../lambdas/records/record-service';
 import { recordSyncRun } from '../../../lambdas/records/sync-store';
@@ -45,8 +47,11 @@ async function write(connectionId: string, count: number, now: Date, opts: { mod
   const deps = { db: database(), cipher: envelopeCipher(), hasher: await secretHasher() };
   // In batches of 1000, as the route takes them.
   for (let i = 0; i < records.length; i += 1000) {
-    const counts = await ingest(deps, target, { model: opts.model ?? 'Contact', syncName: opts.sync ?? 'contacts', records: records.slice(i, i + 1000), deleted: [] }, now);
-    expect(counts).toBeDefined();
+    const batch = records.slice(i, i + 1000);
+    const counts = await ingest(deps, target, { model: opts.model ?? 'Contact', syncName: opts.sync ?? 'contacts', records: batch, deleted: [] }, now);
+    // Every record of the batch was written (a missing connection would answer undefined).
+    expect(counts && counts.added + counts.updated + counts.unchanged).toBe(batch.length);
+    expect(counts?.deleted).toBe(0);
   }
 }
 
@@ -169,6 +174,56 @@ describe('deleted-connections', () => {
     expect(results[0].connectionRecordsDeleted + results[1].connectionRecordsDeleted).toBe(1000);
     expect(results[0].connectionsHardDeleted + results[1].connectionsHardDeleted).toBe(2);
     for (const id of ids) expect(await count('SELECT count(*) FROM connections WHERE id = :id', { id: uuid(id) })).toBe(0);
+  });
+});
+
+describe('purge', () => {
+  const key = (connectionId: string) => ({ environmentId: devId, providerConfigKey: 'openai', connectionId });
+  const base: AuditBase = { environmentId: '', actor: { type: 'system', id: 'purge-test' }, request: SYSTEM_REQUEST, outcome: 'success' };
+  const rowsOf = (connectionId: string) =>
+    count(
+      `SELECT (SELECT count(*) FROM connections WHERE connection_id = :cid)
+            + (SELECT count(*) FROM records r JOIN connections c ON c.id = r.connection_id WHERE c.connection_id = :cid)
+            + (SELECT count(*) FROM end_users WHERE end_user_id = :user)`,
+      { cid: connectionId, user: `user-${connectionId}` },
+    );
+
+  test('a purge the budget interrupts is pending (the route answers 202); the next sweep, long before retention, erases every row', async () => {
+    const id = await connection('purge-big');
+    await write('purge-big', 260, T0);
+    const budgetLeft = budget({ maxBatches: 2 });
+    expect(await purgeConnection(database(), key('purge-big'), T0, budgetLeft, { ...base, environmentId: devId })).toBe('pending');
+    expect(await recordsOf(id)).toBeGreaterThan(0);
+    // Invisible at once, although rows remain.
+    expect((await t.api('/connections/purge-big?provider_config_key=openai')).status).toBe(404);
+    // One day after the deletion: retention (31 days) is far off, the purge is not.
+    const swept = await sweepDeletedConnections(database(), at(DAY), budget());
+    expect(swept).toMatchObject({ connectionsHardDeleted: 1, endUsersDeleted: 1, deletedConnectionsBudgetExhausted: 0 });
+    expect(await rowsOf('purge-big')).toBe(0);
+    const [hardDelete] = await database().query<{ detail: { reason: string } }>("SELECT detail FROM audit_events WHERE action = 'connection.hard_delete' AND detail->>'connection_id' = 'purge-big'");
+    expect(hardDelete.detail.reason).toBe('purge');
+  });
+
+  test('delete, re-import, purge: no row of that connection id is left, the earlier soft-deleted one included', async () => {
+    await connection('purge-twice');
+    await write('purge-twice', 20, T0);
+    expect((await t.api('/connections/purge-twice?provider_config_key=openai', { method: 'DELETE' })).status).toBe(200);
+    await connection('purge-twice');
+    await write('purge-twice', 20, T0);
+    expect(await count("SELECT count(*) FROM connections WHERE connection_id = 'purge-twice'")).toBe(2);
+    expect((await t.api('/connections/purge-twice?provider_config_key=openai&purge=true', { method: 'DELETE' })).status).toBe(200);
+    expect(await rowsOf('purge-twice')).toBe(0);
+  });
+
+  test('the same with an interrupted purge: the sweep finishes both rows', async () => {
+    await connection('purge-thrice');
+    await write('purge-thrice', 120, T0);
+    expect((await t.api('/connections/purge-thrice?provider_config_key=openai', { method: 'DELETE' })).status).toBe(200);
+    await connection('purge-thrice');
+    await write('purge-thrice', 120, T0);
+    expect(await purgeConnection(database(), key('purge-thrice'), T0, budget({ maxBatches: 1 }), { ...base, environmentId: devId })).toBe('pending');
+    expect(await sweepDeletedConnections(database(), at(DAY), budget())).toMatchObject({ connectionsHardDeleted: 2, deletedConnectionsBudgetExhausted: 0 });
+    expect(await rowsOf('purge-thrice')).toBe(0);
   });
 });
 

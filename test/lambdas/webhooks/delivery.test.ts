@@ -53,6 +53,11 @@ beforeEach(async () => {
   receiver.reset();
   t.stack.eventBridge.control.clearFaults();
 });
+// The settings every test starts from, restored even when a test fails halfway (no cascade).
+afterEach(async () => {
+  await patchEnvironment({ webhook_url: receiver.url(`/hook?token=${TOKEN}`), webhook_secondary_url: null, webhook_on_auth_creation: true, webhook_on_connection_deleted: false });
+  receiver.reset();
+});
 
 test('a published event is delivered at once: Nango body, both signatures (verified by the real SDK), a stable event id', async () => {
   const event = await writeAuthEvent(devId, 'conn-1');

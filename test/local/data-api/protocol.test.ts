@@ -198,13 +198,19 @@ describe('fault injection through StandInControl', () => {
   });
 
   test('latency injection delays the response', async () => {
-    server.control.injectFault({ operation: 'ExecuteStatement', latencyMs: 300, times: 1 });
+    server.control.injectFault({ operation: 'ExecuteStatement', latencyMs: 1_000, times: 1 });
+    const finished: string[] = [];
+    const before = server.control.count('ExecuteStatement');
     const started = Date.now();
-    await execute('SELECT 1');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
-    const again = Date.now();
-    await execute('SELECT 1');
-    expect(Date.now() - again).toBeLessThan(250);
+    // The first call takes the one-time latency; a second one sent meanwhile is not delayed, so it
+    // answers first (load only slows both; the order is decided by the 1 s gap, not by a deadline).
+    const delayed = execute('SELECT 1').then(() => finished.push('delayed'));
+    // Wait (bounded) until the first call has reached the stand-in and taken the fault.
+    for (let i = 0; i < 400 && server.control.count('ExecuteStatement') === before; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    await execute('SELECT 1').then(() => finished.push('plain'));
+    await delayed;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(990);
+    expect(finished).toEqual(['plain', 'delayed']);
   });
 
   test('the control surface also works over HTTP on the same port', async () => {

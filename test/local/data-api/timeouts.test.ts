@@ -18,8 +18,9 @@ const ARNS = {
   secretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:latchkey',
 };
 const STATEMENT_TIMEOUT_MS = 400;
-const IDLE_MS = 300;
-const MAX_LIFE_MS = 1_200;
+// Margins wide enough that a loaded machine's slow round trips do not reach the limits by accident.
+const IDLE_MS = 1_000;
+const MAX_LIFE_MS = 3_000;
 
 let database: TestDatabase;
 let other: TestDatabase;
@@ -33,6 +34,16 @@ const notFound = (id: string) => ({ name: 'TransactionNotFoundException', messag
 const activeSleeps = async () =>
   (await execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%' AND state = 'active' AND pid <> pg_backend_pid()")).records?.[0]?.[0]
     ?.longValue;
+
+/** Waits (bounded) until no statement like `pattern` runs in the test database any more. */
+async function statementsDone(pattern: string): Promise<void> {
+  for (let i = 0; i < 200; i += 1) {
+    const running = (await execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE :p AND state = 'active' AND pid <> pg_backend_pid()", { parameters: [{ name: 'p', value: { stringValue: pattern } }] })).records?.[0]?.[0]?.longValue;
+    if (running === 0) return;
+    await sleep(50);
+  }
+  throw new Error(`statements like ${pattern} still running after 10 s`);
+}
 
 beforeAll(async () => {
   [database, other] = await Promise.all([createTestDatabase(), createTestDatabase()]);
@@ -80,16 +91,17 @@ describe('statement timeout', () => {
   });
 
   test('continueAfterTimeout answers with the error but lets the statement finish', async () => {
-    const err = await execute('INSERT INTO marks SELECT 1 FROM pg_sleep(0.8)', { continueAfterTimeout: true }).catch((e: unknown) => e);
+    // Sleeps far longer than the timeout, so the row is surely not there yet when the error comes back.
+    const err = await execute('INSERT INTO marks SELECT 1 FROM pg_sleep(3)', { continueAfterTimeout: true }).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'StatementTimeoutException' });
     expect(await count()).toBe(0);
-    await sleep(800);
+    await statementsDone('INSERT INTO marks%');
     expect(await count()).toBe(1);
   });
 
   test('without continueAfterTimeout the statement is rolled back', async () => {
     await expect(execute('INSERT INTO marks SELECT 1 FROM pg_sleep(0.8)')).rejects.toMatchObject({ name: 'StatementTimeoutException' });
-    await sleep(600);
+    await statementsDone('INSERT INTO marks%');
     expect(await count()).toBe(0);
   });
 
@@ -122,13 +134,22 @@ describe('transaction expiry', () => {
   });
 
   test('each call restarts the idle clock', async () => {
-    const id = await begin();
-    for (let i = 0; i < 4; i += 1) {
-      await sleep(IDLE_MS / 2);
-      await execute('INSERT INTO marks VALUES (:i)', { transactionId: id, parameters: [{ name: 'i', value: { longValue: i } }] });
+    // A server of its own with a long idle limit: calls 1/4 of it apart outlive it twice over, and a
+    // loaded machine would have to add 3/4 of it to one round trip to break the test.
+    const patient = new DataApiServer({ connectionString: database.url, transactionIdleTimeoutMs: 2_000 });
+    const patientClient = new RDSDataClient({ endpoint: await patient.start(), region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    try {
+      const id = (await patientClient.send(new BeginTransactionCommand(ARNS))).transactionId!;
+      for (let i = 0; i < 8; i += 1) {
+        await sleep(500);
+        await patientClient.send(new ExecuteStatementCommand({ ...ARNS, sql: 'INSERT INTO marks VALUES (:i)', transactionId: id, parameters: [{ name: 'i', value: { longValue: i } }] }));
+      }
+      await patientClient.send(new CommitTransactionCommand({ ...ARNS, transactionId: id }));
+      expect(await count()).toBe(8);
+    } finally {
+      patientClient.destroy();
+      await patient.stop();
     }
-    await client.send(new CommitTransactionCommand({ ...ARNS, transactionId: id }));
-    expect(await count()).toBe(4);
   });
 
   test('a transaction past its maximum life is gone even while in use', async () => {

@@ -81,13 +81,18 @@ test('faults apply only to their operation', async () => {
 });
 
 test('injected latency delays the answer', async () => {
-  server.control.injectFault({ operation: 'GenerateDataKey', latencyMs: 250, times: 1 });
+  server.control.injectFault({ operation: 'GenerateDataKey', latencyMs: 1_000, times: 1 });
+  const finished: string[] = [];
+  const before = server.control.count('GenerateDataKey');
   const started = Date.now();
-  await dataKey(once);
-  expect(Date.now() - started).toBeGreaterThanOrEqual(240);
-  const fast = Date.now();
-  await dataKey(once);
-  expect(Date.now() - fast).toBeLessThan(200);
+  // The one-time latency delays the first call only: a second one sent meanwhile answers first.
+  const delayed = dataKey(once).then(() => finished.push('delayed'));
+  // Wait (bounded) until the first call has reached the stand-in and taken the fault.
+  for (let i = 0; i < 400 && server.control.count('GenerateDataKey') === before; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  await dataKey(once).then(() => finished.push('plain'));
+  await delayed;
+  expect(Date.now() - started).toBeGreaterThanOrEqual(990);
+  expect(finished).toEqual(['plain', 'delayed']);
 });
 
 test('faults can be injected over HTTP on the stand-in port', async () => {

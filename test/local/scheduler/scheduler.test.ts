@@ -85,9 +85,9 @@ describe('LocalScheduler.fire', () => {
     expect(fires).toEqual([{ schedule: 'x', at: new Date('2025-01-01T00:00:00Z'), ok: false, error: 'RangeError: db down', durationMs: expect.any(Number) }]);
   });
 
-  test('unknown schedules and bad definitions fail clearly', () => {
+  test('unknown schedules and bad definitions fail clearly', async () => {
     const ok = recorder().handler;
-    expect(() => scheduler([schedule('x', 'rate(1 hour)')], ok).s.fire('nope')).rejects.toThrow('Unknown schedule nope');
+    await expect(scheduler([schedule('x', 'rate(1 hour)')], ok).s.fire('nope')).rejects.toThrow('Unknown schedule nope');
     expect(() => scheduler([schedule('x', 'rate(5 minute)')], ok)).toThrow('Invalid schedule expression "rate(5 minute)"');
     expect(() => scheduler([schedule('x', 'rate(1 hour)'), schedule('x', 'rate(2 hours)')], ok)).toThrow('Duplicate schedule x');
     expect(() => new LocalScheduler({ schedules: [schedule('x', 'rate(1 hour)')], handlers: {} })).toThrow('No handler for function sweeps (schedule x)');

@@ -62,7 +62,8 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const issuer = await new Promise<string>((resolve, reject) => {
     let stdout = '';
-    const timer = setTimeout(() => fail(new Error('OAuth test server did not start within 10 s')), 10_000);
+    // Generous: on a loaded machine a cold Node start with oidc-provider can take many seconds.
+    const timer = setTimeout(() => fail(new Error('OAuth test server did not start within 25 s')), 25_000);
     const fail = (err: Error) => {
       clearTimeout(timer);
       child.kill();

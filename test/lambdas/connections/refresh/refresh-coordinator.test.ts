@@ -123,20 +123,30 @@ test('forced refreshes are single-flight too; a fresh token is ONE statement and
 
 test('a holder that dies blocks the others only until its lease expires', async () => {
   const { c } = await expiredConnection('dead-holder');
-  const dead = await tryAcquireLease(database(), { rowId: c.rowId, environmentId: c.environmentId }, randomUUID(), new Date(), 1_500, { force: true, refreshBefore: null });
+  const t0 = new Date();
+  const dead = await tryAcquireLease(database(), { rowId: c.rowId, environmentId: c.environmentId }, randomUUID(), t0, 1_500, { force: true, refreshBefore: null });
   expect(dead?.acquired).toBe(true);
   const counter = counting();
-  const base = await input(c, { refresh: counter.refresh });
+  const base = await input(c, { refresh: counter.refresh, now: t0 });
+  // The coordinators poll on a virtual clock: only their own waits move it, so load cannot change the outcome.
+  const virtual = () => {
+    const timer = { elapsed: 0, now: () => timer.elapsed, sleep: async (ms: number) => void (timer.elapsed += ms) };
+    return timer;
+  };
 
   // Waiting less than the lease lasts: busy, and the provider was not called.
-  const busy = await rejection(new RefreshCoordinator({ waitMs: 300 }).refresh(base));
+  const short = virtual();
+  const busy = await rejection(new RefreshCoordinator({ waitMs: 300, timer: short }).refresh(base));
   expect(busy.error).toBeInstanceOf(RefreshBusyError);
+  expect(short.elapsed).toBeLessThanOrEqual(300);
   expect(counter.calls).toBe(0);
 
-  const started = Date.now();
-  const result = await new RefreshCoordinator({ waitMs: 5_000 }).refresh(base);
+  // Waiting longer: the lease runs out at 1.5 s and the next poll (at most 500 ms apart) takes it over.
+  const long = virtual();
+  const result = await new RefreshCoordinator({ waitMs: 5_000, timer: long }).refresh(base);
   expect(result.outcome).toBe('refreshed');
-  expect(Date.now() - started).toBeLessThan(4_000);
+  expect(long.elapsed).toBeGreaterThanOrEqual(1_500);
+  expect(long.elapsed).toBeLessThanOrEqual(2_000);
   expect(counter.calls).toBe(1);
   expect((await columns(c)).refresh_lease_holder).toBeNull();
 });

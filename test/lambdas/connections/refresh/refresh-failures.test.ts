@@ -4,6 +4,8 @@ import { RefreshCoordinator, type RefreshConnectionInput } from '../../../../lam
 import { RefreshBackoffError, RefreshConnectionGoneError, RefreshExhaustedError, RefreshFailedError } from '../../../../lambdas/connections/refresh/refresh-errors';
 import { releaseLease, tryAcquireLease } from '../../../../lambdas/connections/refresh/refresh-lease';
 import { envelopeCipher } from '../../../../lambdas/crypto/process-cipher';
+import { uuid } from '../../../../lambdas/db/parameters';
+import { OAuthTokenError } from '../../../../lambdas/oauth/token-response';
 import { startTestStack, type TestStack } from '../../../support/local-stack';
 import { environmentId } from '../fixtures';
 import { auditActions, columns, importOAuth2, inputFor, oauthIntegration, PAST, rejection, startRawTokenServer, type Imported, type RawTokenServer } from './refresh-fixtures';
@@ -36,7 +38,11 @@ async function connection(extra: { refresh_token?: string; expires_at?: string }
   return importOAuth2(t, PROVIDER, `c-${n}`, { access_token: access, refresh_token: OLD_RT, expires_at: PAST, ...extra });
 }
 
-const refresher = () => new RefreshCoordinator();
+/** Coordinators on a virtual clock: the request's clock moves only when they wait, so times are exact. */
+const refresher = () => {
+  let elapsed = 0;
+  return new RefreshCoordinator({ timer: { now: () => elapsed, sleep: async (ms) => void (elapsed += ms) } });
+};
 const at = async (c: Imported, now: Date, force = false): Promise<RefreshConnectionInput> => ({ ...(await inputFor(c, PROVIDER, CLIENT, now)), force });
 const ok = (access: string, extra: Record<string, unknown> = {}) => () => ({ status: 200, body: { access_token: access, token_type: 'Bearer', expires_in: 3600, ...extra } });
 const status = (code: number, body: unknown = { error: 'temporarily_unavailable' }) => () => ({ status: code, body });
@@ -58,10 +64,8 @@ test('an answer without refresh_token keeps the old one; the request is a refres
   expect(result.credentials).toMatchObject({ access_token: 'new-access-token-value-d1', refresh_token: OLD_RT });
   const stored = await storedCredentials(c);
   expect(stored).toMatchObject({ type: 'OAUTH2', access_token: 'new-access-token-value-d1', refresh_token: OLD_RT });
-  // expires_in is relative to the request's clock (plus the few ms the call took).
-  const expiresIn = Date.parse(stored.expires_at as string) - now.getTime() - 3600 * SECOND;
-  expect(expiresIn).toBeGreaterThanOrEqual(0);
-  expect(expiresIn).toBeLessThan(SECOND);
+  // expires_in counts from the request's clock.
+  expect(Date.parse(stored.expires_at as string) - now.getTime()).toBe(3600 * SECOND);
   expect(stored.raw).not.toHaveProperty('refresh_token');
   expect((await columns(c)).credentials_expires_at?.toISOString()).toBe(stored.expires_at);
 });
@@ -78,8 +82,7 @@ test('503: failure recorded with backoff, no auth_error; within backoff no provi
   let row = await columns(c);
   expect(row).toMatchObject({ refresh_failure_count: 1, auth_error: null, refresh_lease_holder: null, credentials_version: 0 });
   const backoff = row.refresh_backoff_until!.getTime() - t0.getTime();
-  expect(backoff).toBeGreaterThanOrEqual(30 * SECOND);
-  expect(backoff).toBeLessThan(31 * SECOND);
+  expect(backoff).toBe(30 * SECOND);
   expect(row.last_refresh_failure_at).toBeInstanceOf(Date);
 
   const within = await rejection(refresher().refresh(await at(c, new Date(t0.getTime() + 5 * SECOND))));
@@ -199,4 +202,23 @@ test('a deleted connection, or one of another environment, is gone', async () =>
   expect((await t.api(`/connections/${c.connectionId}?provider_config_key=${PROVIDER}`, { method: 'DELETE' })).ok).toBe(true);
   expect((await rejection(refresher().refresh(await at(c, new Date())))).error).toBeInstanceOf(RefreshConnectionGoneError);
   expect(await auditActions(c)).toEqual([]);
+});
+
+test('a refresh that fails after someone saved newer credentials returns theirs: updated_elsewhere, no failure recorded', async () => {
+  const c = await connection();
+  const newer = `newer-imported-access-token-${randomUUID()}`;
+  t.secrets.register(newer);
+  const failAfterReimport: RefreshConnectionInput['refresh'] = async () => {
+    // While our token request is out, an import replaces the credentials (credentials_version moves).
+    await importOAuth2(t, PROVIDER, c.connectionId, { access_token: newer, refresh_token: OLD_RT, expires_at: new Date(Date.now() + 3600 * SECOND).toISOString() });
+    throw new OAuthTokenError({ kind: 'server', host: '127.0.0.1', status: 503, providerError: 'temporarily_unavailable' });
+  };
+  const result = await refresher().refresh({ ...(await at(c, new Date())), refresh: failAfterReimport });
+  expect(result.outcome).toBe('updated_elsewhere');
+  expect(result.credentials).toMatchObject({ type: 'OAUTH2', access_token: newer });
+  expect(result.credentialsVersion).toBe(1);
+  expect(await columns(c)).toMatchObject({ refresh_failure_count: 0, refresh_backoff_until: null, last_refresh_failure_at: null, auth_error: null, refresh_lease_holder: null, credentials_version: 1 });
+  expect(await auditActions(c)).toEqual([]);
+  const outbox = await database().query<{ event_type: string; payload: Record<string, unknown> }>('SELECT event_type, payload FROM outbox WHERE connection_id = :id', { id: uuid(c.rowId) });
+  expect(outbox.filter((row) => JSON.stringify(row.payload).includes('refresh'))).toEqual([]);
 });

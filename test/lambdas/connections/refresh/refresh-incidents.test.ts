@@ -2,6 +2,7 @@ import { database } from '../../../../lambdas/config';
 import { uuid } from '../../../../lambdas/db/parameters';
 import { sweepProactiveRefresh } from '../../../../lambdas/sweeps/proactive-refresh';
 import { readJson, startTestStack, type TestStack } from '../../../support/local-stack';
+import { WebhookReceiver } from '../../../support/webhook-receiver';
 import { startOAuthServer, type OAuthServer } from '../../../support/oauth-server';
 import { auditActions, columns, importOAuth2, initialTokens, oauthIntegration, PAST, type Imported } from './refresh-fixtures';
 
@@ -142,4 +143,33 @@ test('an outage: ONE call, then a cooldown (424, no storm), never marked broken;
   expect(await tokenRequests()).toBe(before + 2);
   expect(await columns(c)).toMatchObject({ refresh_failure_count: 0, auth_error: null, refresh_backoff_until: null });
   expect((await auditActions(c)).map((a) => a.action)).toEqual(['connection.refresh.failure', 'connection.refresh.success']);
+});
+
+test('the failure webhook reaches the receiver right after the 4xx, without a re-drive', async () => {
+  const receiver = new WebhookReceiver();
+  await receiver.start();
+  const patch = (json: Record<string, unknown>) => t.api('/environment', { method: 'PATCH', json });
+  try {
+    expect((await patch({ webhook_url: receiver.url('/hook'), webhook_on_auth_refresh_error: true })).status).toBe(200);
+    const rotated = await readJson(await t.api('/environment/webhook-signing-key/rotate', { method: 'POST' }));
+    t.secrets.register(rotated.body.data.webhook_signing_key);
+    const { tokens } = await expired('revoked-webhook');
+    const revoke = await fetch(`${server.issuer}/token/revocation`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: tokens.refresh_token, client_id: server.clients.post.client_id, client_secret: server.clients.post.client_secret }),
+    });
+    expect(revoke.status).toBe(200);
+
+    const answer = await read('revoked-webhook');
+    expect(answer.status).toBe(400);
+    // Only the request's own publish can have put it on the bus: no scheduler tick runs here.
+    await t.stack.eventBridge.idle();
+    expect(receiver.requests.map((r) => JSON.parse(r.body))).toEqual([
+      expect.objectContaining({ type: 'auth', operation: 'refresh', success: false, connectionId: 'revoked-webhook' }),
+    ]);
+  } finally {
+    await patch({ webhook_url: null });
+    await receiver.stop();
+  }
 });

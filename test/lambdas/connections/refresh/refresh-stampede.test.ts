@@ -1,7 +1,7 @@
 import { startApiInstances, type ApiInstances } from '../../../support/api-instances';
 import { startTestStack, type TestStack } from '../../../support/local-stack';
 import { startOAuthServer, type OAuthServer } from '../../../support/oauth-server';
-import { quantile, stampede } from '../../../support/refresh-stampede';
+import { stampede } from '../../../support/refresh-stampede';
 import { auditActions, columns, importOAuth2, initialTokens, oauthIntegration, PAST } from './refresh-fixtures';
 
 /**
@@ -55,6 +55,5 @@ test('200 concurrent reads on 4 instances (processes): ONE token request; every 
   // expires_in of the short-lived token, counted from the refresh.
   expect(row.credentials_expires_at!.getTime()).toBeLessThanOrEqual(Date.now() + 120_000);
   expect(await auditActions(c)).toEqual([expect.objectContaining({ action: 'connection.refresh.success' })]);
-  // Waiting callers: none waited anywhere near the 12 s give-up.
-  expect(quantile(calls.map((call) => call.ms), 0.99)).toBeLessThan(5_000);
+  // How long the callers waited is a performance figure: `npm run bench -- refresh` measures it.
 });

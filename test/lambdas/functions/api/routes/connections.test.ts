@@ -339,6 +339,15 @@ describe('GET /connections/{connectionId}', () => {
     expect(text).not.toContain('access-token-thief');
     // The original still opens; a key without the credentials scope still reads the rest.
     expect(await nango.getToken('github', 'victim')).toBe('access-token-victim');
+    const narrow = await t.api('/environment/api-keys', { method: 'POST', json: { display_name: 'no-credentials', scopes: ['environment:connections:read'] } });
+    const narrowKey = ((await narrow.json()) as { data: { secret: string } }).data.secret;
+    t.secrets.register(narrowKey);
+    const rest = await t.api('/connections/thief?provider_config_key=github', { key: narrowKey });
+    const restText = await rest.text();
+    expect(rest.status).toBe(200);
+    expect(JSON.parse(restText)).toMatchObject({ connection_id: 'thief', provider_config_key: 'github' });
+    expect(restText).not.toContain('access-token-victim');
+    expect(restText).not.toContain('access-token-thief');
   });
 });
 
