@@ -147,6 +147,8 @@ export class Latchkey extends Construct {
     this.schedules.node.addDependency(migrations);
     for (const fn of this.functions.all()) fn.node.defaultChild!.node.addDependency(migrations);
     this.bootstrapKeys.node.addDependency(migrations);
+    // A function user's first rotation signs in as the role: migrations create it and set its password.
+    for (const user of this.database.functionUsers.values()) for (const part of user.rotation) part.node.addDependency(migrations);
     if (s.sweepsReservedConcurrency > 0 && this.functions.has('sweeps')) {
       (this.functions.get('sweeps').node.defaultChild as CfnFunction).reservedConcurrentExecutions = s.sweepsReservedConcurrency;
     }

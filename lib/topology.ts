@@ -46,6 +46,8 @@ export interface FunctionSpec {
   reservedConcurrency?: number;
   /** Files copied beside the bundle, e.g. SQL read at run time; paths relative to the repository root / the bundle. */
   copyFiles?: readonly { from: string; to: string }[];
+  /** Runs SQL as the master user (migrations alone); every other function has a role of its own, `latchkey_<name>` (migration 0009). */
+  databaseMaster?: boolean;
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS' | 'ANY';
@@ -211,6 +213,8 @@ export const DEPLOY_FUNCTIONS: readonly DeployFunctionSpec[] = [
     timeoutSeconds: 600,
     memoryMb: 512,
     copyFiles: [{ from: 'lambdas/db/migrations', to: 'migrations' }],
+    // Creates and alters the schema, and gives each function's role its password.
+    databaseMaster: true,
   },
   {
     name: 'bootstrap',

@@ -8,10 +8,11 @@ import {
   DatabaseCluster,
   DatabaseClusterEngine,
   DatabaseClusterFromSnapshot,
+  DatabaseSecret,
   SnapshotCredentials,
 } from 'aws-cdk-lib/aws-rds';
-import type { SecretRotation } from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { SecretRotation, SecretRotationApplication, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct, type IConstruct } from 'constructs';
 
 export interface DatabaseProps {
   vpc: IVpc;
@@ -29,8 +30,23 @@ export interface DatabaseProps {
 }
 
 export const DATABASE_NAME = 'latchkey';
-/** The master user: migrations alone run as it (functions have roles of their own, migration 0010). */
+/** The master user: migrations alone run as it (functions have roles of their own, migration 0009). */
 export const MASTER_USERNAME = 'latchkey_admin';
+
+/** The database role function `name` runs as (created by migration 0009): `sweeps` → `latchkey_sweeps`. */
+export function functionRoleName(name: string): string {
+  return `latchkey_${name.replace(/-/g, '_')}`;
+}
+
+const ROTATION_DAYS = 30;
+
+/** A function's own database user: its role and the secret that holds the role's password. */
+export interface FunctionUser {
+  role: string;
+  secret: ISecret;
+  /** The rotation and its schedule: they start (and first rotate) only once the role has its password, after the migrations. */
+  rotation: readonly IConstruct[];
+}
 
 /**
  * Aurora Serverless v2 PostgreSQL 17, reached only through the Data API: no function opens a
@@ -44,9 +60,13 @@ export class Database extends Construct {
   readonly rotation: SecretRotation;
   /** The rotation function's security group: the database port and, with endpoints, Secrets Manager admit it. */
   readonly rotationSecurityGroup: SecurityGroup;
+  /** Each function's own user (addFunctionUser), by role name. */
+  readonly functionUsers = new Map<string, FunctionUser>();
+  private readonly vpc: IVpc;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
+    this.vpc = props.vpc;
     const [writerAz, readerAz] = props.availabilityZones;
     const common = {
       // 17.4 is the first 17.x the Data API supports.
@@ -94,7 +114,7 @@ export class Database extends Construct {
       allowAllOutbound: true,
     });
     this.rotation = this.cluster.addRotationSingleUser({
-      securityGroup: this.rotationSecurityGroup, automaticallyAfter: Duration.days(30), vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS } });
+      securityGroup: this.rotationSecurityGroup, automaticallyAfter: Duration.days(ROTATION_DAYS), vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS } });
 
     Validations.of(this.cluster).acknowledge(
       {
@@ -102,5 +122,33 @@ export class Database extends Construct {
         reason: 'Nothing connects to the port: all access is through the Data API, and the only inbound rule is for the rotation function.',
       },
     );
+  }
+
+  /**
+   * A generated secret for function `name`'s role, attached to the cluster (host, port, engine), so
+   * the function signs in through the Data API as that role and nothing else. The migrate task sets
+   * the role's password from it on deploy; single-user rotation changes both every 30 days, as the
+   * role itself (PostgreSQL lets a role change its own password), never with the master secret.
+   */
+  addFunctionUser(name: string): FunctionUser {
+    const role = functionRoleName(name);
+    const existing = this.functionUsers.get(role);
+    if (existing) return existing;
+    const id = name.replace(/(^|[-_])([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+    const secret = new DatabaseSecret(this, `${id}User`, { username: role }).attach(this.cluster);
+    const rotation = new SecretRotation(this, `${id}UserRotation`, {
+      application: SecretRotationApplication.POSTGRES_ROTATION_SINGLE_USER,
+      secret,
+      target: this.cluster,
+      vpc: this.vpc,
+      vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroup: this.rotationSecurityGroup,
+      automaticallyAfter: Duration.days(ROTATION_DAYS),
+    });
+    // The schedule lives under the secret, not under the rotation construct.
+    const schedule = secret.node.tryFindChild('RotationSchedule');
+    const user = { role, secret, rotation: schedule ? [rotation, schedule] : [rotation] };
+    this.functionUsers.set(role, user);
+    return user;
   }
 }

@@ -11,6 +11,8 @@ import type { KmsUse } from '../topology';
 export interface FunctionSpecLike extends LatchkeyFunctionSpec {
   kms?: KmsUse;
   publishesEvents?: boolean;
+  /** Signs in as the master user (migrations); others get a database user of their own. */
+  databaseMaster?: boolean;
 }
 
 export interface FunctionsProps {
@@ -29,7 +31,7 @@ export interface FunctionsProps {
 
 /**
  * One `LatchkeyFunction` per spec, each told where the database, key and bus are, and granted
- * exactly what its spec asks for: the Data API always, KMS per purpose, PutEvents if it publishes.
+ * exactly what its spec asks for: the Data API as its own database user, KMS per purpose, PutEvents if it publishes.
  */
 export class Functions extends Construct {
   private readonly byName = new Map<string, LatchkeyFunction>();
@@ -39,7 +41,6 @@ export class Functions extends Construct {
     const environment = {
       LATCHKEY_STAGE: props.stage,
       LATCHKEY_DB_CLUSTER_ARN: props.database.cluster.clusterArn,
-      LATCHKEY_DB_SECRET_ARN: props.database.cluster.secret!.secretArn,
       LATCHKEY_DB_NAME: props.database.databaseName,
       LATCHKEY_KMS_KEY_ID: props.keys.envelopeKey.keyArn,
       LATCHKEY_EVENT_BUS_NAME: props.bus.eventBusName,
@@ -49,14 +50,16 @@ export class Functions extends Construct {
     };
     for (const spec of props.specs) {
       if (this.byName.has(spec.name)) throw new Error(`Function ${spec.name} is defined twice`);
+      // Its own user's secret, or the master's for migrations: the secret picks the database role.
+      const dbSecret = spec.databaseMaster ? props.database.cluster.secret! : props.database.addFunctionUser(spec.name).secret;
       const fn = new LatchkeyFunction(this, toId(spec.name), {
         spec,
         vpc: props.network.vpc,
         securityGroup: props.network.functionsSecurityGroup,
         logRetention: props.logRetention,
-        environment,
+        environment: { ...environment, LATCHKEY_DB_SECRET_ARN: dbSecret.secretArn },
       });
-      fn.grantDatabase(props.database.cluster);
+      fn.grantDatabase(props.database.cluster, spec.databaseMaster ? undefined : dbSecret);
       if (spec.kms) fn.grantKmsPurposes(props.keys, spec.kms);
       if (spec.publishesEvents) fn.grantPutEvents(props.bus);
       this.byName.set(spec.name, fn);

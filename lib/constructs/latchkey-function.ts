@@ -8,10 +8,20 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IDatabaseCluster } from 'aws-cdk-lib/aws-rds';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { NODE_OPTIONS, nodejsBundling, REPO_ROOT } from '../bundling';
 import type { KmsPurpose, KmsUse } from '../topology';
 import type { Keys } from './keys';
+
+/** What a Data API caller needs (as CDK's grantDataApiAccess grants, without the master secret). */
+const DATA_API_ACTIONS = [
+  'rds-data:BatchExecuteStatement',
+  'rds-data:BeginTransaction',
+  'rds-data:CommitTransaction',
+  'rds-data:ExecuteStatement',
+  'rds-data:RollbackTransaction',
+] as const;
 
 const MANAGED_POLICY = 'arn:<AWS::Partition>:iam::aws:policy/service-role';
 
@@ -78,9 +88,17 @@ export class LatchkeyFunction extends NodejsFunction {
     );
   }
 
-  /** Statements through the Data API (rds-data:*) on the cluster, and reading its credentials secret. */
-  grantDatabase(cluster: IDatabaseCluster): void {
-    cluster.grantDataApiAccess(this);
+  /**
+   * Statements through the Data API on the cluster, signed in with `secret` (the function's own
+   * user) and able to read only that secret; without one, the master secret (migrations alone).
+   */
+  grantDatabase(cluster: IDatabaseCluster, secret?: ISecret): void {
+    if (!secret) {
+      cluster.grantDataApiAccess(this);
+      return;
+    }
+    this.addToRolePolicy(new PolicyStatement({ actions: [...DATA_API_ACTIONS], resources: [cluster.clusterArn] }));
+    secret.grantRead(this);
   }
 
   /**

@@ -22,16 +22,25 @@ export interface MigrationsProps {
  * rollback CloudFormation sends the old hash to the new bundle: the handler then does nothing
  * (migrations are expand-only, so the old code runs on the new schema; README "Contributor notes").
  * Every statement runs in one transaction under the Data API's 45 s limit (runbook: "Long DDL").
+ * After the migrations (which create the functions' roles) it gives each role the password in its
+ * function's secret; the functions' database users are therefore added before this construct.
  */
 export class Migrations extends Construct {
   readonly task: DeployTask;
 
   constructor(scope: Construct, id: string, props: MigrationsProps) {
     super(scope, id);
+    const users = props.database.functionUsers;
+    for (const user of users.values()) user.secret.grantRead(props.fn);
     this.task = new DeployTask(this, 'Task', {
       fn: props.fn,
       resourceType: 'Custom::LatchkeyMigrations',
-      properties: { ClusterArn: props.database.cluster.clusterArn, MigrationsHash: hashDirectory(path.join(REPO_ROOT, props.migrationsDir)) },
+      properties: {
+        ClusterArn: props.database.cluster.clusterArn,
+        MigrationsHash: hashDirectory(path.join(REPO_ROOT, props.migrationsDir)),
+        // Role name → secret ARN (no secret values): the task sets each role's password from its secret.
+        FunctionUsers: Object.fromEntries([...users.values()].map((u) => [u.role, u.secret.secretArn])),
+      },
       logRetention: props.logRetention,
     });
     // The whole cluster construct, instances included: the Data API needs a running writer.

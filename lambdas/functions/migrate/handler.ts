@@ -4,6 +4,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { database } from '../../config';
 import { loadMigrations, migrate, migrationsHash } from '../../db/migrator';
 import { logger } from '../../observability/logger';
+import { setRolePasswords } from './role-passwords';
 
 /** What the custom-resource provider framework expects back. */
 export interface CustomResourceResult {
@@ -14,7 +15,9 @@ export interface CustomResourceResult {
 /**
  * `Custom::LatchkeyMigrations` (lib/constructs/migrations.ts): applies pending migrations on
  * every create and update, with the runner `npm start` uses; the SQL files are copied beside the
- * bundle. Deleting the resource leaves the schema alone: the data outlives a stack update.
+ * bundle, then gives each function's database role the password in that function's secret
+ * (`FunctionUsers`: role → secret ARN). Deleting the resource leaves the schema alone: the data
+ * outlives a stack update.
  *
  * An update asking for migrations other than the bundled ones is a rollback: CloudFormation sends
  * the previous properties while this (new) code is still deployed. Migrations are never undone
@@ -35,5 +38,8 @@ export const handler = middy(async (event: CloudFormationCustomResourceEvent): P
   }
   const report = await migrate(database(), loadMigrations());
   logger.info('migrations applied', { applied: report.applied, current: report.current });
+  const users = (event.ResourceProperties.FunctionUsers ?? {}) as Record<string, string>;
+  const roles = await setRolePasswords(database(), users);
+  if (roles.length > 0) logger.info('function roles given their passwords', { roles });
   return { PhysicalResourceId: physicalResourceId, Data: { SchemaVersion: String(report.current) } };
 }).use(injectLambdaContext(logger, { resetKeys: true }));
