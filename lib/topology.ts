@@ -6,6 +6,11 @@
  */
 
 export const FUNCTION_NAMES = ['api', 'connect', 'sweeps', 'webhooks'] as const;
+
+/** The database role function `name` signs in as (migration 0009 creates it): `sweeps` → `latchkey_sweeps`. */
+export function functionRoleName(name: string): string {
+  return `latchkey_${name.replace(/-/g, '_')}`;
+}
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /**

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { DataApi } from '../lambdas/db/data-api';
 import { migrate, type MigrationReport } from '../lambdas/db/migrator';
-import { FUNCTIONS, ROUTES, SCHEDULES, EVENT_RULES, type FunctionName } from '../lib/topology';
+import { DEPLOY_FUNCTIONS, FUNCTIONS, ROUTES, SCHEDULES, EVENT_RULES, type FunctionName } from '../lib/topology';
 import { ApiGatewayServer } from './api-gateway';
 import { DataApiServer } from './data-api';
-import { lambdaEnvironment, LOCAL_EVENT_BUS, LOCAL_KMS_ALIAS } from './environment';
+import { functionEnvironment, lambdaEnvironment, localRolesBySecretArn, LOCAL_EVENT_BUS, LOCAL_KMS_ALIAS } from './environment';
 import { EventBridgeServer } from './eventbridge';
 import { KmsServer } from './kms';
 import { invokeLocal, localFunction, type LambdaHandler } from './lambda-context';
@@ -24,7 +24,16 @@ export interface LocalStackOptions {
   /** Data API stand-in tuning (tests shorten the transaction idle expiry). */
   transactionIdleTimeoutMs?: number;
   log?: (line: string) => void;
+  /**
+   * Run the in-process lambda code as this function's database role (its own secret), as Aurora
+   * would; default LATCHKEY_LOCAL_DB_ROLE, else the master user. The functions share one process
+   * (one environment) here, so one role at a time: each test file picks the function it covers.
+   */
+  databaseRole?: FunctionName | 'bootstrap';
 }
+
+/** Functions with a database role of their own (all but migrate). */
+const ROLE_FUNCTIONS = [...FUNCTIONS, ...DEPLOY_FUNCTIONS].filter((f) => !f.databaseMaster).map((f) => f.name);
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -51,13 +60,20 @@ export class LocalStack {
     const log = options.log ?? (() => {});
     const database = options.database ?? 'latchkey';
     const postgres = await startPostgres({ dataDir: options.dataDir, database, externalUrl: options.databaseUrl, log });
-    const dataApi = new DataApiServer({ connectionString: postgres.url, transactionIdleTimeoutMs: options.transactionIdleTimeoutMs });
+    const dataApi = new DataApiServer({
+      connectionString: postgres.url,
+      transactionIdleTimeoutMs: options.transactionIdleTimeoutMs,
+      rolesBySecretArn: localRolesBySecretArn(ROLE_FUNCTIONS),
+    });
     const kms = new KmsServer({ stateFile: path.join(options.dataDir, 'kms-keys.json'), aliases: [LOCAL_KMS_ALIAS] });
     const eventBridge = new EventBridgeServer({ busName: LOCAL_EVENT_BUS });
     const [dataApiUrl, kmsUrl, eventBridgeUrl] = await Promise.all([dataApi.start(), kms.start(), eventBridge.start()]);
 
     const env = lambdaEnvironment({ dataApiUrl, kmsUrl, eventBridgeUrl, database });
-    Object.assign(process.env, env);
+    const databaseRole = options.databaseRole ?? (process.env.LATCHKEY_LOCAL_DB_ROLE as LocalStackOptions['databaseRole']);
+    if (databaseRole && !ROLE_FUNCTIONS.includes(databaseRole)) throw new Error(`No database role for function ${databaseRole}`);
+    // stack.env keeps the master's secret: migrations and the tests' own set-up run as it.
+    Object.assign(process.env, databaseRole ? functionEnvironment(env, databaseRole) : env);
 
     const migrations = await migrate(new DataApi({ resourceArn: env.LATCHKEY_DB_CLUSTER_ARN, secretArn: env.LATCHKEY_DB_SECRET_ARN, database }));
     const handlers = await loadHandlers();

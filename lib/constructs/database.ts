@@ -13,6 +13,7 @@ import {
 } from 'aws-cdk-lib/aws-rds';
 import { SecretRotation, SecretRotationApplication, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
+import { functionRoleName } from '../topology';
 
 export interface DatabaseProps {
   vpc: IVpc;
@@ -32,11 +33,6 @@ export interface DatabaseProps {
 export const DATABASE_NAME = 'latchkey';
 /** The master user: migrations alone run as it (functions have roles of their own, migration 0009). */
 export const MASTER_USERNAME = 'latchkey_admin';
-
-/** The database role function `name` runs as (created by migration 0009): `sweeps` → `latchkey_sweeps`. */
-export function functionRoleName(name: string): string {
-  return `latchkey_${name.replace(/-/g, '_')}`;
-}
 
 const ROTATION_DAYS = 30;
 
