@@ -24,6 +24,8 @@ export async function setRolePasswords(db: DataApi, users: Record<string, string
       await db.query(`ALTER ROLE ${role} WITH LOGIN PASSWORD '${password}'`);
     } catch (err) {
       const sqlState = err instanceof DatabaseError ? err.sqlState : undefined;
+      // No cause on purpose: the caught error belongs to a statement that holds the password.
+      // eslint-disable-next-line preserve-caught-error
       throw new Error(`Setting the password of role ${role} failed${sqlState ? ` (SQL state ${sqlState})` : ''}`);
     }
     done.push(role);
