@@ -8,6 +8,7 @@ import { lambdaEnvironment, LOCAL_EVENT_BUS, LOCAL_KMS_ALIAS } from './environme
 import { EventBridgeServer } from './eventbridge';
 import { KmsServer } from './kms';
 import { invokeLocal, localFunction, type LambdaHandler } from './lambda-context';
+import { FunctionPool } from './lambda-runtime';
 import { startPostgres, type PostgresServer } from './postgres';
 import { LocalScheduler } from './scheduler';
 
@@ -23,10 +24,13 @@ export interface LocalStackOptions {
   runSchedules?: boolean;
   /** Data API stand-in tuning (tests shorten the transaction idle expiry). */
   transactionIdleTimeoutMs?: number;
+  /** Instances per function at most (default LATCHKEY_LOCAL_MAX_INSTANCES or 4; reserved concurrency lowers it). */
+  maxInstances?: number;
   log?: (line: string) => void;
 }
 
 const REPO_ROOT = path.resolve(__dirname, '..');
+const DEFAULT_MAX_INSTANCES = 4;
 
 /**
  * The whole deployment on one machine: PostgreSQL, the Data API, KMS and EventBridge stand-ins,
@@ -42,7 +46,10 @@ export class LocalStack {
     readonly eventBridge: EventBridgeServer,
     readonly apiGateway: ApiGatewayServer,
     readonly scheduler: LocalScheduler,
+    /** Each invokes its function through its pool, as a Lambda Invoke would. */
     readonly handlers: Record<FunctionName, LambdaHandler>,
+    /** The functions' execution environments (tests observe instances here). */
+    readonly pools: Record<FunctionName, FunctionPool>,
     readonly migrations: MigrationReport,
     readonly env: Record<string, string>,
   ) {}
@@ -60,7 +67,8 @@ export class LocalStack {
     Object.assign(process.env, env);
 
     const migrations = await migrate(new DataApi({ resourceArn: env.LATCHKEY_DB_CLUSTER_ARN, secretArn: env.LATCHKEY_DB_SECRET_ARN, database }));
-    const handlers = await loadHandlers();
+    const pools = functionPools(options.maxInstances ?? Number(process.env.LATCHKEY_LOCAL_MAX_INSTANCES ?? DEFAULT_MAX_INSTANCES));
+    const handlers = Object.fromEntries(Object.entries(pools).map(([name, pool]) => [name, pool.handler])) as Record<FunctionName, LambdaHandler>;
     for (const rule of EVENT_RULES) {
       eventBridge.addRule({
         name: rule.name,
@@ -87,7 +95,7 @@ export class LocalStack {
     env.LATCHKEY_PUBLIC_URL = baseUrl;
     process.env.LATCHKEY_PUBLIC_URL = baseUrl;
     if (options.runSchedules) scheduler.start();
-    return new LocalStack(baseUrl, postgres, dataApi, kms, eventBridge, apiGateway, scheduler, handlers, migrations, env);
+    return new LocalStack(baseUrl, postgres, dataApi, kms, eventBridge, apiGateway, scheduler, handlers, pools, migrations, env);
   }
 
   /** Stops in reverse order, letting in-flight requests and sweeps finish first. */
@@ -95,17 +103,21 @@ export class LocalStack {
     await this.scheduler.stop();
     await this.apiGateway.stop();
     await this.eventBridge.stop();
+    await Promise.all(Object.values(this.pools).map((pool) => pool.stop()));
     await Promise.all([this.kms.stop(), this.dataApi.stop()]);
     await this.postgres.stop();
   }
 }
 
-async function loadHandlers(): Promise<Record<FunctionName, LambdaHandler>> {
-  const entries = await Promise.all(
-    FUNCTIONS.map(async (spec) => {
-      const mod = (await import(path.join(REPO_ROOT, spec.entry))) as { handler: LambdaHandler };
-      return [spec.name, mod.handler] as const;
-    }),
-  );
-  return Object.fromEntries(entries) as Record<FunctionName, LambdaHandler>;
+/** One pool per function, no instance yet: each starts on its function's first invocation. */
+function functionPools(maxInstances: number): Record<FunctionName, FunctionPool> {
+  const pools = FUNCTIONS.map((spec) => {
+    const pool = new FunctionPool({
+      fn: localFunction(spec.name),
+      entry: path.join(REPO_ROOT, spec.entry),
+      maxInstances: Math.min(maxInstances, spec.reservedConcurrency ?? Infinity),
+    });
+    return [spec.name, pool] as const;
+  });
+  return Object.fromEntries(pools) as Record<FunctionName, FunctionPool>;
 }
