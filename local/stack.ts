@@ -98,12 +98,15 @@ export class LocalStack {
     return new LocalStack(baseUrl, postgres, dataApi, kms, eventBridge, apiGateway, scheduler, handlers, pools, migrations, env);
   }
 
-  /** Stops in reverse order, letting in-flight requests and sweeps finish first. */
+  /** Stops in reverse order, letting in-flight requests and sweeps finish first (not those still cold-starting). */
   async stop(): Promise<void> {
+    for (const pool of Object.values(this.pools)) pool.drain();
     await this.scheduler.stop();
     await this.apiGateway.stop();
     await this.eventBridge.stop();
-    await Promise.all(Object.values(this.pools).map((pool) => pool.stop()));
+    // Instances end in the background: nothing runs in them any more, and waiting for their threads
+    // to wind down would only hold up the database's stop.
+    for (const pool of Object.values(this.pools)) void pool.stop();
     await Promise.all([this.kms.stop(), this.dataApi.stop()]);
     await this.postgres.stop();
   }

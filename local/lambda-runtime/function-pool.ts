@@ -81,10 +81,19 @@ export class FunctionPool extends EventEmitter<{ invocation: [InvocationRecord] 
     return { instances: this.instances.length, busy: this.instances.filter((i) => i.busy).length, queued: this.waiting.length, created: this.created };
   }
 
-  /** Ends every instance; invocations in flight or waiting fail. */
-  async stop(): Promise<void> {
+  /**
+   * Takes no new invocation: those waiting for an instance, or for one still starting, fail at
+   * once; invocations already running finish. Lets a shutdown wait for real work only.
+   */
+  drain(): void {
     this.stopped = true;
     for (const waiter of this.waiting.splice(0)) waiter.reject(new Error(`${this.options.fn.functionName} is stopping`));
+    for (const starting of this.instances.filter((i) => !i.initialized)) this.discard(starting);
+  }
+
+  /** Ends every instance; invocations in flight fail. */
+  async stop(): Promise<void> {
+    this.drain();
     await Promise.all(this.instances.splice(0).map((i) => i.terminate()));
   }
 
@@ -143,6 +152,8 @@ class Instance {
   readonly id = randomUUID();
   busy = false;
   alive = true;
+  /** The module loaded (Lambda's init phase is over). */
+  initialized = false;
   invocations = 0;
   private readonly worker: Worker;
   private readonly ready: Promise<void>;
@@ -159,13 +170,17 @@ class Instance {
       tsx: require.resolve('tsx/cjs/api'),
       body: INSTANCE_BODY,
     };
-    this.worker = new Worker(BOOTSTRAP, { eval: true, workerData: data, env: { ...env } });
+    // No inherited execArgv: the parent's loader flags (tsx's CLI hooks) are not the instance's; it registers tsx itself.
+    this.worker = new Worker(BOOTSTRAP, { eval: true, workerData: data, env: { ...env }, execArgv: [] });
     this.ready = new Promise<void>((resolve, reject) => (this.settleReady = { resolve, reject }));
     // Nobody may be waiting yet; the invocation that awaits `ready` sees the failure.
     this.ready.catch(() => {});
     this.worker.on('message', (message: FromInstance) => {
       if (message.kind === 'log') (message.stream === 'stderr' ? process.stderr : process.stdout).write(message.text);
-      else if (message.kind === 'ready') this.settleReady?.resolve();
+      else if (message.kind === 'ready') {
+        this.initialized = true;
+        this.settleReady?.resolve();
+      }
       else if (message.kind === 'init-error') this.fail(toError(message.error)); else if (message.kind === 'result' && this.pending?.id === message.id) {
         const { resolve, reject } = this.finish();
         if (message.ok) resolve(JSON.parse(message.json));
@@ -173,7 +188,7 @@ class Instance {
       }
     });
     this.worker.on('error', (err) => this.fail(err));
-    this.worker.on('exit', (code) => this.fail(Object.assign(new Error(`RequestId: exited with code ${code}`), { name: 'Runtime.ExitError' })));
+    this.worker.on('exit', (code) => this.fail(Object.assign(new Error(`Runtime exited with error: exit status ${code}`), { name: 'Runtime.ExitError' })));
   }
 
   take(): this {
@@ -216,8 +231,8 @@ class Instance {
     });
   }
 
-  async terminate(): Promise<void> {
-    this.alive = false;
+  async terminate(reason = new Error('The local stack is stopping')): Promise<void> {
+    this.fail(reason);
     await this.worker.terminate();
   }
 
