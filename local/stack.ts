@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { DataApi } from '../lambdas/db/data-api';
 import { migrate, type MigrationReport } from '../lambdas/db/migrator';
@@ -24,13 +25,14 @@ export interface LocalStackOptions {
   runSchedules?: boolean;
   /** Data API stand-in tuning (tests shorten the transaction idle expiry). */
   transactionIdleTimeoutMs?: number;
-  /** Instances per function at most (default LATCHKEY_LOCAL_MAX_INSTANCES or 4; reserved concurrency lowers it). */
+  /** Instances per function at most (default LATCHKEY_LOCAL_MAX_INSTANCES, else one per CPU, at least 2; reserved concurrency lowers it). */
   maxInstances?: number;
   log?: (line: string) => void;
 }
 
 const REPO_ROOT = path.resolve(__dirname, '..');
-const DEFAULT_MAX_INSTANCES = 4;
+/** Instances are threads: past one per CPU they only contend with each other (and the stand-ins). */
+const DEFAULT_MAX_INSTANCES = Math.max(2, os.availableParallelism());
 
 /**
  * The whole deployment on one machine: PostgreSQL, the Data API, KMS and EventBridge stand-ins,
