@@ -1,1 +1,1 @@
-export { FunctionPool, type FunctionPoolOptions, type InvocationRecord, type PoolStats } from './function-pool';
+export { FunctionPool, type InvocationRecord } from './function-pool';
