@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { DataApi } from '../lambdas/db/data-api';
 import { migrate, type MigrationReport } from '../lambdas/db/migrator';
@@ -8,6 +9,7 @@ import { functionEnvironment, lambdaEnvironment, localRolesBySecretArn, LOCAL_EV
 import { EventBridgeServer } from './eventbridge';
 import { KmsServer } from './kms';
 import { invokeLocal, localFunction, type LambdaHandler } from './lambda-context';
+import { FunctionPool } from './lambda-runtime';
 import { startPostgres, type PostgresServer } from './postgres';
 import { LocalScheduler } from './scheduler';
 
@@ -23,6 +25,8 @@ export interface LocalStackOptions {
   runSchedules?: boolean;
   /** Data API stand-in tuning (tests shorten the transaction idle expiry). */
   transactionIdleTimeoutMs?: number;
+  /** Instances per function at most (default LATCHKEY_LOCAL_MAX_INSTANCES, else one per CPU, at least 2; reserved concurrency lowers it). */
+  maxInstances?: number;
   log?: (line: string) => void;
   /**
    * Run the in-process lambda code as this function's database role (its own secret), as Aurora
@@ -36,6 +40,8 @@ export interface LocalStackOptions {
 const ROLE_FUNCTIONS = [...FUNCTIONS, ...DEPLOY_FUNCTIONS].filter((f) => !f.databaseMaster).map((f) => f.name);
 
 const REPO_ROOT = path.resolve(__dirname, '..');
+/** Instances are threads: past one per CPU they only contend with each other (and the stand-ins). */
+const DEFAULT_MAX_INSTANCES = Math.max(2, os.availableParallelism());
 
 /**
  * The whole deployment on one machine: PostgreSQL, the Data API, KMS and EventBridge stand-ins,
@@ -51,7 +57,10 @@ export class LocalStack {
     readonly eventBridge: EventBridgeServer,
     readonly apiGateway: ApiGatewayServer,
     readonly scheduler: LocalScheduler,
+    /** Each invokes its function through its pool, as a Lambda Invoke would. */
     readonly handlers: Record<FunctionName, LambdaHandler>,
+    /** The functions' execution environments (tests observe instances here). */
+    readonly pools: Record<FunctionName, FunctionPool>,
     readonly migrations: MigrationReport,
     readonly env: Record<string, string>,
   ) {}
@@ -76,7 +85,8 @@ export class LocalStack {
     Object.assign(process.env, databaseRole ? functionEnvironment(env, databaseRole) : env);
 
     const migrations = await migrate(new DataApi({ resourceArn: env.LATCHKEY_DB_CLUSTER_ARN, secretArn: env.LATCHKEY_DB_SECRET_ARN, database }));
-    const handlers = await loadHandlers();
+    const pools = functionPools(options.maxInstances ?? Number(process.env.LATCHKEY_LOCAL_MAX_INSTANCES ?? DEFAULT_MAX_INSTANCES));
+    const handlers = Object.fromEntries(Object.entries(pools).map(([name, pool]) => [name, pool.handler])) as Record<FunctionName, LambdaHandler>;
     for (const rule of EVENT_RULES) {
       eventBridge.addRule({
         name: rule.name,
@@ -103,25 +113,32 @@ export class LocalStack {
     env.LATCHKEY_PUBLIC_URL = baseUrl;
     process.env.LATCHKEY_PUBLIC_URL = baseUrl;
     if (options.runSchedules) scheduler.start();
-    return new LocalStack(baseUrl, postgres, dataApi, kms, eventBridge, apiGateway, scheduler, handlers, migrations, env);
+    return new LocalStack(baseUrl, postgres, dataApi, kms, eventBridge, apiGateway, scheduler, handlers, pools, migrations, env);
   }
 
-  /** Stops in reverse order, letting in-flight requests and sweeps finish first. */
+  /** Stops in reverse order, letting in-flight requests and sweeps finish first (not those still cold-starting). */
   async stop(): Promise<void> {
+    for (const pool of Object.values(this.pools)) pool.drain();
     await this.scheduler.stop();
     await this.apiGateway.stop();
     await this.eventBridge.stop();
+    // Instances end in the background: nothing runs in them any more, and waiting for their threads
+    // to wind down would only hold up the database's stop.
+    for (const pool of Object.values(this.pools)) void pool.stop();
     await Promise.all([this.kms.stop(), this.dataApi.stop()]);
     await this.postgres.stop();
   }
 }
 
-async function loadHandlers(): Promise<Record<FunctionName, LambdaHandler>> {
-  const entries = await Promise.all(
-    FUNCTIONS.map(async (spec) => {
-      const mod = (await import(path.join(REPO_ROOT, spec.entry))) as { handler: LambdaHandler };
-      return [spec.name, mod.handler] as const;
-    }),
-  );
-  return Object.fromEntries(entries) as Record<FunctionName, LambdaHandler>;
+/** One pool per function, no instance yet: each starts on its function's first invocation. */
+function functionPools(maxInstances: number): Record<FunctionName, FunctionPool> {
+  const pools = FUNCTIONS.map((spec) => {
+    const pool = new FunctionPool({
+      fn: localFunction(spec.name),
+      entry: path.join(REPO_ROOT, spec.entry),
+      maxInstances: Math.min(maxInstances, spec.reservedConcurrency ?? Infinity),
+    });
+    return [spec.name, pool] as const;
+  });
+  return Object.fromEntries(pools) as Record<FunctionName, FunctionPool>;
 }

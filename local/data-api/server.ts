@@ -67,6 +67,7 @@ export class DataApiServer {
   private readonly ctx: OperationContext;
   private server?: http.Server;
   private readonly inflight = new Set<Promise<void>>();
+  private accepted = 0;
 
   constructor(options: DataApiServerOptions) {
     this.ctx = {
@@ -80,6 +81,11 @@ export class DataApiServer {
       background: new Set(),
       roleFor: (secretArn) => options.rolesBySecretArn?.[secretArn],
     };
+  }
+
+  /** TCP connections accepted since start (for tests and diagnostics: keep-alive reuse). */
+  get acceptedConnections(): number {
+    return this.accepted;
   }
 
   /** Number of open transactions (for tests and diagnostics). */
@@ -98,6 +104,7 @@ export class DataApiServer {
     // the Keep-Alive hint): a request written to a socket the server is closing would be reset.
     // Headers and bodies of a statement arrive at once, so their timeouts only need to exceed it.
     server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    server.on('connection', () => (this.accepted += 1));
     server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
     server.requestTimeout = KEEP_ALIVE_TIMEOUT_MS + 2_000;
     const url = await listen(server, port, host);

@@ -37,7 +37,8 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
   secrets.captureStdout();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-stack-'));
   const database = `t_${randomBytes(6).toString('hex')}`;
-  const stack = await LocalStack.start({ dataDir, databaseUrl: testAdminUrl(), database, ...options });
+  // Two instances per function show scale-out; each more is a cold start the machine pays for.
+  const stack = await LocalStack.start({ dataDir, databaseUrl: testAdminUrl(), database, maxInstances: 2, ...options });
   const [devKey, prodKey] = [randomUUID(), randomUUID()];
   // Its own handles, so the functions' lazily created ones still read the environment a test sets.
   const db = new DataApi({ resourceArn: stack.env.LATCHKEY_DB_CLUSTER_ARN, secretArn: stack.env.LATCHKEY_DB_SECRET_ARN, database });

@@ -1,0 +1,1 @@
+export { FunctionPool, type InvocationRecord } from './function-pool';
