@@ -136,6 +136,8 @@ function functionPools(maxInstances: number): Record<FunctionName, FunctionPool>
     const pool = new FunctionPool({
       fn: localFunction(spec.name),
       entry: path.join(REPO_ROOT, spec.entry),
+      // Each function signs in to the database as its own role, as on Aurora: missing grants fail here.
+      environment: () => functionEnvironment(process.env as Record<string, string>, spec.name),
       maxInstances: Math.min(maxInstances, spec.reservedConcurrency ?? Infinity),
     });
     return [spec.name, pool] as const;
