@@ -37,7 +37,8 @@ GRANT SELECT, UPDATE ON sync_runs TO latchkey_connect;
 GRANT SELECT, INSERT, UPDATE ON api_keys, deployment_keys, syncs TO latchkey_sweeps;
 GRANT SELECT, INSERT, UPDATE, DELETE ON audit_events, connections, end_users, integrations, outbox, providers TO latchkey_sweeps;
 GRANT SELECT, UPDATE, DELETE ON records TO latchkey_sweeps;
-GRANT SELECT, DELETE ON connect_sessions, oauth_sessions TO latchkey_sweeps;
+-- UPDATE only for the batched deletes' FOR UPDATE SKIP LOCKED row locks; the sweeps change no column.
+GRANT SELECT, UPDATE, DELETE ON connect_sessions, oauth_sessions TO latchkey_sweeps;
 GRANT SELECT, UPDATE ON sync_runs TO latchkey_sweeps;
 GRANT SELECT ON environments, webhook_targets TO latchkey_sweeps;
 
