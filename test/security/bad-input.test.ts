@@ -142,16 +142,17 @@ describe('JSON nesting depth', () => {
   });
 });
 
+/** Valid requests across routes; the property spoils one string (value or key) in each. */
+const VALID_CALLS: Call[] = [
+  { method: 'POST', path: '/connections/metadata', json: { connection_id: 'c-1', provider_config_key: 'openai', metadata: { a: 'b', list: ['x', { y: 'z' }] } } },
+  { method: 'PATCH', path: '/connections/c-1?provider_config_key=openai', json: { tags: { team: 'core' }, end_user: { id: 'user-1', display_name: 'Ada', email: 'ada@example.com' } } },
+  { method: 'POST', path: '/connect/sessions', json: { end_user: { id: 'u', display_name: 'U', tags: { k: 'v' } }, organization: { id: 'o', display_name: 'O' }, tags: { a: 'b' } } },
+  { method: 'POST', path: '/records', json: { connection_id: 'c-1', provider_config_key: 'openai', model: 'Contact', sync_name: 'contacts', records: [{ id: 'r', name: 'n', nested: { k: 'v' } }] } },
+  { method: 'PUT', path: '/providers/prop-provider', json: { display_name: 'Prop', categories: ['dev-tools'], auth_mode: 'OAUTH2', authorization_url: 'http://127.0.0.1:9/auth', token_url: 'http://127.0.0.1:9/token', allow_private_network: true } },
+  { method: 'POST', path: '/environment/api-keys', json: { display_name: 'prop key' } },
+];
+
 describe('property: any route, any field, any unstorable text → 400 and no change', () => {
-  /** Valid requests across routes; the property spoils one string (value or key) in each. */
-  const valid: Call[] = [
-    { method: 'POST', path: '/connections/metadata', json: { connection_id: 'c-1', provider_config_key: 'openai', metadata: { a: 'b', list: ['x', { y: 'z' }] } } },
-    { method: 'PATCH', path: '/connections/c-1?provider_config_key=openai', json: { tags: { team: 'core' }, end_user: { id: 'user-1', display_name: 'Ada', email: 'ada@example.com' } } },
-    { method: 'POST', path: '/connect/sessions', json: { end_user: { id: 'u', display_name: 'U', tags: { k: 'v' } }, organization: { id: 'o', display_name: 'O' }, tags: { a: 'b' } } },
-    { method: 'POST', path: '/records', json: { connection_id: 'c-1', provider_config_key: 'openai', model: 'Contact', sync_name: 'contacts', records: [{ id: 'r', name: 'n', nested: { k: 'v' } }] } },
-    { method: 'PUT', path: '/providers/prop-provider', json: { display_name: 'Prop', categories: ['dev-tools'], auth_mode: 'OAUTH2', authorization_url: 'http://127.0.0.1:9/auth', token_url: 'http://127.0.0.1:9/token', allow_private_network: true } },
-    { method: 'POST', path: '/environment/api-keys', json: { display_name: 'prop key' } },
-  ];
   const unstorable = fc
     .tuple(fc.string({ maxLength: 5 }), fc.constantFrom('\u0000', '\ud800', '\udbff', '\udc00', '\udfff'), fc.string({ maxLength: 5 }))
     .map(([a, bad, b]) => a + bad + b)
@@ -173,7 +174,7 @@ describe('property: any route, any field, any unstorable text → 400 and no cha
 
   test('bodies', async () => {
     const before = await snapshot();
-    const cases = valid.flatMap((call) => slots(call.json).map((set) => ({ call, set })));
+    const cases = VALID_CALLS.flatMap((call) => slots(call.json).map((set) => ({ call, set })));
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...cases), unstorable, async ({ call, set }, bad) => {
         const res = await readJson(await t.api(call.path, { method: call.method, json: set(bad) }));
@@ -210,15 +211,7 @@ describe('property: any route, any field, any unstorable text → 400 and no cha
 });
 
 test('the property’s requests are valid as they stand (so only the spoiled text is refused)', async () => {
-  const valid: Call[] = [
-    { method: 'POST', path: '/connections/metadata', json: { connection_id: 'c-1', provider_config_key: 'openai', metadata: { a: 'b', list: ['x', { y: 'z' }] } } },
-    { method: 'PATCH', path: '/connections/c-1?provider_config_key=openai', json: { tags: { team: 'core' }, end_user: { id: 'user-1', display_name: 'Ada', email: 'ada@example.com' } } },
-    { method: 'POST', path: '/connect/sessions', json: { end_user: { id: 'u', display_name: 'U', tags: { k: 'v' } }, organization: { id: 'o', display_name: 'O' }, tags: { a: 'b' } } },
-    { method: 'POST', path: '/records', json: { connection_id: 'c-1', provider_config_key: 'openai', model: 'Contact', sync_name: 'contacts', records: [{ id: 'r', name: 'n', nested: { k: 'v' } }] } },
-    { method: 'PUT', path: '/providers/prop-provider', json: { display_name: 'Prop', categories: ['dev-tools'], auth_mode: 'OAUTH2', authorization_url: 'http://127.0.0.1:9/auth', token_url: 'http://127.0.0.1:9/token', allow_private_network: true } },
-    { method: 'POST', path: '/environment/api-keys', json: { display_name: 'prop key' } },
-  ];
-  for (const call of valid) {
+  for (const call of VALID_CALLS) {
     const res = await t.api(call.path, { method: call.method, json: call.json });
     expect({ call: call.path, status: res.status < 300 }).toEqual({ call: call.path, status: true });
   }
