@@ -32,9 +32,13 @@ async function npmStart(env: Record<string, string>): Promise<Running> {
   throw new Error(`npm start did not come up:\n${output}`);
 }
 
-/** Ctrl-C in a terminal signals the whole foreground process group: npm, tsx and our process. */
+/**
+ * Ctrl-C in a terminal signals the whole foreground process group: npm, tsx and our process.
+ * npm may exit before our process has finished stopping; the output pipes close only when every
+ * process holding them has exited, so waiting for 'close' waits for the stack itself.
+ */
 async function interrupt(run: Running): Promise<void> {
-  const exited = new Promise<void>((resolve) => run.child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => run.child.once('close', () => resolve()));
   process.kill(-(run.child.pid as number), 'SIGINT');
   await exited;
 }
