@@ -8,7 +8,7 @@ import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 /** Folders of lambdas/ below the domains: they never import a domain, http/ or a function. */
-const PLATFORM = ['db', 'crypto', 'events', 'observability', 'clock.ts', 'config.ts'].map((p) => `./lambdas/${p}`);
+const PLATFORM = ['./lambdas/platform'];
 /** Domain folders: everything in lambdas/ that is not a function, http/ or platform. */
 const DOMAINS = [
   'audit', 'auth', 'connect', 'connect-sessions', 'connections', 'end-users', 'environments', 'health',
@@ -30,7 +30,7 @@ export default defineConfig(
           { target: './lambdas', from: ['./local', './bin', './test', './bench'], message: 'lambdas/ runs in AWS: no local branch, no test or tool code.' },
           { target: ['./lambdas/http', ...DOMAINS, ...PLATFORM], from: './lambdas/functions', message: 'Only a function imports its handler and routes.' },
           { target: [...DOMAINS, ...PLATFORM], from: './lambdas/http', message: 'Domains and platform know nothing of HTTP: throw a domain error, map it in http/.' },
-          { target: PLATFORM, from: DOMAINS, message: 'Platform (db, crypto, events, observability, clock, config) never imports a domain.' },
+          { target: PLATFORM, from: DOMAINS, message: 'Platform (db, crypto, net, events, observability, clock, config) never imports a domain.' },
           { target: DOMAINS.filter((d) => !d.endsWith('/sweeps')), from: './lambdas/sweeps', message: 'Sweeps are jobs over the domains; only functions/sweeps runs them.' },
           { target: DOMAINS.filter((d) => !d.endsWith('/webhooks')), from: './lambdas/webhooks', message: 'Webhooks consume domain events; a domain emits an event instead of calling them.' },
         ],
@@ -47,11 +47,11 @@ export default defineConfig(
     },
   },
   {
-    // All configuration goes through EnvSchema (lambdas/config.ts), which fails fast with a clear message.
+    // All configuration goes through EnvSchema (lambdas/platform/config.ts), which fails fast with a clear message.
     files: ['lambdas/**/*.ts'],
-    ignores: ['lambdas/config.ts'],
+    ignores: ['lambdas/platform/config.ts'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration with env() or setting() from lambdas/config.ts.' }],
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration with env() or setting() from lambdas/platform/config.ts.' }],
     },
   },
   {

@@ -14,9 +14,9 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { createKmsClient } from '../lambdas/crypto/kms';
-import { SecretHasher } from '../lambdas/crypto/secret-hash';
-import { DataApi } from '../lambdas/db/data-api';
+import { createKmsClient } from '../lambdas/platform/crypto/kms';
+import { SecretHasher } from '../lambdas/platform/crypto/secret-hash';
+import { DataApi } from '../lambdas/platform/db/data-api';
 import { LocalStack } from '../local/stack';
 import { CONNECTIONS, load, perRequestCosts, printTable, type Row } from './http';
 

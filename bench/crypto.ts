@@ -23,8 +23,8 @@ import {
 } from '@aws-crypto/client-node';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import type { CipherBinding } from '../lambdas/crypto/binding';
-import { EnvelopeCipher } from '../lambdas/crypto/envelope-cipher';
+import type { CipherBinding } from '../lambdas/platform/crypto/binding';
+import { EnvelopeCipher } from '../lambdas/platform/crypto/envelope-cipher';
 import { KmsServer } from '../local/kms';
 
 const MEASURE_MS = Number(process.env.BENCH_CRYPTO_MS ?? 2000);

@@ -12,9 +12,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { DataApi, type SqlExecutor } from '../lambdas/db/data-api';
-import type { Parameters } from '../lambdas/db/parameters';
-import type { SweepBudget } from '../lambdas/sweeps/batched-delete';
+import { DataApi, type SqlExecutor } from '../lambdas/platform/db/data-api';
+import type { Parameters } from '../lambdas/platform/db/parameters';
+import type { SweepBudget } from '../lambdas/platform/db/batched-delete';
 import { LocalStack } from '../local/stack';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);

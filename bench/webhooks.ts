@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DataApi } from '../lambdas/db/data-api';
+import { DataApi } from '../lambdas/platform/db/data-api';
 import type { LocalStack } from '../local/stack';
 
 const EVENTS = Number(process.env.BENCH_WEBHOOKS ?? 2000);
@@ -93,8 +93,8 @@ export async function benchWebhooks(): Promise<void> {
     const db = new DataApi({ resourceArn: stack.env.LATCHKEY_DB_CLUSTER_ARN, secretArn: stack.env.LATCHKEY_DB_SECRET_ARN, database: stack.env.LATCHKEY_DB_NAME });
     // Imported late: they load the logger, which takes its level when first loaded.
     const { rotateWebhookSigningKey } = await import('../lambdas/environments/environment-store');
-    const { envelopeCipher } = await import('../lambdas/crypto/process-cipher');
-    const { publishOutboxEvents } = await import('../lambdas/events/publisher');
+    const { envelopeCipher } = await import('../lambdas/platform/crypto/process-cipher');
+    const { publishOutboxEvents } = await import('../lambdas/platform/events/publisher');
     const [env] = await db.query<{ id: string }>("SELECT id FROM environments WHERE name = 'dev'");
     await db.execute('UPDATE environments SET webhook_url = :url WHERE id = :id::uuid', { url: sink.url, id: env.id });
     await rotateWebhookSigningKey(db, envelopeCipher(), env.id, { environmentId: env.id, actor: { type: 'system', id: 'bench' }, request: { requestId: null, sourceIp: null, userAgent: null }, outcome: 'success' });

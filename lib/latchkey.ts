@@ -37,7 +37,7 @@ export const TOPOLOGY: Topology = {
 
 /** Environments the first migration seeds; each gets a first secret key at deploy. */
 const BOOTSTRAP_ENVIRONMENTS = ['prod', 'dev'];
-const MIGRATIONS_DIR = 'lambdas/db/migrations';
+const MIGRATIONS_DIR = 'lambdas/platform/db/migrations';
 
 export interface LatchkeyProps {
   settings: LatchkeySettingsInput;

@@ -190,7 +190,7 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
 ];
 
 export const EVENT_RULES: readonly EventRuleSpec[] = [
-  // Outbox events (lambdas/events/publisher.ts): detail-type is the event type.
+  // Outbox events (lambdas/platform/events/publisher.ts): detail-type is the event type.
   { name: 'deliver-webhooks', pattern: { 'detail-type': ['auth', 'connection.deleted'] }, function: 'webhooks' },
 ];
 
@@ -217,7 +217,7 @@ export const DEPLOY_FUNCTIONS: readonly DeployFunctionSpec[] = [
     // Room for a resuming cluster plus several 45 s statements.
     timeoutSeconds: 600,
     memoryMb: 512,
-    copyFiles: [{ from: 'lambdas/db/migrations', to: 'migrations' }],
+    copyFiles: [{ from: 'lambdas/platform/db/migrations', to: 'migrations' }],
     // Creates and alters the schema, and gives each function's role its password.
     databaseMaster: true,
   },

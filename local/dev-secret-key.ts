@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { database, env } from '../lambdas/config';
-import { createKmsClient } from '../lambdas/crypto/kms';
-import { SecretHasher } from '../lambdas/crypto/secret-hash';
+import { database, env } from '../lambdas/platform/config';
+import { createKmsClient } from '../lambdas/platform/crypto/kms';
+import { SecretHasher } from '../lambdas/platform/crypto/secret-hash';
 import { ensureSecretKey, newSecretKey, SECRET_KEY_FORMAT } from '../lambdas/keys/secret-keys';
 
 interface LocalState {

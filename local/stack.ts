@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
-import { DataApi } from '../lambdas/db/data-api';
-import { migrate, type MigrationReport } from '../lambdas/db/migrator';
+import { DataApi } from '../lambdas/platform/db/data-api';
+import { migrate, type MigrationReport } from '../lambdas/platform/db/migrator';
 import { DEPLOY_FUNCTIONS, FUNCTIONS, ROUTES, SCHEDULES, EVENT_RULES, type FunctionName } from '../lib/topology';
 import { ApiGatewayServer } from './api-gateway';
 import { DataApiServer } from './data-api';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { SqlExecutor } from '../db/data-api';
-import { json, uuid, type Parameters } from '../db/parameters';
-import { logger } from '../observability/logger';
-import { currentRequestScope } from '../observability/request-scope';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { json, uuid, type Parameters } from '../platform/db/parameters';
+import { logger } from '../platform/observability/logger';
+import { currentRequestScope } from '../platform/observability/request-scope';
 import type { AuditEvent } from './audit-event';
 
 /*

@@ -1,7 +1,7 @@
-import type { SqlExecutor } from '../db/data-api';
-import { uuid, type Parameters } from '../db/parameters';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { uuid, type Parameters } from '../platform/db/parameters';
 import type { ActorType, AuditAction } from './audit-event';
-import type { KeysetCursor } from '../http/pagination';
+import type { KeysetCursor } from '../platform/db/keyset-cursor';
 
 export interface AuditQuery {
   from?: Date;

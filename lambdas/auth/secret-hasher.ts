@@ -1,6 +1,6 @@
-import { database, env } from '../config';
-import { createKmsClient } from '../crypto/kms';
-import { SecretHasher } from '../crypto/secret-hash';
+import { database, env } from '../platform/config';
+import { createKmsClient } from '../platform/crypto/kms';
+import { SecretHasher } from '../platform/crypto/secret-hash';
 
 let loading: Promise<SecretHasher> | undefined;
 

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { EndUserInputSchema, OrganizationSchema, TagsSchema } from '../end-users/end-user-schema';
 import { IntegrationKeySchema } from '../integrations/integration-schema';
-import { capped, STORED_DOCUMENT_LIMITS } from '../db/stored-document';
+import { capped, STORED_DOCUMENT_LIMITS } from '../platform/db/stored-document';
 
 /** Session TTL, as Nango's CONNECT_SESSION_TTL_MS. */
 export const CONNECT_SESSION_TTL_MS = 30 * 60 * 1000;

@@ -1,8 +1,8 @@
 import type { AuditBase } from '../audit/audit-event';
 import * as z from 'zod';
-import type { SecretHasher } from '../crypto/secret-hash';
-import { newConnectSessionToken } from '../crypto/connect-session-token';
-import type { SqlExecutor } from '../db/data-api';
+import type { SecretHasher } from '../platform/crypto/secret-hash';
+import { newConnectSessionToken } from '../platform/crypto/connect-session-token';
+import type { SqlExecutor } from '../platform/db/data-api';
 import { tagsFromEndUser, toApiEndUser } from '../end-users/end-user-store';
 import type { ApiEndUser } from '../end-users/end-user-schema';
 import { ApiError, type ValidationIssue } from '../http/errors';

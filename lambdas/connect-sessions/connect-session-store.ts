@@ -1,7 +1,7 @@
 import { auditClause, emitAfterCommit, executeAudited } from '../audit/audit-log';
 import type { AuditBase, AuditEvent } from '../audit/audit-event';
-import type { SqlExecutor } from '../db/data-api';
-import { json, uuid } from '../db/parameters';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { json, uuid } from '../platform/db/parameters';
 import { endUserParameters, endUserUpsertSql, type EndUserRow } from '../end-users/end-user-store';
 import type { EndUserInput, Organization } from '../end-users/end-user-schema';
 import { toTextArray } from '../keys/secret-keys';

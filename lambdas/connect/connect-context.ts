@@ -1,8 +1,8 @@
 import type { AuditBase } from '../audit/audit-event';
 import { recordAudit } from '../audit/audit-log';
 import type { ConnectSessionPrincipal } from '../auth/principal';
-import type { SqlExecutor } from '../db/data-api';
-import { uuid } from '../db/parameters';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { uuid } from '../platform/db/parameters';
 import { ApiError } from '../http/errors';
 import { IntegrationKeySchema } from '../integrations/integration-schema';
 import { ProviderRegistry } from '../providers/provider-registry';

@@ -1,4 +1,4 @@
-import type { WebhookEndUser } from '../events/auth-event';
+import type { WebhookEndUser } from '../connections/auth-event';
 import type { Provider } from '../providers/provider-schema';
 
 /** What a connect-flow request knows of its session and integration (read by connect-context.ts). */

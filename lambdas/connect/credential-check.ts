@@ -1,6 +1,6 @@
 import { ApiError } from '../http/errors';
 import { interpolate, interpolateUrl, InterpolationError, type InterpolationValues } from '../providers/interpolation';
-import { providerRequest, ProviderHttpError } from '../providers/provider-http';
+import { providerRequest, ProviderHttpError } from '../platform/net/provider-http';
 import type { Provider } from '../providers/provider-schema';
 
 /**

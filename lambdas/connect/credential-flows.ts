@@ -1,8 +1,8 @@
 import type { AuditBase } from '../audit/audit-event';
 import type { ConnectSessionPrincipal } from '../auth/principal';
 import type { StoredCredentials } from '../connections/credentials';
-import type { EnvelopeCipher } from '../crypto/envelope-cipher';
-import type { SqlExecutor } from '../db/data-api';
+import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
+import type { SqlExecutor } from '../platform/db/data-api';
 import { ApiError } from '../http/errors';
 import { clientCredentials, OAuthConfigError } from '../oauth/token-client';
 import { OAuthTokenError } from '../oauth/token-response';

@@ -3,11 +3,11 @@ import { auditClause, emitAfterCommit } from '../audit/audit-log';
 import type { AuditBase, AuditEvent } from '../audit/audit-event';
 import { connectionEvent, insertConnection, overrideConnection, type ConnectionKey } from '../connections/connection-store';
 import { credentialsBinding, type StoredCredentials } from '../connections/credentials';
-import type { EnvelopeCipher } from '../crypto/envelope-cipher';
-import type { SqlExecutor } from '../db/data-api';
-import { uuid } from '../db/parameters';
-import { authEventPayload } from '../events/auth-event';
-import { newOutboxEvent, outboxClause, publishAfterCommit } from '../events/outbox';
+import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { uuid } from '../platform/db/parameters';
+import { authEventPayload } from '../connections/auth-event';
+import { newOutboxEvent, outboxClause, publishAfterCommit } from '../platform/events/outbox';
 import { ApiError } from '../http/errors';
 import type { ConnectContext } from './connect-facts';
 

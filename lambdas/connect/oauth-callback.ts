@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { AuditBase } from '../audit/audit-event';
 import type { OAuth2Credentials } from '../oauth/token-response';
-import type { EnvelopeCipher } from '../crypto/envelope-cipher';
-import type { SqlExecutor } from '../db/data-api';
+import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
+import type { SqlExecutor } from '../platform/db/data-api';
 import { ApiError } from '../http/errors';
 import { openSecrets } from '../integrations/integration-service';
 import { OAuthConfigError, exchangeCode } from '../oauth/token-client';

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { auditClause, emitAfterCommit } from '../audit/audit-log';
 import type { AuditEvent } from '../audit/audit-event';
-import type { CipherBinding } from '../crypto/binding';
-import type { SqlExecutor } from '../db/data-api';
-import { json, uuid } from '../db/parameters';
+import type { CipherBinding } from '../platform/crypto/binding';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { json, uuid } from '../platform/db/parameters';
 import { CONTEXT_COLUMNS, contextJoins, type ContextRow } from './connect-context';
 
 /**

@@ -1,8 +1,8 @@
 import { createPrivateKey, createSign, type KeyObject } from 'node:crypto';
 import { ApiError } from '../http/errors';
-import { logger } from '../observability/logger';
+import { logger } from '../platform/observability/logger';
 import { InterpolationError, interpolateUrl } from '../providers/interpolation';
-import { providerRequest, ProviderHttpError, type ProviderResponse } from '../providers/provider-http';
+import { providerRequest, ProviderHttpError, type ProviderResponse } from '../platform/net/provider-http';
 import type { ResolvedProvider } from '../providers/provider-registry';
 import type { Provider } from '../providers/provider-schema';
 import type { AppCredentials } from './credentials';

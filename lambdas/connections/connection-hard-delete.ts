@@ -1,8 +1,8 @@
 import { auditClause, emitAfterCommit } from '../audit/audit-log';
 import type { AuditActor, AuditRequestInfo } from '../audit/audit-event';
-import type { SqlExecutor } from '../db/data-api';
-import { uuid } from '../db/parameters';
-import { DELETE_BATCH_SIZE, recordsByCtid, runBatches, takeBatch, type SweepBudget } from '../sweeps/batched-delete';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { uuid } from '../platform/db/parameters';
+import { DELETE_BATCH_SIZE, recordsByCtid, runBatches, takeBatch, type SweepBudget } from '../platform/db/batched-delete';
 
 /** A soft-deleted connection row to remove for good. */
 export interface DoomedConnection {

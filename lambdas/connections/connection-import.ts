@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditBase } from '../audit/audit-event';
-import type { EnvelopeCipher } from '../crypto/envelope-cipher';
-import type { SqlExecutor } from '../db/data-api';
+import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
+import type { SqlExecutor } from '../platform/db/data-api';
 import type { EndUserInput } from '../end-users/end-user-schema';
 import { tagsFromEndUser, upsertEndUser } from '../end-users/end-user-store';
 import { openSecrets } from '../integrations/integration-service';

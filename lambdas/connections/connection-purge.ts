@@ -1,8 +1,8 @@
 import { auditClause, emitAfterCommit } from '../audit/audit-log';
 import type { AuditBase } from '../audit/audit-event';
-import type { SqlExecutor } from '../db/data-api';
-import { uuid } from '../db/parameters';
-import type { SweepBudget } from '../sweeps/batched-delete';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { uuid } from '../platform/db/parameters';
+import type { SweepBudget } from '../platform/db/batched-delete';
 import { hardDeleteConnection } from './connection-hard-delete';
 import { connectionEvent, softDeleteConnection, type ConnectionKey } from './connection-store';
 import { erasePersonalData } from './personal-data';

@@ -1,7 +1,7 @@
 import type { AuditBase } from '../audit/audit-event';
-import type { EnvelopeCipher } from '../crypto/envelope-cipher';
-import { DecryptionError } from '../crypto/decryption-error';
-import type { SqlExecutor } from '../db/data-api';
+import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
+import { DecryptionError } from '../platform/crypto/decryption-error';
+import type { SqlExecutor } from '../platform/db/data-api';
 import { toPublicConnectionFull, type ApiPublicConnectionFull, type ConnectionRow } from './connection-format';
 import { openSecrets } from '../integrations/integration-service';
 import { ProviderRegistry } from '../providers/provider-registry';

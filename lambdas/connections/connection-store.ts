@@ -1,8 +1,8 @@
 import { auditClause, auditCte, emitAfterCommit } from '../audit/audit-log';
 import type { AuditAction, AuditBase, AuditEvent } from '../audit/audit-event';
-import type { SqlExecutor } from '../db/data-api';
-import { json, uuid, type Parameters } from '../db/parameters';
-import { outboxClause, publishAfterCommit, type OutboxEvent } from '../events/outbox';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { json, uuid, type Parameters } from '../platform/db/parameters';
+import { outboxClause, publishAfterCommit, type OutboxEvent } from '../platform/events/outbox';
 import type { ConnectionRow } from './connection-format';
 import { connectionDeletedClause } from '../webhooks/connection-deleted';
 

@@ -1,5 +1,5 @@
 import type { AuditBase } from '../audit/audit-event';
-import type { DataApi } from '../db/data-api';
+import type { DataApi } from '../platform/db/data-api';
 import type { EndUserInput } from '../end-users/end-user-schema';
 import { tagsFromEndUser, upsertEndUser } from '../end-users/end-user-store';
 import { connectionEvent, integrationExists, patchConnection, type ConnectionKey, type ConnectionPatch } from './connection-store';

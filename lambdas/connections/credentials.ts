@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { CipherBinding } from '../crypto/binding';
+import type { CipherBinding } from '../platform/crypto/binding';
 
 /**
  * Connection credentials: what `POST /connections` accepts, what we store (encrypted, one JSON

@@ -1,5 +1,5 @@
-import type { SqlExecutor } from '../db/data-api';
-import { uuid } from '../db/parameters';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { uuid } from '../platform/db/parameters';
 import type { ConnectionKey } from './connection-store';
 
 /** What a pseudonymised field holds from then on. */

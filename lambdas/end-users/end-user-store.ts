@@ -1,5 +1,5 @@
-import type { SqlExecutor } from '../db/data-api';
-import { json, uuid, type Parameters } from '../db/parameters';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { json, uuid, type Parameters } from '../platform/db/parameters';
 import type { ApiEndUser, EndUserInput, Organization } from './end-user-schema';
 
 export interface EndUserRow {

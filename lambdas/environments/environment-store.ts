@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { executeAudited } from '../audit/audit-log';
 import type { AuditBase } from '../audit/audit-event';
-import type { EnvelopeCipher } from '../crypto/envelope-cipher';
-import type { SqlExecutor } from '../db/data-api';
-import { uuid } from '../db/parameters';
+import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { uuid } from '../platform/db/parameters';
 
 /** The settings `GET/PATCH /environment` expose, with the API's field names (our extension). */
 export interface EnvironmentSettings {

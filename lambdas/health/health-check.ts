@@ -1,4 +1,4 @@
-import type { SqlExecutor } from '../db/data-api';
+import type { SqlExecutor } from '../platform/db/data-api';
 
 export interface HealthReport {
   status: 'ok';

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
 import type { AuthMode, Principal } from '../auth/principal';
-import type { DataApi } from '../db/data-api';
+import type { DataApi } from '../platform/db/data-api';
 import type { ApiError } from './errors';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';

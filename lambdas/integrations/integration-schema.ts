@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { capped, STORED_DOCUMENT_LIMITS } from '../db/stored-document';
+import { capped, STORED_DOCUMENT_LIMITS } from '../platform/db/stored-document';
 
 /** An integration's unique key (Nango's provider config key). */
 export const IntegrationKeySchema = z

@@ -1,9 +1,9 @@
 import type { AuditBase } from '../audit/audit-event';
 import { randomUUID } from 'node:crypto';
-import type { CipherBinding } from '../crypto/binding';
-import type { EnvelopeCipher } from '../crypto/envelope-cipher';
-import type { SqlExecutor } from '../db/data-api';
-import { DatabaseError } from '../db/errors';
+import type { CipherBinding } from '../platform/crypto/binding';
+import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { DatabaseError } from '../platform/db/errors';
 import type { ProviderRegistry } from '../providers/provider-registry';
 import type { IntegrationCredentials, IntegrationSecrets } from './integration-schema';
 import {

@@ -1,7 +1,7 @@
 import { auditClause, emitAfterCommit } from '../audit/audit-log';
 import type { AuditEvent } from '../audit/audit-event';
-import type { SqlExecutor } from '../db/data-api';
-import { json, uuid, type Parameters, type SqlValue } from '../db/parameters';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { json, uuid, type Parameters, type SqlValue } from '../platform/db/parameters';
 import { toTextArray } from '../keys/secret-keys';
 import { CUSTOM_PROVIDER_COLUMNS, type CustomProviderColumns } from './provider-facts';
 

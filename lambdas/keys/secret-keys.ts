@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { executeAudited } from '../audit/audit-log';
 import type { AuditBase } from '../audit/audit-event';
 import { hasScope } from '../auth/scopes';
-import type { SecretHasher } from '../crypto/secret-hash';
-import type { SqlExecutor } from '../db/data-api';
-import { uuid } from '../db/parameters';
+import type { SecretHasher } from '../platform/crypto/secret-hash';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { uuid } from '../platform/db/parameters';
 
 /** Nango's secret-key format: a UUID v4. */
 export const SECRET_KEY_FORMAT = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;

@@ -1,6 +1,6 @@
 import { interpolate, interpolateUrl, type InterpolationValues } from '../providers/interpolation';
-import type { Resolver } from '../providers/network-policy';
-import { providerRequest, ProviderHttpError, type ProviderResponse } from '../providers/provider-http';
+import type { Resolver } from '../platform/net/network-policy';
+import { providerRequest, ProviderHttpError, type ProviderResponse } from '../platform/net/provider-http';
 import type { Provider } from '../providers/provider-schema';
 import {
   classifyErrorResponse,

@@ -1,6 +1,6 @@
 import type * as z from 'zod';
-import type { SqlExecutor } from '../db/data-api';
-import { json, uuid } from '../db/parameters';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { json, uuid } from '../platform/db/parameters';
 import { CATALOG } from './catalog';
 import { CustomProviderSchema, isValidProviderName, type Provider } from './provider-schema';
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { isBlockedAddress, isLocalHostname } from './network-policy';
+import { isBlockedAddress, isLocalHostname } from '../platform/net/network-policy';
 import { analyzeUrlTemplate, InvalidTemplateError, placeholdersOf, tokenize } from './template';
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { SecretHasher } from '../crypto/secret-hash';
-import type { CipherBinding } from '../crypto/binding';
+import type { SecretHasher } from '../platform/crypto/secret-hash';
+import type { CipherBinding } from '../platform/crypto/binding';
 
 /**
  * A record's stable identity: a uuid derived from its primary key (connection row id, model,

@@ -1,7 +1,7 @@
 import type { AuditEvent } from '../audit/audit-event';
-import type { EnvelopeCipher } from '../crypto/envelope-cipher';
-import type { SecretHasher } from '../crypto/secret-hash';
-import type { SqlExecutor } from '../db/data-api';
+import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
+import type { SecretHasher } from '../platform/crypto/secret-hash';
+import type { SqlExecutor } from '../platform/db/data-api';
 import { encodeCursor } from './record-cursor';
 import { canonicalJson, payloadHash, recordBinding, recordRowId } from './record-identity';
 import { findConnectionRow, ingestRecords, listRecords, type IngestCounts, type RecordQuery, type RecordRow, type RecordsTarget } from './record-store';

@@ -1,7 +1,7 @@
 import { auditClause, emitAfterCommit } from '../audit/audit-log';
 import type { AuditEvent } from '../audit/audit-event';
-import type { SqlExecutor } from '../db/data-api';
-import { json, uuid } from '../db/parameters';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { json, uuid } from '../platform/db/parameters';
 
 /*
  * SQL of the records cache. Records belong to a connection row; a soft-deleted connection (or one

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { auditClause, emitAfterCommit } from '../audit/audit-log';
 import type { AuditEvent } from '../audit/audit-event';
-import type { SqlExecutor } from '../db/data-api';
-import { uuid } from '../db/parameters';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { uuid } from '../platform/db/parameters';
 import type { RecordsTarget } from './record-store';
 
 /*

@@ -1,7 +1,7 @@
 import { recordAudit } from '../audit/audit-log';
 import { SYSTEM_REQUEST } from '../audit/audit-event';
-import type { SqlExecutor } from '../db/data-api';
-import { deleteInBatches, type SweepBudget } from './batched-delete';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { deleteInBatches, type SweepBudget } from '../platform/db/batched-delete';
 
 export type AuditRetentionResult = {
   auditEventsDeleted: number;

@@ -1,7 +1,7 @@
 import { SYSTEM_REQUEST } from '../audit/audit-event';
 import { hardDeleteConnection, type DoomedConnection } from '../connections/connection-hard-delete';
-import type { SqlExecutor } from '../db/data-api';
-import { takeBatch, type SweepBudget } from './batched-delete';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { takeBatch, type SweepBudget } from '../platform/db/batched-delete';
 
 const CONNECTIONS_PER_LOOKUP = 20;
 

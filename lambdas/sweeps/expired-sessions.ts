@@ -1,5 +1,5 @@
-import type { SqlExecutor } from '../db/data-api';
-import { deleteInBatches, type SweepBudget } from './batched-delete';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { deleteInBatches, type SweepBudget } from '../platform/db/batched-delete';
 
 export type ExpiredSessionsResult = {
   oauthSessionsDeleted: number;

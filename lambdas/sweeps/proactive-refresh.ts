@@ -4,12 +4,12 @@ import { integrationClient, providerOf } from '../connections/connection-read';
 import { refreshConnection, type RefreshConnectionInput, type RefreshResult } from '../connections/refresh/refresh-coordinator';
 import { RefreshError } from '../connections/refresh/refresh-errors';
 import { refreshesOnRead, refreshMarginMs } from '../connections/refresh/refresh-policy';
-import type { EnvelopeCipher } from '../crypto/envelope-cipher';
-import { envelopeCipher } from '../crypto/process-cipher';
-import type { SqlExecutor } from '../db/data-api';
-import { json } from '../db/parameters';
-import { logger } from '../observability/logger';
-import { takeBatch, type SweepBudget } from './batched-delete';
+import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
+import { envelopeCipher } from '../platform/crypto/process-cipher';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { json } from '../platform/db/parameters';
+import { logger } from '../platform/observability/logger';
+import { takeBatch, type SweepBudget } from '../platform/db/batched-delete';
 
 /**
  * Proactive token refresh (issue 8, nango-api.md §6 "Scheduled refresh"), every 5 minutes:

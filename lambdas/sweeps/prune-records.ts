@@ -1,5 +1,5 @@
-import type { SqlExecutor } from '../db/data-api';
-import { RECORD_BATCH_SIZE, recordsByCtid, runBatches, type SweepBudget } from './batched-delete';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { RECORD_BATCH_SIZE, recordsByCtid, runBatches, type SweepBudget } from '../platform/db/batched-delete';
 import { auditSweep } from './sweep-audit';
 
 /** Nango's rule: record payloads not updated for 30 days are pruned. */

@@ -1,7 +1,7 @@
-import type { SqlExecutor } from '../db/data-api';
-import { setting } from '../config';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { setting } from '../platform/config';
 import { sweepAuditRetention } from './audit-retention';
-import type { SweepBudget } from './batched-delete';
+import type { SweepBudget } from '../platform/db/batched-delete';
 import { sweepDeletedConnections } from './deleted-connections';
 import { sweepEndUsers } from './end-users';
 import { sweepExpiredSessions } from './expired-sessions';

@@ -1,6 +1,6 @@
-import type { SqlExecutor } from '../db/data-api';
-import { uuid } from '../db/parameters';
-import { DELETE_BATCH_SIZE, recordsByCtid, runBatches, takeBatch, type SweepBudget } from './batched-delete';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { uuid } from '../platform/db/parameters';
+import { DELETE_BATCH_SIZE, recordsByCtid, runBatches, takeBatch, type SweepBudget } from '../platform/db/batched-delete';
 import { auditSweep } from './sweep-audit';
 
 /** Nango's rule: records of syncs not run for 60 days are deleted. */

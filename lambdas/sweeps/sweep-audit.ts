@@ -1,6 +1,6 @@
 import { recordAudit } from '../audit/audit-log';
 import { SYSTEM_REQUEST } from '../audit/audit-event';
-import type { SqlExecutor } from '../db/data-api';
+import type { SqlExecutor } from '../platform/db/data-api';
 
 /** One audit event per sweep run that changed something: counts and cutoffs only. */
 export async function auditSweep(db: SqlExecutor, sweep: string, detail: Record<string, unknown>, changed: number): Promise<void> {

@@ -1,5 +1,5 @@
-import type { Parameters } from '../db/parameters';
-import { newOutboxEvent, outboxSelectClause, type OutboxEvent } from '../events/outbox';
+import type { Parameters } from '../platform/db/parameters';
+import { newOutboxEvent, outboxSelectClause, type OutboxEvent } from '../platform/events/outbox';
 
 /**
  * The `connection.deleted` webhook (our event, in the style of Nango's auth webhook, §4.1):

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import type { EnvelopeCipher } from '../crypto/envelope-cipher';
-import type { SqlExecutor } from '../db/data-api';
-import { logger } from '../observability/logger';
-import { ProviderHttpError, providerRequest } from '../providers/provider-http';
+import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { logger } from '../platform/observability/logger';
+import { ProviderHttpError, providerRequest } from '../platform/net/provider-http';
 import { afterAttempt, isOpen, type CircuitState } from './circuit-breaker';
 import { dispatchAndClaim, recordAttempts, type AttemptRecord, type CircuitRecord, type ClaimedDelivery } from './delivery-store';
 import { webhookRequestPolicy } from './outbound-policy';

@@ -1,10 +1,10 @@
 import { auditClause, emitAfterCommit } from '../audit/audit-log';
 import type { AuditEvent } from '../audit/audit-event';
-import type { SqlExecutor } from '../db/data-api';
-import { uuid } from '../db/parameters';
-import { publishAfterCommit, type OutboxEventType } from '../events/outbox';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { uuid } from '../platform/db/parameters';
+import { publishAfterCommit, type OutboxEventType } from '../platform/events/outbox';
 import { RETRY_WINDOW_MS } from './retry-policy';
-import type { KeysetCursor } from '../http/pagination';
+import type { KeysetCursor } from '../platform/db/keyset-cursor';
 
 /**
  * The delivery log as the API reads it (our extension, `GET /webhooks/deliveries…`), and replay.

@@ -1,5 +1,5 @@
-import type { SqlExecutor } from '../db/data-api';
-import { json, uuid } from '../db/parameters';
+import type { SqlExecutor } from '../platform/db/data-api';
+import { json, uuid } from '../platform/db/parameters';
 import { RETRY_WINDOW_MS } from './retry-policy';
 
 /**

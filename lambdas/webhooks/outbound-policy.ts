@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
-import { setting } from '../config';
-import type { Resolver, ResolvedAddress } from '../providers/network-policy';
-import { isLocalHostname } from '../providers/network-policy';
-import type { ProviderRequest } from '../providers/provider-http';
+import { setting } from '../platform/config';
+import type { Resolver, ResolvedAddress } from '../platform/net/network-policy';
+import { isLocalHostname } from '../platform/net/network-policy';
+import type { ProviderRequest } from '../platform/net/provider-http';
 import { lookup } from 'node:dns/promises';
 
 /**

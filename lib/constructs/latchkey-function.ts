@@ -41,7 +41,7 @@ export interface LatchkeyFunctionProps {
   vpc: IVpc;
   securityGroup: ISecurityGroup;
   logRetention: RetentionDays;
-  /** Where the function finds the database, key and bus (lambdas/config.ts). */
+  /** Where the function finds the database, key and bus (lambdas/platform/config.ts). */
   environment: Record<string, string>;
 }
 

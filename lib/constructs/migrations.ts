@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { migrationsHash } from '../../lambdas/db/migrator';
+import { migrationsHash } from '../../lambdas/platform/db/migrator';
 import { REPO_ROOT } from '../bundling';
 import type { Database } from './database';
 import { DeployTask } from './deploy-task';
@@ -16,7 +16,7 @@ export interface MigrationsProps {
 }
 
 /**
- * Applies the schema on deploy with the runner `npm start` uses (lambdas/db/migrator.ts). The
+ * Applies the schema on deploy with the runner `npm start` uses (lambdas/platform/db/migrator.ts). The
  * resource's properties are the cluster and a hash of the SQL files, so any deploy that brings a
  * new migration, or a new cluster, runs it; a deploy with neither has nothing to apply. On a
  * rollback CloudFormation sends the old hash to the new bundle: the handler then does nothing
@@ -48,7 +48,7 @@ export class Migrations extends Construct {
   }
 }
 
-/** The hash the migrate handler compares with its bundle (lambdas/db/migrator.ts). */
+/** The hash the migrate handler compares with its bundle (lambdas/platform/db/migrator.ts). */
 export function hashDirectory(dir: string): string {
   return migrationsHash(dir);
 }

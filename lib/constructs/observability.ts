@@ -43,7 +43,7 @@ export interface ObservabilityProps {
   alarmEmail?: string;
 }
 
-/** Namespace and dimension of the functions' Powertools metrics (lambdas/observability/metrics.ts). */
+/** Namespace and dimension of the functions' Powertools metrics (lambdas/platform/observability/metrics.ts). */
 export const METRICS_NAMESPACE = 'Latchkey';
 const SERVICE_DIMENSION = { service: 'latchkey' };
 const PERIOD = Duration.minutes(5);

@@ -1,4 +1,4 @@
-import { skipNonToken, UnterminatedSqlError } from '../../lambdas/db/sql-script';
+import { skipNonToken, UnterminatedSqlError } from '../../lambdas/platform/db/sql-script';
 import { badRequest, databaseError } from './errors';
 
 /*

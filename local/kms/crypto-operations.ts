@@ -5,7 +5,7 @@ import { InvalidBlobError, openBlob, readBlobHeader, sealBlob } from './cipherte
 import type { KeyRecord, KeyStore } from './key-store';
 
 /**
- * GenerateDataKey and Decrypt, the two operations the functions call (lambdas/crypto).
+ * GenerateDataKey and Decrypt, the two operations the functions call (lambdas/platform/crypto).
  * Order inside each: validate the request, resolve keys, check key state, then do the work, so
  * the error a caller sees is the one AWS would give first. No message ever carries plaintext.
  */

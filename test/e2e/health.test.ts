@@ -1,4 +1,4 @@
-import { loadMigrations } from '../../lambdas/db/migrator';
+import { loadMigrations } from '../../lambdas/platform/db/migrator';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 let t: TestStack;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { freePort } from '../../local/postgres';
-import { loadMigrations } from '../../lambdas/db/migrator';
+import { loadMigrations } from '../../lambdas/platform/db/migrator';
 
 const REPO = path.resolve(__dirname, '../..');
 

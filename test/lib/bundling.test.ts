@@ -30,7 +30,7 @@ test('the migrate bundle is under 1 MB, self-contained, with migrations/ beside 
     const [assetDir] = fs.readdirSync(assembly.directory).filter((d) => d.startsWith('asset.') && fs.existsSync(path.join(assembly.directory, d, 'index.js')));
     const dir = path.join(assembly.directory, assetDir);
     const sql = fs.readdirSync(path.join(dir, 'migrations'));
-    expect(sql).toEqual(fs.readdirSync(path.resolve(__dirname, '../../lambdas/db/migrations')));
+    expect(sql).toEqual(fs.readdirSync(path.resolve(__dirname, '../../lambdas/platform/db/migrations')));
     const bundle = fs.readFileSync(path.join(dir, 'index.js'), 'utf8');
     expect(Buffer.byteLength(bundle)).toBeLessThan(1024 * 1024);
     // The AWS SDK is inside: the runtime's copy is never used (only the optional CRT signer stays a

@@ -110,7 +110,7 @@ test('every function secret rotates every 30 days, first after the migrations cr
 });
 
 test('a migration creates exactly the roles the functions sign in as', () => {
-  const dir = path.resolve(__dirname, '../../lambdas/db/migrations');
+  const dir = path.resolve(__dirname, '../../lambdas/platform/db/migrations');
   const sql = fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('\n');
   const created = [...sql.matchAll(/ARRAY\[([^\]]*)\]/g)].flatMap((m) => [...m[1].matchAll(/'(latchkey_[a-z_]+)'/g)].map((r) => r[1]));
   expect(created.sort()).toEqual(OWN_USER.map(roleOf).sort());

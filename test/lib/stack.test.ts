@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { hashDirectory } from '../../lib/constructs/migrations';
-import { EnvSchema } from '../../lambdas/config';
+import { EnvSchema } from '../../lambdas/platform/config';
 import { DEPLOY_FUNCTIONS, EVENT_RULES, EVENT_SOURCE, FUNCTIONS, KMS_PURPOSES, ROUTES, SCHEDULES, type KmsUse } from '../../lib/topology';
 import { logicalIds, synthesize, type Synthesized } from './support/synth';
 
@@ -135,7 +135,7 @@ describe('database', () => {
   test('migrations run as a custom resource after the instances exist, re-run when the SQL changes', () => {
     const [migrations] = ofType('Custom::LatchkeyMigrations');
     const props = migrations[1].Properties!;
-    expect(props.MigrationsHash).toBe(hashDirectory(path.resolve(__dirname, '../../lambdas/db/migrations')));
+    expect(props.MigrationsHash).toBe(hashDirectory(path.resolve(__dirname, '../../lambdas/platform/db/migrations')));
     const instances = ofType('AWS::RDS::DBInstance').map(([id]) => id);
     expect(migrations[1].DependsOn).toEqual(expect.arrayContaining(instances));
     // Served by the migrate function through the provider framework.
@@ -246,7 +246,7 @@ describe('api', () => {
     }
   });
 
-  test('every function gets each setting lambdas/config.ts requires, no name it does not know, and Powertools its namespace', () => {
+  test('every function gets each setting lambdas/platform/config.ts requires, no name it does not know, and Powertools its namespace', () => {
     const known = Object.keys(EnvSchema.shape);
     const required = known.filter((name) => !EnvSchema.shape[name as keyof typeof EnvSchema.shape].safeParse(undefined).success);
     expect(required).toEqual(expect.arrayContaining(['LATCHKEY_DB_CLUSTER_ARN', 'LATCHKEY_DB_SECRET_ARN', 'LATCHKEY_KMS_KEY_ID']));

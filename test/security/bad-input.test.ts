@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { database } from '../../lambdas/config';
-import { encodeKeysetCursor } from '../../lambdas/http/pagination';
+import { database } from '../../lambdas/platform/config';
+import { encodeKeysetCursor } from '../../lambdas/platform/db/keyset-cursor';
 import { readJson, startTestStack, type TestStack } from '../support/local-stack';
 import { insertIntegration } from '../lambdas/connections/fixtures';
 

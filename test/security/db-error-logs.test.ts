@@ -1,6 +1,6 @@
-import { database } from '../../lambdas/config';
-import { DatabaseError } from '../../lambdas/db/errors';
-import { logger } from '../../lambdas/observability/logger';
+import { database } from '../../lambdas/platform/config';
+import { DatabaseError } from '../../lambdas/platform/db/errors';
+import { logger } from '../../lambdas/platform/observability/logger';
 import { readJson, startTestStack, type TestStack } from '../support/local-stack';
 import { insertIntegration } from '../lambdas/connections/fixtures';
 

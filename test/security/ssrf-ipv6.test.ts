@@ -1,11 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { assertPublicUrl, isBlockedAddress, NetworkPolicyError, type ResolvedAddress } from '../../lambdas/providers/network-policy';
-import { providerRequest, ProviderHttpError } from '../../lambdas/providers/provider-http';
+import { assertPublicUrl, isBlockedAddress, NetworkPolicyError, type ResolvedAddress } from '../../lambdas/platform/net/network-policy';
+import { providerRequest, ProviderHttpError } from '../../lambdas/platform/net/provider-http';
 
 /**
  * Every way IPv6 carries an IPv4 address, decided per range (see the comment in
- * lambdas/providers/network-policy.ts): an embedding the network or the host stack would
+ * lambdas/platform/net/network-policy.ts): an embedding the network or the host stack would
  * translate to a private IPv4 target is refused before any connection, whatever DNS answers.
  */
 

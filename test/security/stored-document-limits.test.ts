@@ -1,9 +1,9 @@
 import { Nango } from '@nangohq/node';
 import type { AxiosError } from 'axios';
 import fc from 'fast-check';
-import { database } from '../../lambdas/config';
-import { json, uuid } from '../../lambdas/db/parameters';
-import { jsonbTextBytes, STORED_DOCUMENT_LIMITS } from '../../lambdas/db/stored-document';
+import { database } from '../../lambdas/platform/config';
+import { json, uuid } from '../../lambdas/platform/db/parameters';
+import { jsonbTextBytes, STORED_DOCUMENT_LIMITS } from '../../lambdas/platform/db/stored-document';
 import { readJson, startTestStack, type TestStack } from '../support/local-stack';
 import { environmentId, insertIntegration } from '../lambdas/connections/fixtures';
 

@@ -1,7 +1,7 @@
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { DataApiServer } from '../../local/data-api';
-import { DataApi } from '../../lambdas/db/data-api';
-import type { RetryPolicy } from '../../lambdas/db/retry';
+import { DataApi } from '../../lambdas/platform/db/data-api';
+import type { RetryPolicy } from '../../lambdas/platform/db/retry';
 import { createTestDatabase, type TestDatabase } from './databases';
 
 export interface DataApiFixture {

@@ -1,5 +1,5 @@
-import type { SqlExecutor } from '../../db/data-api';
-import { uuid } from '../../db/parameters';
+import type { SqlExecutor } from '../../platform/db/data-api';
+import { uuid } from '../../platform/db/parameters';
 
 /**
  * The cross-instance refresh lease: a holder id and an expiry on the connection row. Taking it is

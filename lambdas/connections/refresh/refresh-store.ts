@@ -1,8 +1,8 @@
 import { auditCte, emitAfterCommit } from '../../audit/audit-log';
 import type { AuditEvent } from '../../audit/audit-event';
-import type { SqlExecutor } from '../../db/data-api';
-import { json, uuid, type Parameters } from '../../db/parameters';
-import { publishAfterCommit, type OutboxEvent } from '../../events/outbox';
+import type { SqlExecutor } from '../../platform/db/data-api';
+import { json, uuid, type Parameters } from '../../platform/db/parameters';
+import { publishAfterCommit, type OutboxEvent } from '../../platform/events/outbox';
 import type { RefreshState, RefreshTarget } from './refresh-lease';
 import { refreshEventClause } from './refresh-events';
 import type { RefreshFailureKind } from './refresh-policy';

@@ -1,11 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { database, env } from '../../config';
-import { createKmsClient } from '../../crypto/kms';
-import { SecretHasher } from '../../crypto/secret-hash';
+import { database, env } from '../../platform/config';
+import { createKmsClient } from '../../platform/crypto/kms';
+import { SecretHasher } from '../../platform/crypto/secret-hash';
 import { ensureSecretKey } from '../../keys/secret-keys';
-import { logger } from '../../observability/logger';
+import { logger } from '../../platform/observability/logger';
 import type { CustomResourceResult } from '../migrate/handler';
 import { createSecretsClient, storedKeys } from './stored-keys';
 

@@ -5,7 +5,7 @@ import { ApiKeyBody, BasicBody, ClientCredentialsBody, ConnectQuery, EndUserText
 import { connectWithCredentials, type CredentialSubmission } from '../../connect/credential-flows';
 import { finishOAuth } from '../../connect/oauth-callback';
 import { startOAuth } from '../../connect/oauth-authorize';
-import { envelopeCipher } from '../../crypto/process-cipher';
+import { envelopeCipher } from '../../platform/crypto/process-cipher';
 import { ApiError, jsonResult } from '../../http/errors';
 import { defineRoute, type AnyRoute, type ApiRequest, type InvalidInputRequest } from '../../http/route';
 import { recordRejectedInput } from '../../connect/connect-context';

@@ -1,9 +1,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { database } from '../../config';
-import { loadMigrations, migrate, migrationsHash } from '../../db/migrator';
-import { logger } from '../../observability/logger';
+import { database } from '../../platform/config';
+import { loadMigrations, migrate, migrationsHash } from '../../platform/db/migrator';
+import { logger } from '../../platform/observability/logger';
 import { setRolePasswords } from './role-passwords';
 
 /** What the custom-resource provider framework expects back. */

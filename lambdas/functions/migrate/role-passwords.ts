@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { DataApi } from '../../db/data-api';
-import { DatabaseError } from '../../db/errors';
+import type { DataApi } from '../../platform/db/data-api';
+import { DatabaseError } from '../../platform/db/errors';
 
 /** The roles migration 0009 creates are `latchkey_<function>`; nothing else is ever altered here. */
 const ROLE_NAME = /^latchkey_[a-z][a-z0-9_]{0,40}$/;

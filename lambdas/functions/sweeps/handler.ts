@@ -3,13 +3,13 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import * as z from 'zod';
-import { systemClock } from '../../clock';
-import { database } from '../../config';
-import { logger } from '../../observability/logger';
-import { metrics } from '../../observability/metrics';
-import { runInRequestScope } from '../../observability/request-scope';
+import { systemClock } from '../../platform/clock';
+import { database } from '../../platform/config';
+import { logger } from '../../platform/observability/logger';
+import { metrics } from '../../platform/observability/metrics';
+import { runInRequestScope } from '../../platform/observability/request-scope';
 import { SWEEPS, SWEEP_NAMES } from '../../sweeps/registry';
-import { publishScopeOutbox } from '../../events/publisher';
+import { publishScopeOutbox } from '../../platform/events/publisher';
 
 /**
  * The event a schedule sends (lib/topology.ts SCHEDULES). `scheduledTime` is EventBridge

@@ -4,12 +4,12 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import * as z from 'zod';
 import { METRIC_NAMES } from '../../../lib/topology';
-import { systemClock } from '../../clock';
-import { database } from '../../config';
-import { envelopeCipher } from '../../crypto/process-cipher';
-import { logger } from '../../observability/logger';
-import { metrics } from '../../observability/metrics';
-import { runInRequestScope } from '../../observability/request-scope';
+import { systemClock } from '../../platform/clock';
+import { database } from '../../platform/config';
+import { envelopeCipher } from '../../platform/crypto/process-cipher';
+import { logger } from '../../platform/observability/logger';
+import { metrics } from '../../platform/observability/metrics';
+import { runInRequestScope } from '../../platform/observability/request-scope';
 import { runDeliveries } from '../../webhooks/deliverer';
 
 /**

@@ -1,7 +1,7 @@
 import { emitAfterCommit, recordAudit } from '../../../lambdas/audit/audit-log';
 import { SYSTEM_REQUEST, type AuditEvent } from '../../../lambdas/audit/audit-event';
-import { database } from '../../../lambdas/config';
-import { runInRequestScope } from '../../../lambdas/observability/request-scope';
+import { database } from '../../../lambdas/platform/config';
+import { runInRequestScope } from '../../../lambdas/platform/observability/request-scope';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 
 /** An audit event's log line goes out exactly when its row is committed, whatever the request's outcome. */

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { SECRET_KEY_CACHE_MAX_ENTRIES, SECRET_KEY_CACHE_TTL_MS, SecretKeyCache } from '../../../lambdas/auth/secret-key-cache';
 import type { SecretKeyPrincipal } from '../../../lambdas/auth/principal';
-import { database } from '../../../lambdas/config';
+import { database } from '../../../lambdas/platform/config';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 
 /** The secret-key cache, as of an injected clock: 30 s trust, bounded size, and what another container sees. */
@@ -72,11 +72,11 @@ describe('revocation across containers', () => {
   afterAll(async () => t?.stop());
 
   /** A fresh copy of the auth module: its own key cache, like another Lambda container. */
-  function container(): typeof import('../../../lambdas/auth/authenticate') {
-    let loaded!: typeof import('../../../lambdas/auth/authenticate');
+  function container(): typeof import('../../../lambdas/http/authenticate') {
+    let loaded!: typeof import('../../../lambdas/http/authenticate');
     jest.isolateModules(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh module copy needs require inside isolateModules
-      loaded = require('../../../lambdas/auth/authenticate') as typeof import('../../../lambdas/auth/authenticate');
+      loaded = require('../../../lambdas/http/authenticate') as typeof import('../../../lambdas/http/authenticate');
     });
     return loaded;
   }

@@ -1,5 +1,5 @@
-import { database } from '../../../lambdas/config';
-import { uuid } from '../../../lambdas/db/parameters';
+import { database } from '../../../lambdas/platform/config';
+import { uuid } from '../../../lambdas/platform/db/parameters';
 
 /**
  * Test data for connection tests, written straight to the database so these tests do not depend

@@ -1,6 +1,6 @@
-import { migrate } from '../../../lambdas/db/migrator';
-import { uuid } from '../../../lambdas/db/parameters';
-import { runInRequestScope, RequestScope } from '../../../lambdas/observability/request-scope';
+import { migrate } from '../../../lambdas/platform/db/migrator';
+import { uuid } from '../../../lambdas/platform/db/parameters';
+import { runInRequestScope, RequestScope } from '../../../lambdas/platform/observability/request-scope';
 import { CATALOG } from '../../../lambdas/providers/catalog';
 import { ProviderRegistry, ProviderRegistryError } from '../../../lambdas/providers/provider-registry';
 import { startDataApi, type DataApiFixture } from '../../support/data-api';

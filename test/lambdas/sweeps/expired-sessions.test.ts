@@ -1,6 +1,6 @@
-import { uuid } from '../../../lambdas/db/parameters';
+import { uuid } from '../../../lambdas/platform/db/parameters';
 import { startTestStack, type TestStack } from '../../support/local-stack';
-import { database } from '../../../lambdas/config';
+import { database } from '../../../lambdas/platform/config';
 import { SCHEDULES } from '../../../lib/topology';
 
 let t: TestStack;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { database } from '../../../lambdas/config';
-import { uuid } from '../../../lambdas/db/parameters';
+import { database } from '../../../lambdas/platform/config';
+import { uuid } from '../../../lambdas/platform/db/parameters';
 import { SWEEPS } from '../../../lambdas/sweeps/registry';
 import { SCHEDULES } from '../../../lib/topology';
 import { startTestStack, type TestStack } from '../../support/local-stack';

@@ -1,12 +1,12 @@
-import { database } from '../../../lambdas/config';
+import { database } from '../../../lambdas/platform/config';
 import { secretHasher } from '../../../lambdas/auth/secret-hasher';
-import { envelopeCipher } from '../../../lambdas/crypto/process-cipher';
+import { envelopeCipher } from '../../../lambdas/platform/crypto/process-cipher';
 import { SYSTEM_REQUEST, type AuditBase } from '../../../lambdas/audit/audit-event';
 import { purgeConnection } from '../../../lambdas/connections/connection-purge';
-import { uuid } from '../../../lambdas/db/parameters';
+import { uuid } from '../../../lambdas/platform/db/parameters';
 import { ingest } from '../../../lambdas/records/record-service';
 import { recordSyncRun } from '../../../lambdas/records/sync-store';
-import type { SweepBudget } from '../../../lambdas/sweeps/batched-delete';
+import type { SweepBudget } from '../../../lambdas/platform/db/batched-delete';
 import { sweepDeletedConnections } from '../../../lambdas/sweeps/deleted-connections';
 import { sweepOrphans } from '../../../lambdas/sweeps/orphans';
 import { sweepPruneRecords } from '../../../lambdas/sweeps/prune-records';

@@ -1,5 +1,5 @@
-import { database } from '../../../lambdas/config';
-import { uuid } from '../../../lambdas/db/parameters';
+import { database } from '../../../lambdas/platform/config';
+import { uuid } from '../../../lambdas/platform/db/parameters';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 
 /** The webhook log's retention: old events go with their deliveries, unless something is still to be sent. */

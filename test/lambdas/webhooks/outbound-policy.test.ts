@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { providerRequest } from '../../../lambdas/providers/provider-http';
+import { providerRequest } from '../../../lambdas/platform/net/provider-http';
 import { webhookRequestPolicy, WEBHOOK_TIMEOUT_MS } from '../../../lambdas/webhooks/outbound-policy';
 
 const FLAG = 'LATCHKEY_WEBHOOK_ALLOW_LOOPBACK_HTTP';

@@ -1,7 +1,7 @@
-import { database } from '../../../lambdas/config';
-import { uuid } from '../../../lambdas/db/parameters';
-import { publishOutboxEvents } from '../../../lambdas/events/publisher';
-import { newOutboxEvent, recordOutboxEvent, type OutboxEvent } from '../../../lambdas/events/outbox';
+import { database } from '../../../lambdas/platform/config';
+import { uuid } from '../../../lambdas/platform/db/parameters';
+import { publishOutboxEvents } from '../../../lambdas/platform/events/publisher';
+import { newOutboxEvent, recordOutboxEvent, type OutboxEvent } from '../../../lambdas/platform/events/outbox';
 import type { TestStack } from '../../support/local-stack';
 
 /** Nango's auth webhook body (§4.1) for a made-up connection. */

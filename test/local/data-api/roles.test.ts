@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DataApi } from '../../../lambdas/db/data-api';
+import { DataApi } from '../../../lambdas/platform/db/data-api';
 import { DataApiServer } from '../../../local/data-api';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { createTestDatabase, type TestDatabase } from '../../support/databases';

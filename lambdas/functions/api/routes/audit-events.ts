@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { AUDIT_ACTIONS } from '../../../audit/audit-event';
 import { listAuditEvents, type AuditEventRow } from '../../../audit/audit-store';
-import { cursorParam, decodeKeysetCursor, encodeKeysetCursor, PageLimit } from '../../../http/pagination';
+import { cursorParam, PageLimit } from '../../../http/pagination';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../../../platform/db/keyset-cursor';
 import { jsonResult } from '../../../http/errors';
 import { defineRoute } from '../../../http/route';
 

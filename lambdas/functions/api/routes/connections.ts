@@ -10,12 +10,12 @@ import { connectionEvent, listConnections, softDeleteConnection, writeMetadata, 
 import { purgeConnection } from '../../../connections/connection-purge';
 import { updateConnection } from '../../../connections/connection-update';
 import { CredentialsInputSchema } from '../../../connections/credentials';
-import { envelopeCipher } from '../../../crypto/process-cipher';
+import { envelopeCipher } from '../../../platform/crypto/process-cipher';
 import { EndUserInputSchema, TagsSchema } from '../../../end-users/end-user-schema';
 import { ApiError, jsonResult } from '../../../http/errors';
-import { capped, STORED_DOCUMENT_LIMITS } from '../../../db/stored-document';
+import { capped, STORED_DOCUMENT_LIMITS } from '../../../platform/db/stored-document';
 import { defineRoute, type AnyRoute } from '../../../http/route';
-import { logger } from '../../../observability/logger';
+import { logger } from '../../../platform/observability/logger';
 import { ProviderRegistry } from '../../../providers/provider-registry';
 
 /* Nango's connection routes (§2.3 of the reference), wire-compatible with @nangohq/node. */

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { setting } from '../../../config';
+import { setting } from '../../../platform/config';
 import { jsonResult } from '../../../http/errors';
 import { defineRoute } from '../../../http/route';
 

@@ -1,10 +1,10 @@
 import * as z from 'zod';
 import { auditFrom } from '../../../audit/audit-event';
-import { forgetCachedKeys } from '../../../auth/authenticate';
+import { forgetCachedKeys } from '../../../http/authenticate';
 import { hasScope } from '../../../auth/scopes';
 import type { SecretKeyPrincipal } from '../../../auth/principal';
 import { secretHasher } from '../../../auth/secret-hasher';
-import { envelopeCipher } from '../../../crypto/process-cipher';
+import { envelopeCipher } from '../../../platform/crypto/process-cipher';
 import { getEnvironment, rotateWebhookSigningKey, updateEnvironmentSettings, type Environment } from '../../../environments/environment-store';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { defineRoute } from '../../../http/route';

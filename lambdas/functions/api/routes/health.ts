@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { checkHealth } from '../../../health/health-check';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { defineRoute } from '../../../http/route';
-import { logger } from '../../../observability/logger';
+import { logger } from '../../../platform/observability/logger';
 
 /** `GET /health`, unauthenticated: load balancers and uptime checks call it, so it says little. */
 export const getHealth = defineRoute({

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { Principal } from '../../../auth/principal';
 import { hasScope } from '../../../auth/scopes';
-import { envelopeCipher } from '../../../crypto/process-cipher';
+import { envelopeCipher } from '../../../platform/crypto/process-cipher';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { auditFrom } from '../../../audit/audit-event';
 import { defineRoute, type AnyRoute } from '../../../http/route';

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { auditFrom } from '../../../audit/audit-event';
 import { recordAudit } from '../../../audit/audit-log';
 import { ApiError, jsonResult } from '../../../http/errors';
-import { capped, STORED_DOCUMENT_LIMITS } from '../../../db/stored-document';
+import { capped, STORED_DOCUMENT_LIMITS } from '../../../platform/db/stored-document';
 import { defineRoute, type AnyRoute } from '../../../http/route';
 import { ProviderRegistry, ProviderRegistryError } from '../../../providers/provider-registry';
 import { PROVIDER_NAME, type Provider } from '../../../providers/provider-schema';

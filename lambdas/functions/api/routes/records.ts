@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { auditFrom, type AuditBase } from '../../../audit/audit-event';
 import { secretHasher } from '../../../auth/secret-hasher';
-import { envelopeCipher } from '../../../crypto/process-cipher';
+import { envelopeCipher } from '../../../platform/crypto/process-cipher';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { defineRoute, type AnyRoute } from '../../../http/route';
 import { parseOrThrow } from '../../../http/validation';

@@ -3,7 +3,8 @@ import { auditFrom } from '../../../audit/audit-event';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { defineRoute } from '../../../http/route';
 import { getDelivery, listDeliveries, replayDelivery, type DeliveryRow } from '../../../webhooks/delivery-log';
-import { cursorParam, decodeKeysetCursor, encodeKeysetCursor, PageLimit } from '../../../http/pagination';
+import { cursorParam, PageLimit } from '../../../http/pagination';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../../../platform/db/keyset-cursor';
 
 /*
  * Our extension: the webhook delivery log and replay. A delivery is one event to one URL; it is

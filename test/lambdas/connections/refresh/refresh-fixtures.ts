@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { database } from '../../../../lambdas/config';
-import { envelopeCipher } from '../../../../lambdas/crypto/process-cipher';
-import { uuid } from '../../../../lambdas/db/parameters';
+import { database } from '../../../../lambdas/platform/config';
+import { envelopeCipher } from '../../../../lambdas/platform/crypto/process-cipher';
+import { uuid } from '../../../../lambdas/platform/db/parameters';
 import { buildAuthorizeUrl, newPkcePair } from '../../../../lambdas/oauth/authorize-url';
 import { exchangeCode } from '../../../../lambdas/oauth/token-client';
 import type { RefreshConnectionInput } from '../../../../lambdas/connections/refresh/refresh-coordinator';

@@ -1,7 +1,7 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { database, env } from '../../../../lambdas/config';
-import { createKmsClient } from '../../../../lambdas/crypto/kms';
-import { SecretHasher } from '../../../../lambdas/crypto/secret-hash';
+import { database, env } from '../../../../lambdas/platform/config';
+import { createKmsClient } from '../../../../lambdas/platform/crypto/kms';
+import { SecretHasher } from '../../../../lambdas/platform/crypto/secret-hash';
 import { handler } from '../../../../lambdas/functions/bootstrap/handler';
 import { SECRET_KEY_FORMAT } from '../../../../lambdas/keys/secret-keys';
 import { AwsJsonServer, type JsonObject } from '../../../../local/aws-json';

@@ -1,6 +1,6 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { database } from '../../../../lambdas/config';
-import { loadMigrations, migrationsHash } from '../../../../lambdas/db/migrator';
+import { database } from '../../../../lambdas/platform/config';
+import { loadMigrations, migrationsHash } from '../../../../lambdas/platform/db/migrator';
 import { handler } from '../../../../lambdas/functions/migrate/handler';
 import { createLambdaContext, localFunction } from '../../../../local/lambda-context';
 import { createTestDatabase, type TestDatabase } from '../../../support/databases';

@@ -1,6 +1,6 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { migrate } from '../../../../lambdas/db/migrator';
+import { migrate } from '../../../../lambdas/platform/db/migrator';
 import { setRolePasswords } from '../../../../lambdas/functions/migrate/role-passwords';
 import { AwsJsonServer, type JsonObject } from '../../../../local/aws-json';
 import { StandInControl } from '../../../../local/stand-in-control';

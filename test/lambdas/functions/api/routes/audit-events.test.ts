@@ -1,5 +1,5 @@
-import { database } from '../../../../../lambdas/config';
-import { uuid } from '../../../../../lambdas/db/parameters';
+import { database } from '../../../../../lambdas/platform/config';
+import { uuid } from '../../../../../lambdas/platform/db/parameters';
 import { readJson, startTestStack, type TestStack } from '../../../../support/local-stack';
 
 let t: TestStack;

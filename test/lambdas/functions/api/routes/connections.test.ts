@@ -1,10 +1,10 @@
 import { Nango } from '@nangohq/node';
 import type { AxiosError } from 'axios';
 import fc from 'fast-check';
-import { database } from '../../../../../lambdas/config';
+import { database } from '../../../../../lambdas/platform/config';
 import { credentialsBinding } from '../../../../../lambdas/connections/credentials';
-import { envelopeCipher } from '../../../../../lambdas/crypto/process-cipher';
-import { uuid } from '../../../../../lambdas/db/parameters';
+import { envelopeCipher } from '../../../../../lambdas/platform/crypto/process-cipher';
+import { uuid } from '../../../../../lambdas/platform/db/parameters';
 import { readJson, startTestStack, type TestStack } from '../../../../support/local-stack';
 import { connectionRow, environmentId, insertIntegration, snapshot } from '../../../connections/fixtures';
 

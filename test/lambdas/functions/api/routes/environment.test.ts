@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { database } from '../../../../../lambdas/config';
-import { envelopeCipher } from '../../../../../lambdas/crypto/process-cipher';
+import { database } from '../../../../../lambdas/platform/config';
+import { envelopeCipher } from '../../../../../lambdas/platform/crypto/process-cipher';
 import { readJson, startTestStack, type TestStack } from '../../../../support/local-stack';
 
 let t: TestStack;

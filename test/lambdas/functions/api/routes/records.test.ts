@@ -1,6 +1,6 @@
 import { Nango } from '@nangohq/node';
 import fc from 'fast-check';
-import { database } from '../../../../../lambdas/config';
+import { database } from '../../../../../lambdas/platform/config';
 import { readJson, startTestStack, type TestStack } from '../../../../support/local-stack';
 import { insertIntegration } from '../../../connections/fixtures';
 

@@ -1,0 +1,34 @@
+import * as z from 'zod';
+
+/*
+ * A position in a keyset-paginated listing, and its opaque text form for the `cursor` query
+ * parameter. A store concept (its queries resume after it), encoded here once for every listing.
+ */
+
+/** A position in a (timestamp DESC, id DESC) listing; `at` is ISO-8601 UTC with milli- or microseconds. */
+export interface KeysetCursor {
+  at: string;
+  id: string;
+}
+
+export function encodeKeysetCursor(cursor: KeysetCursor): string {
+  return Buffer.from(`${cursor.at}|${cursor.id}`, 'utf8').toString('base64url');
+}
+
+const CURSOR_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(\d{3})?Z$/;
+const CURSOR_ID = z.guid();
+
+/** The cursor, or undefined unless its instant is a real UTC date PostgreSQL accepts and its id a UUID. */
+export function decodeKeysetCursor(text: string): KeysetCursor | undefined {
+  const parts = Buffer.from(text, 'base64url').toString('utf8').split('|');
+  if (parts.length !== 2) return undefined;
+  const [at, id] = parts;
+  if (!CURSOR_AT.test(at) || !isRealInstant(at.slice(0, 23) + 'Z') || !CURSOR_ID.safeParse(id).success) return undefined;
+  return { at, id };
+}
+
+/** Date's own parser, round-tripped: rejects month 13, 30 February, hour 24… and year 0, which PostgreSQL has not. */
+function isRealInstant(isoMillis: string): boolean {
+  const date = new Date(isoMillis);
+  return !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1 && date.toISOString() === isoMillis;
+}

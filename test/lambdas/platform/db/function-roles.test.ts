@@ -1,0 +1,79 @@
+import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { DataApi } from '../../../../lambdas/platform/db/data-api';
+import { migrate } from '../../../../lambdas/platform/db/migrator';
+import { DEPLOY_FUNCTIONS, FUNCTIONS, functionRoleName } from '../../../../lib/topology';
+import { DataApiServer } from '../../../../local/data-api';
+import { localFunctionSecretArn, localRolesBySecretArn } from '../../../../local/environment';
+import { FAST_RETRY } from '../../../support/data-api';
+import { createTestDatabase, type TestDatabase } from '../../../support/databases';
+
+/**
+ * Migration 0009: every function but migrate signs in as a role of its own, which reaches only the
+ * tables its code uses. Through the Data API stand-in's secret → role mapping, as `npm start` wires it.
+ */
+const CLUSTER = 'arn:aws:rds:us-east-1:000000000000:cluster:test';
+const MASTER = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:master';
+const ROLE_FUNCTIONS = [...FUNCTIONS, ...DEPLOY_FUNCTIONS].filter((f) => !f.databaseMaster).map((f) => f.name);
+
+let database: TestDatabase;
+let server: DataApiServer;
+let client: RDSDataClient;
+let master: DataApi;
+const as = (fn: string) => new DataApi({ resourceArn: CLUSTER, secretArn: localFunctionSecretArn(fn), database: database.name }, client, FAST_RETRY);
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  server = new DataApiServer({ connectionString: database.url, rolesBySecretArn: localRolesBySecretArn(ROLE_FUNCTIONS) });
+  client = new RDSDataClient({ endpoint: await server.start(), region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  master = new DataApi({ resourceArn: CLUSTER, secretArn: MASTER, database: database.name }, client, FAST_RETRY);
+  await migrate(master);
+});
+afterAll(async () => {
+  client.destroy();
+  await server.stop();
+  await database.drop();
+});
+
+test.each(ROLE_FUNCTIONS)('%s signs in as its own role, which is no superuser and cannot change the schema', async (fn) => {
+  const [row] = await as(fn).query<{ who: string; superuser: boolean }>("SELECT current_user AS who, current_setting('is_superuser') = 'on' AS superuser");
+  expect(row).toEqual({ who: functionRoleName(fn), superuser: false });
+  await expect(as(fn).query('CREATE TABLE intruder (n int)')).rejects.toMatchObject({ sqlState: '42501' });
+  await expect(as(fn).query('ALTER TABLE api_keys ADD COLUMN intruder int')).rejects.toMatchObject({ sqlState: '42501' });
+  await expect(as(fn).query('DELETE FROM schema_migrations')).rejects.toMatchObject({ sqlState: '42501' });
+});
+
+/** [function, statement it may not run]: tables outside what its code uses, and verbs it never needs. */
+const REFUSED: [string, string][] = [
+  ['webhooks', 'SELECT count(*) FROM integrations'],
+  ['webhooks', 'SELECT count(*) FROM records'],
+  ['webhooks', 'SELECT count(*) FROM api_keys'],
+  ['webhooks', 'SELECT count(*) FROM oauth_sessions'],
+  ['webhooks', 'DELETE FROM outbox'],
+  ['bootstrap', 'SELECT count(*) FROM connections'],
+  ['bootstrap', 'SELECT count(*) FROM integrations'],
+  ['bootstrap', 'DELETE FROM api_keys'],
+  ['connect', 'SELECT count(*) FROM records'],
+  ['connect', 'DELETE FROM connections'],
+  ['connect', 'SELECT count(*) FROM webhook_targets'],
+  ['sweeps', 'SELECT count(*) FROM webhook_deliveries'],
+  ['sweeps', 'INSERT INTO records (connection_id, model, external_id, payload, payload_hash) VALUES (gen_random_uuid(), \'m\', \'x\', \'\\x00\', \'\\x00\')'],
+  ['api', 'SELECT count(*) FROM oauth_sessions'],
+];
+test.each(REFUSED)('%s may not: %s', async (fn, sql) => {
+  await expect(as(fn).query(sql)).rejects.toMatchObject({ sqlState: '42501' });
+});
+
+/** [function, statement its code runs]: a sample of what each must keep being able to do. */
+const ALLOWED: [string, string][] = [
+  ['webhooks', 'SELECT count(*) FROM outbox'],
+  ['webhooks', 'SELECT count(*) FROM webhook_targets'],
+  ['bootstrap', 'SELECT count(*) FROM api_keys'],
+  ['connect', 'SELECT count(*) FROM oauth_sessions'],
+  ['sweeps', 'DELETE FROM audit_events WHERE false'],
+  ['sweeps', 'DELETE FROM connect_sessions WHERE false'],
+  ['api', "SELECT nextval('records_cursor_seq') > 0 AS ok"],
+  ['api', 'UPDATE connections SET deleted_at = now() WHERE false'],
+];
+test.each(ALLOWED)('%s may: %s', async (fn, sql) => {
+  await expect(as(fn).query(sql)).resolves.toBeDefined();
+});
