@@ -217,7 +217,7 @@ describe('providerRequest: connection phases', () => {
 
   test('TLS certificates are verified: a self-signed server is refused as a network failure', async () => {
     // A throwaway self-signed certificate for 127.0.0.1, checked in (valid until 2126): no CA signed it.
-    const fixture = (name: string) => fs.readFileSync(path.resolve(__dirname, '../../fixtures/tls', name));
+    const fixture = (name: string) => fs.readFileSync(path.resolve(__dirname, '../../../fixtures/tls', name));
     const tls = https.createServer({ key: fixture('self-signed.key.pem'), cert: fixture('self-signed.cert.pem') }, (_req, res) => res.end('{"ok":true}'));
     const url = (await listen(tls, 0, '127.0.0.1')).replace('http:', 'https:');
     try {
