@@ -1,7 +1,13 @@
 import * as z from 'zod';
+import { ConnectionIdSchema } from '../connections/connection-schema';
+import { WebhookUrlOverrideSchema } from '../environments/environment-schema';
 import { EndUserInputSchema, OrganizationSchema, TagsSchema } from '../end-users/end-user-schema';
 import { IntegrationKeySchema } from '../integrations/integration-schema';
+import { isConnectSessionToken } from '../platform/crypto/connect-session-token';
 import { capped, STORED_DOCUMENT_LIMITS } from '../platform/db/stored-document';
+
+/** A connect session token as handed out (`nango_connect_session_` and 64 hex digits). */
+export const ConnectSessionTokenSchema = z.string().refine(isConnectSessionToken, 'Must be a connect session token (nango_connect_session_…)');
 
 /** Session TTL, as Nango's CONNECT_SESSION_TTL_MS. */
 export const CONNECT_SESSION_TTL_MS = 30 * 60 * 1000;
@@ -10,6 +16,7 @@ const MAX_INTEGRATIONS = 100;
 const boundedRecord = <T extends z.ZodType>(value: T) =>
   z.record(IntegrationKeySchema, value).refine((map) => Object.keys(map).length <= MAX_INTEGRATIONS, `At most ${MAX_INTEGRATIONS} integrations`);
 
+/** `overrides.*.docs_connect`: a link our Connect UI shows. */
 const HttpUrl = z.url({ protocol: /^https?$/, error: 'Must be an http(s) URL' }).max(2048);
 
 /** Per integration: what the Connect UI starts the auth flow with. */
@@ -31,7 +38,7 @@ const sessionFields = {
   integrations_config_defaults: capped(boundedRecord(ConfigDefault), STORED_DOCUMENT_LIMITS.sessionConfigDefaults).optional(),
   overrides: boundedRecord(Override).optional(),
   /** '' means "no override" (the environment's webhook URLs). */
-  webhook_url_override: z.union([HttpUrl, z.literal('')]).optional(),
+  webhook_url_override: WebhookUrlOverrideSchema.optional(),
   tags: TagsSchema.optional(),
 };
 
@@ -50,7 +57,7 @@ export const CreateSessionBody = z
 /** POST /connect/sessions/reconnect. */
 export const ReconnectSessionBody = z
   .object({
-    connection_id: z.string().min(1).max(255),
+    connection_id: ConnectionIdSchema,
     integration_id: IntegrationKeySchema,
     end_user: EndUserInputSchema.optional(),
     ...sessionFields,

@@ -1,10 +1,10 @@
 import type { AuditBase } from '../audit/audit-event';
-import * as z from 'zod';
 import type { SecretHasher } from '../platform/crypto/secret-hash';
 import { newConnectSessionToken } from '../platform/crypto/connect-session-token';
 import type { SqlExecutor } from '../platform/db/data-api';
 import { tagsFromEndUser, toApiEndUser } from '../end-users/end-user-store';
 import type { ApiEndUser } from '../end-users/end-user-schema';
+import { WebhookUrlOverrideSchema } from '../environments/environment-schema';
 import { ApiError, type ValidationIssue } from '../http/errors';
 import { CONNECT_SESSION_TTL_MS, type ConfigDefaults, type CreateSessionInput, type ReconnectSessionInput } from './connect-session-schema';
 import { insertConnectSession, type ConnectSessionRow } from './connect-session-store';
@@ -85,8 +85,6 @@ async function create(
   return { token, expiresAt };
 }
 
-const WebhookUrl = z.union([z.url({ protocol: /^https?$/ }).max(2048), z.literal('')]);
-
 /**
  * `connection_config.webhook_url` is Nango's deprecated spelling of `webhook_url_override`: it is
  * taken out of the connection config and used when the top-level field is absent.
@@ -98,7 +96,7 @@ function hoistWebhookUrls(defaults: ConfigDefaults): { configDefaults: ConfigDef
     const config = value.connection_config;
     if (config && 'webhook_url' in config) {
       const { webhook_url: url, ...rest } = config;
-      const parsed = WebhookUrl.safeParse(url);
+      const parsed = WebhookUrlOverrideSchema.safeParse(url);
       if (!parsed.success) {
         const path = ['integrations_config_defaults', key, 'connection_config', 'webhook_url'];
         throw new ApiError(400, 'invalid_body', 'Invalid request body', [{ code: 'invalid_format', message: 'Must be an http(s) URL', path }]);

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ConnectSessionTokenSchema } from '../connect-sessions/connect-session-schema';
 import { IntegrationKeySchema } from '../integrations/integration-schema';
 
 /**
@@ -31,7 +32,7 @@ export const PckParams = z.object({ providerConfigKey: IntegrationKeySchema }).s
 
 export const ConnectQuery = z
   .object({
-    connect_session_token: EndUserText(256, true),
+    connect_session_token: ConnectSessionTokenSchema,
     /** The frontend's WebSocket client, kept for the browser relay. */
     ws_client_id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'ws_client_id must be 1-128 letters, digits, _ or -').optional(),
     /** Connection config (interpolation values such as a subdomain). */

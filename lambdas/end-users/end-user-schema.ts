@@ -6,13 +6,17 @@ export const TagsSchema = z
   .refine((tags) => Object.keys(tags).length <= 10, 'At most 10 tags')
   .transform((tags) => Object.fromEntries(Object.entries(tags).map(([k, v]) => [k.toLowerCase(), v])));
 
+/** The customer's id of an end user, and of its organization. */
+export const EndUserIdSchema = z.string().min(1).max(255);
+export const OrganizationIdSchema = z.string().min(1).max(255);
+
 export const OrganizationSchema = z
-  .object({ id: z.string().min(1).max(255), display_name: z.string().max(255).optional() })
+  .object({ id: OrganizationIdSchema, display_name: z.string().max(255).optional() })
   .strict();
 
 export const EndUserInputSchema = z
   .object({
-    id: z.string().min(1).max(255),
+    id: EndUserIdSchema,
     email: z.email().max(255).optional(),
     display_name: z.string().max(255).optional(),
     tags: TagsSchema.optional(),

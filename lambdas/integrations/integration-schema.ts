@@ -8,12 +8,6 @@ export const IntegrationKeySchema = z
   .max(255)
   .regex(/^[a-zA-Z0-9~:.@ _-]+$/, 'Unique keys use letters, digits, spaces and ~ : . @ _ -');
 
-export const ProviderNameSchema = z
-  .string()
-  .min(1)
-  .max(255)
-  .regex(/^[a-zA-Z0-9_-]+$/, 'Invalid provider');
-
 /** Flat string maps (`integration_config`, `custom`): bounded, so a row stays small. */
 export const StringMapSchema = capped(
   z.record(z.string().min(1).max(255), z.string().max(4096)).refine((map) => Object.keys(map).length <= 50, 'At most 50 entries'),

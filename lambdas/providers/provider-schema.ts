@@ -18,6 +18,7 @@ export type AuthMode = (typeof AUTH_MODES)[number];
 /** Provider names: also the `provider` of an integration and a URL path segment. */
 export const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const isValidProviderName = (name: string): boolean => PROVIDER_NAME.test(name);
+export const ProviderNameSchema = z.string().regex(PROVIDER_NAME, 'Provider names are 1-63 lowercase letters, digits, _ and -, starting with a letter or digit');
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const FIELD_KEY = { pattern: /^[A-Za-z_][A-Za-z0-9_]{0,63}$/, what: 'field name (letters, digits, _)' };

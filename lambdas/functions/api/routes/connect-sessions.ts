@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod';
 import type { ConnectSessionPrincipal } from '../../../auth/principal';
 import { secretHasher } from '../../../auth/secret-hasher';
-import { CreateSessionBody, ReconnectSessionBody } from '../../../connect-sessions/connect-session-schema';
+import { ConnectSessionTokenSchema, CreateSessionBody, ReconnectSessionBody } from '../../../connect-sessions/connect-session-schema';
 import { createConnectSession, createReconnectSession, toApiConnectSession, type CreatedSession } from '../../../connect-sessions/connect-session-service';
 import { deleteConnectSession, getConnectSession } from '../../../connect-sessions/connect-session-store';
 import { ApiError, emptyResult, jsonResult } from '../../../http/errors';
@@ -12,7 +12,7 @@ import { publicBaseUrl } from '../../../integrations/public-url';
 
 /* Nango's connect sessions (reference §2.1, §7), wire-compatible with @nangohq/node. */
 
-const Created = z.object({ data: z.object({ token: z.string(), connect_link: z.string(), expires_at: z.string() }) });
+const Created = z.object({ data: z.object({ token: ConnectSessionTokenSchema, connect_link: z.string(), expires_at: z.string() }) });
 
 /** 201 with the token (shown once; only its hash is stored) and the link to our Connect UI. */
 function createdResult(event: APIGatewayProxyEvent, session: CreatedSession) {

@@ -11,7 +11,10 @@ import { purgeConnection } from '../../../connections/connection-purge';
 import { updateConnection } from '../../../connections/connection-update';
 import { CredentialsInputSchema } from '../../../connections/credentials';
 import { envelopeCipher } from '../../../platform/crypto/process-cipher';
-import { EndUserInputSchema, TagsSchema } from '../../../end-users/end-user-schema';
+import { ConnectionIdSchema } from '../../../connections/connection-schema';
+import { EndUserIdSchema, EndUserInputSchema, OrganizationIdSchema, TagsSchema } from '../../../end-users/end-user-schema';
+import { WebhookUrlOverrideSchema } from '../../../environments/environment-schema';
+import { IntegrationKeySchema } from '../../../integrations/integration-schema';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { capped, STORED_DOCUMENT_LIMITS } from '../../../platform/db/stored-document';
 import { defineRoute, type AnyRoute } from '../../../http/route';
@@ -23,10 +26,9 @@ import { ProviderRegistry } from '../../../providers/provider-registry';
 const READ_CREDENTIALS = 'environment:connections:read_credentials';
 const registry = new ProviderRegistry();
 
-/** Public connection ids: anything printable up to 255 characters (spaces and `&` included). */
-const ConnectionId = z.string().min(1).max(255).regex(/^[^\p{Cc}]+$/u, 'Control characters are not allowed');
-const ProviderConfigKey = z.string().min(1).max(255);
-const WebhookUrlOverride = z.union([z.url({ protocol: /^https?$/, error: 'Must be an http(s) URL' }).max(2048), z.literal('')]);
+const ConnectionId = ConnectionIdSchema;
+const ProviderConfigKey = IntegrationKeySchema;
+const WebhookUrlOverride = WebhookUrlOverrideSchema;
 const JsonObject = z.record(z.string(), z.unknown());
 
 const ConnectionParams = z.object({ connectionId: ConnectionId }).strict();
@@ -40,17 +42,14 @@ const ListQuery = z
   .object({
     connectionId: ConnectionId.optional(),
     search: z.string().min(1).max(255).optional(),
-    endUserId: z.string().min(1).max(255).optional(),
-    endUserOrganizationId: z.string().min(1).max(255).optional(),
+    endUserId: EndUserIdSchema.optional(),
+    endUserOrganizationId: OrganizationIdSchema.optional(),
     integrationId: z
       .string()
       .max(10_000)
       .transform((value) => value.split(',').map((key) => key.trim()).filter(Boolean))
       .optional(),
-    tags: z
-      .record(z.string().min(1).max(64), z.string().max(255))
-      .transform((tags) => Object.fromEntries(Object.entries(tags).map(([k, v]) => [k.toLowerCase(), v])))
-      .optional(),
+    tags: TagsSchema.optional(),
     limit: z.coerce.number().int().min(1).max(2000).optional(),
     page: z.coerce.number().int().min(0).max(1_000_000).optional(),
   })

@@ -5,6 +5,7 @@ import { hasScope } from '../../../auth/scopes';
 import type { SecretKeyPrincipal } from '../../../auth/principal';
 import { secretHasher } from '../../../auth/secret-hasher';
 import { envelopeCipher } from '../../../platform/crypto/process-cipher';
+import { WebhookUrlSchema } from '../../../environments/environment-schema';
 import { getEnvironment, rotateWebhookSigningKey, updateEnvironmentSettings, type Environment } from '../../../environments/environment-store';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { defineRoute } from '../../../http/route';
@@ -12,7 +13,7 @@ import { createSecretKey, DuplicateKeyNameError, KeyLimitError, listSecretKeys, 
 
 /* Our extensions in Nango's style: the caller's environment (derived from its key), its settings and keys. */
 
-const WebhookUrl = z.url({ protocol: /^https?$/, error: 'Must be an http(s) URL' }).max(2048).nullable();
+const WebhookUrl = WebhookUrlSchema.nullable();
 
 const SettingsPatch = z
   .object({

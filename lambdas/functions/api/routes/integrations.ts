@@ -5,12 +5,13 @@ import { envelopeCipher } from '../../../platform/crypto/process-cipher';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { auditFrom } from '../../../audit/audit-event';
 import { defineRoute, type AnyRoute } from '../../../http/route';
-import { AllowedHostsSchema, IntegrationCredentialsSchema, IntegrationKeySchema, ProviderNameSchema, StringMapSchema } from '../../../integrations/integration-schema';
+import { AllowedHostsSchema, IntegrationCredentialsSchema, IntegrationKeySchema, StringMapSchema } from '../../../integrations/integration-schema';
 import { createIntegration, deleteIntegration, IntegrationError, openSecrets, updateIntegration } from '../../../integrations/integration-service';
 import { getIntegration, listIntegrations } from '../../../integrations/integration-store';
 import { toApiIntegration } from '../../../integrations/public-integration';
 import { publicBaseUrl } from '../../../integrations/public-url';
 import { ProviderRegistry } from '../../../providers/provider-registry';
+import { ProviderNameSchema } from '../../../providers/provider-schema';
 
 /* Nango's /integrations (reference §2.2), wire-compatible with @nangohq/node. */
 

@@ -5,14 +5,14 @@ import { ApiError, jsonResult } from '../../../http/errors';
 import { capped, STORED_DOCUMENT_LIMITS } from '../../../platform/db/stored-document';
 import { defineRoute, type AnyRoute } from '../../../http/route';
 import { ProviderRegistry, ProviderRegistryError } from '../../../providers/provider-registry';
-import { PROVIDER_NAME, type Provider } from '../../../providers/provider-schema';
+import { ProviderNameSchema, type Provider } from '../../../providers/provider-schema';
 import { urlChanges, type UrlChange } from '../../../providers/provider-repointing';
 import { hasScope } from '../../../auth/scopes';
 import { toApiProvider } from '../../../providers/public-provider';
 
 const registry = new ProviderRegistry();
 
-const Name = z.object({ provider: z.string().regex(PROVIDER_NAME, 'Provider names are lowercase letters, digits, _ and -') });
+const Name = z.object({ provider: ProviderNameSchema });
 
 function notFound(name: string): ApiError {
   return new ApiError(404, 'not_found', `Provider "${name}" does not exist`);

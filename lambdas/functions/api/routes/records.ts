@@ -2,7 +2,9 @@ import * as z from 'zod';
 import { auditFrom, type AuditBase } from '../../../audit/audit-event';
 import { secretHasher } from '../../../auth/secret-hasher';
 import { envelopeCipher } from '../../../platform/crypto/process-cipher';
+import { ConnectionIdSchema } from '../../../connections/connection-schema';
 import { ApiError, jsonResult } from '../../../http/errors';
+import { IntegrationKeySchema } from '../../../integrations/integration-schema';
 import { defineRoute, type AnyRoute } from '../../../http/route';
 import { parseOrThrow } from '../../../http/validation';
 import { decodeCursor } from '../../../records/record-cursor';
@@ -25,8 +27,8 @@ export const MAX_RECORD_BYTES = 45 * 1024;
 
 const Model = z.string().regex(/^[A-Z][a-zA-Z0-9_-]+$/, 'Must start with an upper-case letter, then letters, digits, _ or -').max(255);
 const SyncName = z.string().min(1).max(255);
-const ConnectionId = z.string().min(1).max(255);
-const ProviderConfigKey = z.string().min(1).max(255);
+const ConnectionId = ConnectionIdSchema;
+const ProviderConfigKey = IntegrationKeySchema;
 const RecordId = z.union([z.string().min(1).max(255), z.number().int().refine(Number.isSafeInteger)]);
 const OneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item)]).transform((v) => (Array.isArray(v) ? v : [v]));
 
