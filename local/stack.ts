@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DataApi } from '../lambdas/platform/db/data-api';
 import { migrate, type MigrationReport } from '../lambdas/platform/db/migrator';
 import { DEPLOY_FUNCTIONS, FUNCTIONS, ROUTES, SCHEDULES, EVENT_RULES, type FunctionName } from '../lib/topology';
-import { ApiGatewayServer } from './api-gateway';
+import { ApiGatewayServer, type ApiGatewayServerOptions } from './api-gateway';
 import { DataApiServer } from './data-api';
 import { functionEnvironment, lambdaEnvironment, localRolesBySecretArn, LOCAL_EVENT_BUS, LOCAL_KMS_ALIAS } from './environment';
 import { EventBridgeServer } from './eventbridge';
@@ -28,6 +28,8 @@ export interface LocalStackOptions {
   /** Instances per function at most (default LATCHKEY_LOCAL_MAX_INSTANCES, else one per CPU, at least 2; reserved concurrency lowers it). */
   maxInstances?: number;
   log?: (line: string) => void;
+  /** Sees every well-formed answer of a function behind the API (tests check them against the declared responses). */
+  onFunctionResponse?: ApiGatewayServerOptions['onFunctionResponse'];
   /**
    * Run the in-process lambda code as this function's database role (its own secret), as Aurora
    * would; default LATCHKEY_LOCAL_DB_ROLE, else the master user. The functions share one process
@@ -102,6 +104,7 @@ export class LocalStack {
       routes: ROUTES,
       handlers,
       onRequest: (r) => log(`${r.method} ${r.path} → ${r.status} (${r.function}, ${r.latencyMs} ms, ${r.requestId})`),
+      onFunctionResponse: options.onFunctionResponse,
     });
     const scheduler = new LocalScheduler({
       schedules: SCHEDULES,

@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import type { AnyRoute } from './route';
 
-const ERROR_ENVELOPE = z.object({
+/** Nango's error envelope: every 4xx and 5xx a route answers in JSON. */
+export const ERROR_ENVELOPE = z.object({
   error: z.object({
     code: z.string(),
     message: z.string().optional(),
@@ -27,7 +28,7 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: { title: string;
       operationId: `${route.method.toLowerCase()}${route.path.replace(/[^a-zA-Z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
       responses: Object.fromEntries(
-        Object.entries(responsesOf(route)).map(
+        Object.entries(declaredResponses(route)).map(
           ([status, response]) => [
             status,
             {
@@ -55,8 +56,27 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: { title: string;
   };
 }
 
-function responsesOf(route: AnyRoute): Record<string, { description: string; schema?: z.ZodType }> {
-  const common: Record<number, { description: string }> = route.auth === 'none' ? {} : { 401: { description: 'Missing or unknown credentials' } };
+export interface DeclaredResponse {
+  description: string;
+  schema?: z.ZodType;
+}
+
+/**
+ * What a route may answer: its own `responses`, and those `apiHandler` gives any route (input
+ * validation, credentials, scope, rate limit, body size, an unexpected error). The OpenAPI document
+ * and the tests' check of real responses both read this.
+ */
+export function declaredResponses(route: AnyRoute): Record<number, DeclaredResponse> {
+  const common: Record<number, DeclaredResponse> = {
+    400: { description: 'invalid_uri_params, invalid_query_params or invalid_body: the request did not validate (errors[] says where)' },
+    413: { description: 'request_too_large: the body is over 1 MiB' },
+    500: { description: 'generic_error_support: an unexpected error; payload is an incident id to quote to support' },
+  };
+  if (route.auth !== 'none') {
+    common[401] = { description: 'Missing or unknown credentials' };
+    common[429] = { description: 'too_many_request: over the rate limit of this key or session (see retry-after)' };
+  }
+  if (route.auth === 'secret_key' || route.auth === 'secret_key_or_connect_session') common[403] = { description: "forbidden: the secret key's scopes do not allow this" };
   return { ...common, ...route.responses };
 }
 

@@ -1,4 +1,5 @@
-import type { AuthMode, Provider, ProviderField } from './provider-schema';
+import * as z from 'zod';
+import { AUTH_MODES, type AuthMode, type Provider, type ProviderField } from './provider-schema';
 
 /**
  * What `GET /providers` and `GET /providers/:name` return for one provider, in Nango's shape
@@ -27,6 +28,27 @@ export interface ApiProvider {
   /** Present (true) only on an environment's own providers. */
   custom?: true;
 }
+
+const Fields = z.record(z.string(), z.record(z.string(), z.unknown()));
+
+/** `ApiProvider` for the OpenAPI document. */
+export const ApiProviderSchema = z.object({
+  name: z.string(),
+  display_name: z.string(),
+  auth_mode: z.enum(AUTH_MODES),
+  categories: z.array(z.string()),
+  docs: z.string().optional(),
+  docs_connect: z.string().optional(),
+  setup_guide_url: z.string().optional(),
+  authorization_url: z.string().optional(),
+  token_url: z.union([z.string(), z.partialRecord(z.enum(AUTH_MODES), z.string())]).optional(),
+  scope_separator: z.string(),
+  default_scopes: z.array(z.string()).optional(),
+  connection_config: Fields.optional(),
+  credentials: Fields.optional(),
+  proxy: z.object({ base_url: z.string() }).optional(),
+  custom: z.literal(true).optional().describe('Present (true) only on an environment’s own providers'),
+});
 
 export function toApiProvider(name: string, provider: Provider, options: { custom?: boolean } = {}): ApiProvider {
   const out: ApiProvider = {

@@ -1,4 +1,4 @@
-export { ApiGatewayServer, type ApiGatewayServerOptions } from './server';
+export { ApiGatewayServer, type ApiGatewayServerOptions, type FunctionResponse } from './server';
 export { RouteTable, type RouteMatch } from './route-table';
 export { buildProxyEvent, isBinaryContentType, LOCAL_API_ID, type IncomingRequest } from './proxy-event';
 export { toHttpResponse, type HttpResponse } from './proxy-result';

@@ -17,6 +17,19 @@ export interface ApiGatewayServerOptions {
   integrationTimeoutMs?: number;
   /** Called once per request, after the response is written (for the console). */
   onRequest?: (info: { method: string; path: string; status: number; latencyMs: number; requestId: string; function: string }) => void;
+  /** Called with each well-formed answer of a function (tests check it against the route's declared responses). */
+  onFunctionResponse?: (response: FunctionResponse) => void;
+}
+
+/** A function's answer as the client receives it, with the request it answers. */
+export interface FunctionResponse {
+  function: string;
+  method: string;
+  /** The path as sent (still percent-encoded), without the query string. */
+  path: string;
+  status: number;
+  headers: Record<string, string[]>;
+  body: Buffer;
 }
 
 /** API Gateway's request payload limit (10 MB). */
@@ -116,7 +129,10 @@ export class ApiGatewayServer {
         console.error(`${fn.functionName} ${context.awsRequestId} Invoke Error ${outcome.errorType}: ${outcome.errorMessage}`);
         return MALFORMED();
       }
-      return toHttpResponse(outcome.result) ?? MALFORMED();
+      const response = toHttpResponse(outcome.result);
+      if (!response) return MALFORMED();
+      this.options.onFunctionResponse?.({ function: fn.name, method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0], ...response });
+      return response;
     } finally {
       clearTimeout(timer);
     }

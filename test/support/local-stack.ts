@@ -9,6 +9,7 @@ import { ensureSecretKey } from '../../lambdas/keys/secret-keys';
 import { LocalStack, type LocalStackOptions } from '../../local/stack';
 import { dropDatabase } from '../../local/postgres';
 import { testAdminUrl } from './databases';
+import { DeclaredResponseCheck } from './declared-responses';
 import { SecretScan } from './secret-scan';
 
 export interface TestStack {
@@ -21,6 +22,8 @@ export interface TestStack {
   api(path: string, init?: RequestInit & { key?: string | null; json?: unknown }): Promise<Response>;
   /** Secrets the tests create: the stack fails the file if any shows up in a log line or audit event. */
   secrets: SecretScan;
+  /** Every answer of the functions, checked against its route's declared responses; `stop()` fails on a mismatch. */
+  responses: DeclaredResponseCheck;
   /** The functions' log lines so far (JSON), for tests that check what gets logged. */
   logLines(): string[];
   stop(): Promise<void>;
@@ -38,7 +41,8 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-stack-'));
   const database = `t_${randomBytes(6).toString('hex')}`;
   // Two instances per function show scale-out; each more is a cold start the machine pays for.
-  const stack = await LocalStack.start({ dataDir, databaseUrl: testAdminUrl(), database, maxInstances: 2, ...options });
+  const responses = new DeclaredResponseCheck();
+  const stack = await LocalStack.start({ dataDir, databaseUrl: testAdminUrl(), database, maxInstances: 2, onFunctionResponse: responses.observe, ...options });
   const [devKey, prodKey] = [randomUUID(), randomUUID()];
   // Its own handles, so the functions' lazily created ones still read the environment a test sets.
   const db = new DataApi({ resourceArn: stack.env.LATCHKEY_DB_CLUSTER_ARN, secretArn: stack.env.LATCHKEY_DB_SECRET_ARN, database });
@@ -59,6 +63,7 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
       return fetch(`${stack.baseUrl}${path}`, { ...rest, headers: allHeaders, body: json === undefined ? rest.body : JSON.stringify(json) });
     },
     secrets,
+    responses,
     logLines: () => secrets.lines.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')),
     stop: async () => {
       const audit = [
@@ -72,6 +77,7 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
       await dropDatabase(testAdminUrl(), database);
       fs.rmSync(dataDir, { recursive: true, force: true });
       if (leaks.length) throw new Error(`Secrets leaked into logs or audit events:\n${leaks.join('\n')}`);
+      if (responses.problems.length) throw new Error(`Responses that differ from their route's declared responses (lambdas/http/openapi.ts declaredResponses):\n${[...new Set(responses.problems)].join('\n')}`);
     },
   };
 }

@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import { buildOpenApi } from '../../../http/openapi';
 import { defineRoute, type AnyRoute } from '../../../http/route';
 
@@ -10,7 +11,17 @@ export function openApiRoute(routes: readonly AnyRoute[]) {
     summary: 'This API as an OpenAPI 3.1 document',
     tag: 'Meta',
     auth: 'none',
-    responses: { 200: { description: 'OpenAPI 3.1 document' } },
+    responses: {
+      200: {
+        description: 'OpenAPI 3.1 document',
+        schema: z.object({
+          openapi: z.literal('3.1.0'),
+          info: z.object({ title: z.string(), version: z.string() }),
+          components: z.record(z.string(), z.unknown()),
+          paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+        }),
+      },
+    },
     handle: async () => {
       document ??= JSON.stringify(buildOpenApi([...routes], { title: 'Latchkey API (Nango-compatible)', version: '0.1.0' }));
       return { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' }, body: document };

@@ -8,11 +8,12 @@ import { ProviderRegistry, ProviderRegistryError } from '../../../providers/prov
 import { ProviderNameSchema, type Provider } from '../../../providers/provider-schema';
 import { urlChanges, type UrlChange } from '../../../providers/provider-repointing';
 import { hasScope } from '../../../auth/scopes';
-import { toApiProvider } from '../../../providers/public-provider';
+import { ApiProviderSchema, toApiProvider } from '../../../providers/public-provider';
 
 const registry = new ProviderRegistry();
 
 const Name = z.object({ provider: ProviderNameSchema });
+const One = z.object({ data: ApiProviderSchema });
 
 function notFound(name: string): ApiError {
   return new ApiError(404, 'not_found', `Provider "${name}" does not exist`);
@@ -40,7 +41,7 @@ export const listProvidersRoute = defineRoute({
   auth: 'secret_key_or_connect_session',
   scope: 'environment:providers:read',
   query: z.object({ search: z.string().min(1).max(255).optional() }).strict(),
-  responses: { 200: { description: 'Providers' } },
+  responses: { 200: { description: 'Providers', schema: z.object({ data: z.array(ApiProviderSchema) }) } },
   handle: async ({ db, principal, query }) => {
     const providers = await registry.list(db, principal.environmentId, query.search);
     return jsonResult(200, { data: providers.map((p) => toApiProvider(p.name, p.provider, { custom: p.custom })) });
@@ -55,7 +56,7 @@ export const getProviderRoute = defineRoute({
   auth: 'secret_key_or_connect_session',
   scope: 'environment:providers:read',
   params: Name,
-  responses: { 200: { description: 'The provider' }, 404: { description: 'No such provider' } },
+  responses: { 200: { description: 'The provider', schema: One }, 404: { description: 'No such provider' } },
   handle: async ({ db, principal, params }) => {
     const found = await registry.get(db, principal.environmentId, params.provider);
     if (!found) throw notFound(params.provider);
@@ -89,8 +90,8 @@ export const putProviderRoute = defineRoute({
   params: Name,
   body: capped(z.record(z.string(), z.unknown()), STORED_DOCUMENT_LIMITS.providerDefinition),
   responses: {
-    200: { description: 'Replaced' },
-    201: { description: 'Created' },
+    200: { description: 'Replaced', schema: One },
+    201: { description: 'Created', schema: One },
     403: { description: 'A URL of a provider in use changed without the credential-reading scopes' },
     409: { description: 'The name belongs to the catalog' },
   },
@@ -133,7 +134,7 @@ export const deleteProviderRoute = defineRoute({
   auth: 'secret_key',
   scope: 'environment:providers:write',
   params: Name,
-  responses: { 200: { description: 'Deleted' }, 404: { description: 'No such custom provider' }, 409: { description: 'An integration uses it' } },
+  responses: { 200: { description: 'Deleted', schema: z.object({ success: z.literal(true) }) }, 404: { description: 'No such custom provider' }, 409: { description: 'An integration uses it' } },
   handle: async (request) => {
     const { db, principal, params } = request;
     try {
