@@ -93,11 +93,11 @@ export async function benchWebhooks(): Promise<void> {
     const db = new DataApi({ resourceArn: stack.env.LATCHKEY_DB_CLUSTER_ARN, secretArn: stack.env.LATCHKEY_DB_SECRET_ARN, database: stack.env.LATCHKEY_DB_NAME });
     // Imported late: they load the logger, which takes its level when first loaded.
     const { rotateWebhookSigningKey } = await import('../lambdas/environments/environment-store');
-    const { envelopeCipher } = await import('../lambdas/platform/crypto/process-cipher');
+    const { platformHandles } = await import('../lambdas/platform/handles');
     const { publishOutboxEvents } = await import('../lambdas/platform/events/publisher');
     const [env] = await db.query<{ id: string }>("SELECT id FROM environments WHERE name = 'dev'");
     await db.execute('UPDATE environments SET webhook_url = :url WHERE id = :id::uuid', { url: sink.url, id: env.id });
-    await rotateWebhookSigningKey(db, envelopeCipher(), env.id, { environmentId: env.id, actor: { type: 'system', id: 'bench' }, request: { requestId: null, sourceIp: null, userAgent: null }, outcome: 'success' });
+    await rotateWebhookSigningKey(db, platformHandles().cipher, env.id, { environmentId: env.id, actor: { type: 'system', id: 'bench' }, request: { requestId: null, sourceIp: null, userAgent: null }, outcome: 'success' });
 
     results.push(await bareLoop(sink.url, EVENTS));
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { database, env } from '../lambdas/platform/config';
+import { env } from '../lambdas/platform/config';
+import { platformHandles } from '../lambdas/platform/handles';
 import { createKmsClient } from '../lambdas/platform/crypto/kms';
 import { SecretHasher } from '../lambdas/platform/crypto/secret-hash';
 import { ensureSecretKey, newSecretKey, SECRET_KEY_FORMAT } from '../lambdas/keys/secret-keys';
@@ -19,8 +20,9 @@ export async function ensureDevSecretKey(dataDir: string, pinned?: string): Prom
   const stateFile = path.join(dataDir, 'local.json');
   const state: LocalState = fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, 'utf8')) : {};
   const secretKey = (pinned ?? state.devSecretKey ?? newSecretKey()).toLowerCase();
-  const hasher = await SecretHasher.load(database(), createKmsClient(), env().LATCHKEY_KMS_KEY_ID);
-  await ensureSecretKey(database(), hasher, 'dev', secretKey);
+  const { db } = platformHandles();
+  const hasher = await SecretHasher.load(db, createKmsClient(), env().LATCHKEY_KMS_KEY_ID);
+  await ensureSecretKey(db, hasher, 'dev', secretKey);
   if (state.devSecretKey !== secretKey) {
     fs.writeFileSync(stateFile, JSON.stringify({ ...state, devSecretKey: secretKey }, null, 2), { mode: 0o600 });
   }

@@ -1,14 +1,18 @@
-import { database, env } from '../platform/config';
 import { createKmsClient } from '../platform/crypto/kms';
 import { SecretHasher } from '../platform/crypto/secret-hash';
+import type { SqlExecutor } from '../platform/db/data-api';
 
-let loading: Promise<SecretHasher> | undefined;
-
-/** The container's hasher: loaded once (one statement, one KMS Decrypt), retried if loading failed. */
-export function secretHasher(): Promise<SecretHasher> {
-  loading ??= SecretHasher.load(database(), createKmsClient(), env().LATCHKEY_KMS_KEY_ID).catch((err) => {
-    loading = undefined;
-    throw err;
-  });
-  return loading;
+/**
+ * The container's hasher, for a composition root: loaded on first call (one statement, one KMS
+ * Decrypt) and kept; loaded again on the next call if loading failed.
+ */
+export function secretHasherLoader(db: () => SqlExecutor, keyId: () => string): () => Promise<SecretHasher> {
+  let loading: Promise<SecretHasher> | undefined;
+  return () => {
+    loading ??= SecretHasher.load(db(), createKmsClient(), keyId()).catch((err) => {
+      loading = undefined;
+      throw err;
+    });
+    return loading;
+  };
 }

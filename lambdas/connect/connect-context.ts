@@ -5,7 +5,7 @@ import type { SqlExecutor } from '../platform/db/data-api';
 import { uuid } from '../platform/db/parameters';
 import { ApiError } from '../http/errors';
 import { IntegrationKeySchema } from '../integrations/integration-schema';
-import { ProviderRegistry } from '../providers/provider-registry';
+import { resolveStoredProvider } from '../providers/provider-registry';
 import type { AuthMode } from '../providers/provider-schema';
 import type { ConnectContext, SessionFacts } from './connect-facts';
 import { recordFlowFailure, type FlowKind } from './flow-connection';
@@ -38,8 +38,6 @@ export interface ContextRow {
   allowed_hosts: string[] | null;
   provider_definition: unknown;
 }
-
-const registry = new ProviderRegistry();
 
 /**
  * The columns of `Row`, over a connect session `s` joined with CONTEXT_JOINS; shared by the
@@ -130,7 +128,7 @@ export function toConnectContext(principal: Pick<ConnectSessionPrincipal, 'sessi
     throw new ApiError(400, 'integration_not_allowed', 'This connect session reconnects a connection of another integration');
   }
   if (!row.integration_id || !row.provider) throw new ApiError(404, 'unknown_provider_config', 'Integration does not exist');
-  const provider = registry.resolveStored(row.provider, row.provider_definition);
+  const provider = resolveStoredProvider(row.provider, row.provider_definition);
   if (!provider) throw new ApiError(404, 'unknown_provider_template', 'Provider does not exist');
   if (!modes.includes(provider.auth_mode)) {
     throw new ApiError(400, 'invalid_auth_mode', `This integration's provider uses ${provider.auth_mode}, not ${modes.join(' or ')}`);

@@ -4,7 +4,7 @@ import { DecryptionError } from '../platform/crypto/decryption-error';
 import type { SqlExecutor } from '../platform/db/data-api';
 import { toPublicConnectionFull, type ApiPublicConnectionFull, type ConnectionRow } from './connection-format';
 import { openSecrets } from '../integrations/integration-service';
-import { ProviderRegistry } from '../providers/provider-registry';
+import { isCatalogProvider, resolveStoredProvider } from '../providers/provider-registry';
 import { connectionEvent, readConnection, type ConnectionKey, type ReadRow } from './connection-store';
 import type { RefreshConnectionInput, RefreshResult } from './refresh/refresh-coordinator';
 import { RefreshError } from './refresh/refresh-errors';
@@ -48,8 +48,6 @@ export class UnreadableCredentialsError extends Error {
     this.name = 'UnreadableCredentialsError';
   }
 }
-
-const registry = new ProviderRegistry();
 
 /**
  * `GET /connections/{id}`: one statement (read + last_fetched_at + audit row, and what a refresh
@@ -111,8 +109,8 @@ function publicConnection(row: ReadRow, credentials: StoredCredentials | Record<
 
 /** The integration's provider: a catalog name costs nothing; a custom one came with the read. */
 export function providerOf(row: Pick<ReadRow, 'provider' | 'provider_definition'>): RefreshConnectionInput['provider'] | undefined {
-  const provider = registry.resolveStored(row.provider, row.provider_definition);
-  return provider && { ...provider, name: row.provider, custom: !registry.isCatalogName(row.provider) };
+  const provider = resolveStoredProvider(row.provider, row.provider_definition);
+  return provider && { ...provider, name: row.provider, custom: !isCatalogProvider(row.provider) };
 }
 
 /** The integration's side of a renewal: OAuth client (a connection's config_override wins inside the coordinator), app key, scopes. */

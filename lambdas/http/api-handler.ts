@@ -6,13 +6,14 @@ import { randomUUID } from 'node:crypto';
 import { authenticate } from './authenticate';
 import { hasScope } from '../auth/scopes';
 import { systemClock } from '../platform/clock';
-import { database, setting } from '../platform/config';
+import { setting } from '../platform/config';
 import { publishScopeOutbox } from '../platform/events/publisher';
 import { logger } from '../platform/observability/logger';
 import { currentRequestScope, runInRequestScope } from '../platform/observability/request-scope';
 import { CORS_HEADERS } from './cors';
 import { ApiError, emptyResult, errorResult } from './errors';
 import { RateLimiter, rateLimitHeaders } from './rate-limit';
+import { requestServices, type RequestServices } from './request-services';
 import { parseJsonBody, parseQuery } from './request-parts';
 import { EMPTY_QUERY, type AnyRoute } from './route';
 import { parseOrThrow } from './validation';
@@ -30,9 +31,10 @@ export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
  * logging with the API Gateway request id → CORS → router → per route: authenticate, scope, rate
  * limit, validate, handle → errors in Nango's envelope, never a stack trace or a secret.
  */
-export function apiHandler(routes: AnyRoute[], limiter = new RateLimiter(setting('LATCHKEY_RATE_LIMIT_PER_MINUTE'))): ApiHandler {
+export function apiHandler(routes: AnyRoute[], options: { services?: RequestServices; limiter?: RateLimiter } = {}): ApiHandler {
+  const { services = requestServices(), limiter = new RateLimiter(setting('LATCHKEY_RATE_LIMIT_PER_MINUTE')) } = options;
   const router = httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
-    routes: routes.map((route) => toRouterRoute(route, limiter)),
+    routes: routes.map((route) => toRouterRoute(route, services, limiter)),
     notFoundResponse: ({ method, path }) => {
       throw new ApiError(404, 'not_found', `No route for ${method} ${path}`);
     },
@@ -63,14 +65,14 @@ export function apiHandler(routes: AnyRoute[], limiter = new RateLimiter(setting
   return (event, context) => runInRequestScope(() => handler(event, context));
 }
 
-function toRouterRoute(route: AnyRoute, limiter: RateLimiter): Route<APIGatewayProxyEvent, APIGatewayProxyResult> {
+function toRouterRoute(route: AnyRoute, services: RequestServices, limiter: RateLimiter): Route<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     method: route.method,
     path: route.path,
     handler: async (event: APIGatewayProxyEvent) => {
-      if (!route.renderError) return handle(route, limiter, event);
+      if (!route.renderError) return handle(route, services, limiter, event);
       try {
-        return await handle(route, limiter, event);
+        return await handle(route, services, limiter, event);
       } catch (err) {
         return route.renderError(toApiError(err));
       }
@@ -78,11 +80,11 @@ function toRouterRoute(route: AnyRoute, limiter: RateLimiter): Route<APIGatewayP
   };
 }
 
-async function handle(route: AnyRoute, limiter: RateLimiter, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+async function handle(route: AnyRoute, services: RequestServices, limiter: RateLimiter, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const now = systemClock();
-  const db = database();
+  const db = services.db;
   // Credentials first: an unauthenticated caller learns nothing about its input.
-  const principal = await authenticate(db, event, route.auth, now);
+  const principal = await authenticate(db, services.secretHasher, event, route.auth, now);
   if (principal?.kind === 'secret_key' && route.scope && !hasScope(principal.scopes, route.scope)) {
     throw new ApiError(403, 'forbidden', `Insufficient scope. Required: ${route.scope}`);
   }
@@ -97,11 +99,11 @@ async function handle(route: AnyRoute, limiter: RateLimiter, event: APIGatewayPr
     body = route.body ? parseOrThrow(route.body, rawBody ?? {}, 'invalid_body') : undefined;
   } catch (err) {
     if (principal && route.onInvalidInput && err instanceof ApiError) {
-      await route.onInvalidInput({ principal, rawParams, event, requestId: event.requestContext?.requestId ?? '', now, db }, err);
+      await route.onInvalidInput({ principal, rawParams, event, requestId: event.requestContext?.requestId ?? '', now, db, services }, err);
     }
     throw err;
   }
-  const result = await route.handle({ query, body, params, principal: principal as never, event, requestId: event.requestContext?.requestId ?? '', now, db });
+  const result = await route.handle({ query, body, params, principal: principal as never, event, requestId: event.requestContext?.requestId ?? '', now, db, services });
   return limit ? { ...result, headers: { ...result.headers, ...rateLimitHeaders(limit) } } : result;
 }
 

@@ -5,7 +5,7 @@ import { ApiError } from './errors';
 import { bearerToken } from './request-parts';
 import { SECRET_KEY_FORMAT } from '../keys/secret-keys';
 import type { AuthMode, Principal, SecretKeyPrincipal } from '../auth/principal';
-import { secretHasher } from '../auth/secret-hasher';
+import type { SecretHasher } from '../platform/crypto/secret-hash';
 import { SecretKeyCache } from '../auth/secret-key-cache';
 
 
@@ -16,25 +16,25 @@ const keyCache = new SecretKeyCache();
  * header, never from a query string; only the connect flow's routes take a session token there. Errors carry Nango's codes and never
  * echo the presented token.
  */
-export async function authenticate(db: SqlExecutor, event: APIGatewayProxyEvent, mode: AuthMode, now: Date): Promise<Principal | undefined> {
+export async function authenticate(db: SqlExecutor, secretHasher: () => Promise<SecretHasher>, event: APIGatewayProxyEvent, mode: AuthMode, now: Date): Promise<Principal | undefined> {
   if (mode === 'none') return undefined;
   if (mode === 'connect_session_query') {
     const token = event.queryStringParameters?.connect_session_token ?? bearerToken(event);
     if (!token) throw new ApiError(401, 'missing_connect_session_token', 'Authentication failed: connect_session_token is missing.');
-    return connectSession(db, token, now);
+    return connectSession(db, secretHasher, token, now);
   }
   const token = bearerToken(event);
   if (!token) throw new ApiError(401, 'missing_auth_header', 'Authentication failed: the request is missing the Authorization header.');
   const acceptsSessions = mode === 'connect_session' || mode === 'secret_key_or_connect_session';
   const acceptsKeys = mode === 'secret_key' || mode === 'secret_key_or_connect_session';
-  if (token.startsWith(CONNECT_SESSION_TOKEN_PREFIX) && acceptsSessions) return connectSession(db, token, now);
+  if (token.startsWith(CONNECT_SESSION_TOKEN_PREFIX) && acceptsSessions) return connectSession(db, secretHasher, token, now);
   if (!acceptsKeys) {
     throw new ApiError(401, 'invalid_connect_session_token_format', 'Authentication failed: this route needs a connect session token.');
   }
-  return secretKey(db, token, now);
+  return secretKey(db, secretHasher, token, now);
 }
 
-async function secretKey(db: SqlExecutor, token: string, now: Date): Promise<SecretKeyPrincipal> {
+async function secretKey(db: SqlExecutor, secretHasher: () => Promise<SecretHasher>, token: string, now: Date): Promise<SecretKeyPrincipal> {
   if (!SECRET_KEY_FORMAT.test(token)) {
     throw new ApiError(401, 'invalid_secret_key_format', 'Authentication failed: the secret key is not a UUID v4.');
   }
@@ -63,7 +63,7 @@ async function secretKey(db: SqlExecutor, token: string, now: Date): Promise<Sec
   return principal;
 }
 
-async function connectSession(db: SqlExecutor, token: string, now: Date): Promise<Principal> {
+async function connectSession(db: SqlExecutor, secretHasher: () => Promise<SecretHasher>, token: string, now: Date): Promise<Principal> {
   if (!isConnectSessionToken(token)) {
     throw new ApiError(401, 'invalid_connect_session_token_format', 'Authentication failed: malformed connect session token.');
   }

@@ -1,14 +1,20 @@
 import * as z from 'zod';
 import type { AnyRoute } from './route';
 
-/** Nango's error envelope: every 4xx and 5xx a route answers in JSON. */
-export const ERROR_ENVELOPE = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string().optional(),
-    errors: z.array(z.object({ code: z.string(), message: z.string(), path: z.array(z.string()) })).optional(),
-  }),
-});
+/** Nango's error envelope, with the more fields of `error` some answers carry (`ApiError.extra`). */
+export function errorEnvelope(extra: z.ZodRawShape = {}) {
+  return z.object({
+    error: z.object({
+      code: z.string(),
+      message: z.string().optional(),
+      errors: z.array(z.object({ code: z.string(), message: z.string(), path: z.array(z.string()) })).optional(),
+      ...extra,
+    }),
+  });
+}
+
+/** Every 4xx and 5xx a route answers in JSON, unless the route declares another schema. */
+export const ERROR_ENVELOPE = errorEnvelope();
 
 type JsonSchema = Record<string, unknown>;
 
@@ -70,11 +76,18 @@ export function declaredResponses(route: AnyRoute): Record<number, DeclaredRespo
   const common: Record<number, DeclaredResponse> = {
     400: { description: 'invalid_uri_params, invalid_query_params or invalid_body: the request did not validate (errors[] says where)' },
     413: { description: 'request_too_large: the body is over 1 MiB' },
-    500: { description: 'generic_error_support: an unexpected error; payload is an incident id to quote to support' },
+    500: {
+      description: 'generic_error_support: an unexpected error; payload is an incident id to quote to support',
+      schema: errorEnvelope({ payload: z.string().optional() }),
+    },
   };
+  if (route.body) common[415] = { description: 'invalid_content_type: the body is not application/json' };
   if (route.auth !== 'none') {
     common[401] = { description: 'Missing or unknown credentials' };
-    common[429] = { description: 'too_many_request: over the rate limit of this key or session (see retry-after)' };
+    common[429] = {
+      description: 'too_many_request: over the rate limit of this key or session (see retry-after)',
+      schema: errorEnvelope({ method: z.string(), path: z.string() }),
+    };
   }
   if (route.auth === 'secret_key' || route.auth === 'secret_key_or_connect_session') common[403] = { description: "forbidden: the secret key's scopes do not allow this" };
   return { ...common, ...route.responses };

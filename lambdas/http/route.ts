@@ -3,6 +3,7 @@ import * as z from 'zod';
 import type { AuthMode, Principal } from '../auth/principal';
 import type { DataApi } from '../platform/db/data-api';
 import type { ApiError } from './errors';
+import type { RequestServices } from './request-services';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -17,6 +18,8 @@ export interface ApiRequest<Q, B, P> {
   /** Injected clock's reading for this request. */
   now: Date;
   db: DataApi;
+  /** The function's cipher, provider registry and secret hasher (its composition root's). */
+  services: RequestServices;
 }
 
 /**
@@ -60,6 +63,7 @@ export interface InvalidInputRequest {
   requestId: string;
   now: Date;
   db: DataApi;
+  services: RequestServices;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

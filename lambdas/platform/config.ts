@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { DataApi } from './db/data-api';
 
 const positiveInt = z.coerce.number<string>().int().positive();
 
@@ -28,7 +27,6 @@ export const EnvSchema = z.object({
 export type Env = z.output<typeof EnvSchema>;
 
 let cachedEnv: Env | undefined;
-let cachedDb: DataApi | undefined;
 
 /** Every setting, checked together on first use: a bad or missing variable fails with its name. */
 export function env(): Env {
@@ -50,11 +48,4 @@ function parsed<T>(result: z.ZodSafeParseResult<T>, name?: string): T {
   // Names and rules only: a value may be a secret.
   const problems = result.error.issues.map((issue) => `${[name, ...issue.path].filter((p) => p !== undefined).join('.')}: ${issue.message}`);
   throw new Error(`Invalid configuration: ${problems.join('; ')}`);
-}
-
-/** The function's Data API handle, created on first use so the SDK reads the endpoint variables then. */
-export function database(): DataApi {
-  const e = env();
-  cachedDb ??= new DataApi({ resourceArn: e.LATCHKEY_DB_CLUSTER_ARN, secretArn: e.LATCHKEY_DB_SECRET_ARN, database: e.LATCHKEY_DB_NAME });
-  return cachedDb;
 }

@@ -64,6 +64,21 @@ interface ProviderRow {
   updated_at: Date;
 }
 
+/**
+ * The provider of an integration whose custom definition (if any) was read along with it, against
+ * the built-in catalog: static data, so reading a connection needs no registry instance.
+ */
+export function resolveStoredProvider(name: string, definition: unknown): Provider | undefined {
+  if (isCatalogProvider(name)) return CATALOG[name];
+  if (definition == null) return undefined;
+  const parsed = CustomProviderSchema.safeParse(definition);
+  return parsed.success ? parsed.data : undefined;
+}
+
+export function isCatalogProvider(name: string): boolean {
+  return Object.hasOwn(CATALOG, name);
+}
+
 export class ProviderRegistry {
   private readonly catalog: Readonly<Record<string, Readonly<Provider>>>;
   private readonly maxCustomProviders: number;
@@ -77,17 +92,6 @@ export class ProviderRegistry {
 
   isCatalogName(name: string): boolean {
     return Object.hasOwn(this.catalog, name);
-  }
-
-  /**
-   * The provider of an integration whose custom definition (if any) was read along with it: a
-   * catalog name wins and costs nothing; a stored definition is re-validated.
-   */
-  resolveStored(name: string, definition: unknown): Provider | undefined {
-    if (this.isCatalogName(name)) return this.catalog[name];
-    if (definition == null) return undefined;
-    const parsed = CustomProviderSchema.safeParse(definition);
-    return parsed.success ? parsed.data : undefined;
   }
 
   /** The provider named `name` for this environment, or null. */

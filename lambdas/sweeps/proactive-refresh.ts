@@ -5,7 +5,6 @@ import { refreshConnection, type RefreshConnectionInput, type RefreshResult } fr
 import { RefreshError } from '../connections/refresh/refresh-errors';
 import { refreshesOnRead, refreshMarginMs } from '../connections/refresh/refresh-policy';
 import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
-import { envelopeCipher } from '../platform/crypto/process-cipher';
 import type { SqlExecutor } from '../platform/db/data-api';
 import { json } from '../platform/db/parameters';
 import { logger } from '../platform/observability/logger';
@@ -66,12 +65,12 @@ type Outcome = { checkAfter: Date | null; result: 'refreshed' | 'failed' | 'skip
 export interface ProactiveRefreshOptions {
   /** The refresh to run (default: the process coordinator); tests inject their own. */
   refresh?: (input: RefreshConnectionInput) => Promise<RefreshResult>;
-  cipher?: EnvelopeCipher;
+  cipher: EnvelopeCipher;
 }
 
-export async function sweepProactiveRefresh(db: SqlExecutor, now: Date, budget: SweepBudget, options: ProactiveRefreshOptions = {}): Promise<ProactiveRefreshResult> {
+export async function sweepProactiveRefresh(db: SqlExecutor, now: Date, budget: SweepBudget, options: ProactiveRefreshOptions): Promise<ProactiveRefreshResult> {
   const refresh = options.refresh ?? refreshConnection;
-  const cipher = options.cipher ?? envelopeCipher();
+  const { cipher } = options;
   const totals: ProactiveRefreshResult = { refreshCandidates: 0, refreshesSucceeded: 0, refreshesFailed: 0, refreshBudgetExhausted: 1 };
   while (takeBatch(budget)) {
     const batch = await claimBatch(db, now);

@@ -1,3 +1,4 @@
+import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
 import type { SqlExecutor } from '../platform/db/data-api';
 import { setting } from '../platform/config';
 import { sweepAuditRetention } from './audit-retention';
@@ -11,7 +12,8 @@ import { sweepProactiveRefresh } from './proactive-refresh';
 import { sweepStaleSyncs } from './stale-syncs';
 import { sweepWebhookRetention } from './webhook-retention';
 
-export type Sweep = (db: SqlExecutor, now: Date, budget: SweepBudget) => Promise<Record<string, number>>;
+/** `cipher`: the function's envelope cipher, for sweeps that open credentials. */
+export type Sweep = (db: SqlExecutor, now: Date, budget: SweepBudget, cipher: EnvelopeCipher) => Promise<Record<string, number>>;
 
 /**
  * Every sweep, by the `sweep` value of its schedule (lib/topology.ts SCHEDULES): each is a function
@@ -29,7 +31,7 @@ export const SWEEPS: Record<string, Sweep> = {
   'end-users': sweepEndUsers,
   'webhook-retention': (db, now, budget) =>
     sweepWebhookRetention(db, now, setting('LATCHKEY_WEBHOOK_LOG_RETENTION_DAYS'), budget),
-  'proactive-refresh': (db, now, budget) => sweepProactiveRefresh(db, now, budget),
+  'proactive-refresh': (db, now, budget, cipher) => sweepProactiveRefresh(db, now, budget, { cipher }),
 };
 
 export const SWEEP_NAMES = Object.keys(SWEEPS) as [string, ...string[]];

@@ -1,8 +1,8 @@
+import { database } from '../support/handles';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { database } from '../../lambdas/platform/config';
 import { testAdminUrl } from '../support/databases';
 import { readJson, startTestStack, type TestStack } from '../support/local-stack';
 

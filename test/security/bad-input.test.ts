@@ -1,5 +1,5 @@
+import { database } from '../support/handles';
 import fc from 'fast-check';
-import { database } from '../../lambdas/platform/config';
 import { encodeKeysetCursor } from '../../lambdas/platform/db/keyset-cursor';
 import { readJson, startTestStack, type TestStack } from '../support/local-stack';
 import { insertIntegration } from '../lambdas/connections/fixtures';

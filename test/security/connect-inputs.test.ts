@@ -1,5 +1,5 @@
+import { database } from '../support/handles';
 import fc from 'fast-check';
-import { database } from '../../lambdas/platform/config';
 import { HttpBrowser } from '../support/http-browser';
 import { readJson, startTestStack, type TestStack } from '../support/local-stack';
 import { startOAuthServer, type OAuthServer } from '../support/oauth-server';

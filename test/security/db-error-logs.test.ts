@@ -1,4 +1,4 @@
-import { database } from '../../lambdas/platform/config';
+import { database } from '../support/handles';
 import { DatabaseError } from '../../lambdas/platform/db/errors';
 import { logger } from '../../lambdas/platform/observability/logger';
 import { readJson, startTestStack, type TestStack } from '../support/local-stack';

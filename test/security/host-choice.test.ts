@@ -1,4 +1,4 @@
-import { database } from '../../lambdas/platform/config';
+import { database } from '../support/handles';
 import { CATALOG } from '../../lambdas/providers/catalog';
 import { assertHostChoice, HostChoiceError, hostChoosingKeys } from '../../lambdas/providers/host-choice';
 import { CustomProviderSchema } from '../../lambdas/providers/provider-schema';

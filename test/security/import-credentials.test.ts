@@ -1,6 +1,6 @@
+import { database } from '../support/handles';
 import { Nango } from '@nangohq/node';
 import type { AxiosError } from 'axios';
-import { database } from '../../lambdas/platform/config';
 import { readJson, startTestStack, type TestStack } from '../support/local-stack';
 import { startFakeGithub, type FakeGithub } from '../lambdas/connections/fake-github';
 import { insertIntegration } from '../lambdas/connections/fixtures';

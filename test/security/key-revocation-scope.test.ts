@@ -1,4 +1,4 @@
-import { database } from '../../lambdas/platform/config';
+import { database } from '../support/handles';
 import { readJson, startTestStack, type TestStack } from '../support/local-stack';
 
 /*

@@ -1,8 +1,7 @@
+import { database, envelopeCipher } from '../support/handles';
 import http from 'node:http';
 import fc from 'fast-check';
-import { database } from '../../lambdas/platform/config';
 import { oauthSessionBinding } from '../../lambdas/connect/oauth-session-store';
-import { envelopeCipher } from '../../lambdas/platform/crypto/process-cipher';
 import { HttpBrowser } from '../support/http-browser';
 import { startTestStack, type TestStack } from '../support/local-stack';
 import { startOAuthServer, type OAuthServer } from '../support/oauth-server';

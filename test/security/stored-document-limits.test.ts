@@ -1,7 +1,7 @@
+import { database } from '../support/handles';
 import { Nango } from '@nangohq/node';
 import type { AxiosError } from 'axios';
 import fc from 'fast-check';
-import { database } from '../../lambdas/platform/config';
 import { json, uuid } from '../../lambdas/platform/db/parameters';
 import { jsonbTextBytes, STORED_DOCUMENT_LIMITS } from '../../lambdas/platform/db/stored-document';
 import { readJson, startTestStack, type TestStack } from '../support/local-stack';

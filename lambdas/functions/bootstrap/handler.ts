@@ -1,13 +1,17 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { database, env } from '../../platform/config';
+import { env } from '../../platform/config';
 import { createKmsClient } from '../../platform/crypto/kms';
 import { SecretHasher } from '../../platform/crypto/secret-hash';
+import { platformHandles } from '../../platform/handles';
 import { ensureSecretKey } from '../../keys/secret-keys';
 import { logger } from '../../platform/observability/logger';
 import type { CustomResourceResult } from '../migrate/handler';
 import { createSecretsClient, storedKeys } from './stored-keys';
+
+/** The function's composition root: its database, built on first use (the hasher is loaded per run: it runs once a deploy). */
+const handles = platformHandles();
 
 /**
  * `Custom::LatchkeyBootstrapKeys` (lib/constructs/bootstrap-keys.ts): gives each environment a
@@ -25,8 +29,8 @@ export const handler = middy(async (event: CloudFormationCustomResourceEvent): P
     return { PhysicalResourceId: physicalResourceId };
   }
   const keys = await storedKeys(createSecretsClient(), props.SecretArn, props.Environments);
-  const hasher = await SecretHasher.load(database(), createKmsClient(), env().LATCHKEY_KMS_KEY_ID);
-  for (const [environment, key] of Object.entries(keys)) await ensureSecretKey(database(), hasher, environment, key);
+  const hasher = await SecretHasher.load(handles.db, createKmsClient(), env().LATCHKEY_KMS_KEY_ID);
+  for (const [environment, key] of Object.entries(keys)) await ensureSecretKey(handles.db, hasher, environment, key);
   logger.info('bootstrap keys stored', { environments: Object.keys(keys) });
   return { PhysicalResourceId: physicalResourceId };
 }).use(injectLambdaContext(logger, { resetKeys: true }));

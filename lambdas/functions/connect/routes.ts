@@ -5,7 +5,6 @@ import { ApiKeyBody, BasicBody, ClientCredentialsBody, ConnectQuery, EndUserText
 import { connectWithCredentials, type CredentialSubmission } from '../../connect/credential-flows';
 import { finishOAuth } from '../../connect/oauth-callback';
 import { startOAuth } from '../../connect/oauth-authorize';
-import { envelopeCipher } from '../../platform/crypto/process-cipher';
 import { ApiError, jsonResult } from '../../http/errors';
 import { defineRoute, type AnyRoute, type ApiRequest, type InvalidInputRequest } from '../../http/route';
 import { recordRejectedInput } from '../../connect/connect-context';
@@ -35,13 +34,17 @@ export const oauthConnectRoute = defineRoute({
   auth: 'connect_session_query',
   params: PckParams,
   query: ConnectQuery,
-  responses: { 302: { description: "Redirect to the provider's authorization page" }, 400: { description: 'Error page (integration_not_allowed, invalid_auth_mode, missing_connection_config, …)' } },
+  responses: {
+    302: { description: "Redirect to the provider's authorization page" },
+    400: { description: 'Error page (integration_not_allowed, invalid_auth_mode, missing_connection_config, …)' },
+    404: { description: 'Error page (unknown_provider_config: no such integration)' },
+  },
   renderError: errorPage,
   onInvalidInput: recordInvalidInput('oauth2'),
   handle: async (request) =>
     startOAuth({
       db: request.db,
-      cipher: envelopeCipher(),
+      cipher: request.services.cipher,
       principal: request.principal as never,
       providerConfigKey: request.params.providerConfigKey,
       query: request.query,
@@ -65,7 +68,7 @@ export const oauthCallbackRoute = defineRoute({
   renderError: errorPage,
   handle: async (request) => {
     const audit: AuditBase = { environmentId: null, actor: { type: 'system', id: null }, request: requestInfo(request.event, request.requestId), outcome: 'success' };
-    return finishOAuth({ db: request.db, cipher: envelopeCipher(), query: request.query, event: request.event, now: request.now, audit });
+    return finishOAuth({ db: request.db, cipher: request.services.cipher, query: request.query, event: request.event, now: request.now, audit });
   },
 });
 
@@ -90,7 +93,7 @@ function credentialRoute<B>(path: string, summary: string, body: z.ZodType<B>, f
     handle: async (request: ApiRequest<z.output<typeof ConnectQuery>, B, z.output<typeof PckParams>>) => {
       const outcome = await connectWithCredentials({
         db: request.db,
-        cipher: envelopeCipher(),
+        cipher: request.services.cipher,
         principal: request.principal as never,
         providerConfigKey: request.params.providerConfigKey,
         query: request.query,

@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { database } from '../../platform/config';
+import { platformHandles } from '../../platform/handles';
 import { loadMigrations, migrate, migrationsHash } from '../../platform/db/migrator';
 import { logger } from '../../platform/observability/logger';
 import { setRolePasswords } from './role-passwords';
@@ -11,6 +11,9 @@ export interface CustomResourceResult {
   PhysicalResourceId: string;
   Data?: Record<string, string>;
 }
+
+/** The function's composition root: its database, built on first use. */
+const handles = platformHandles();
 
 /**
  * `Custom::LatchkeyMigrations` (lib/constructs/migrations.ts): applies pending migrations on
@@ -36,10 +39,10 @@ export const handler = middy(async (event: CloudFormationCustomResourceEvent): P
       Data: { SchemaVersion: 'unchanged', Skipped: `requested migrations ${requested} are not the bundled ${bundled}: rollback, nothing applied` },
     };
   }
-  const report = await migrate(database(), loadMigrations());
+  const report = await migrate(handles.db, loadMigrations());
   logger.info('migrations applied', { applied: report.applied, current: report.current });
   const users = (event.ResourceProperties.FunctionUsers ?? {}) as Record<string, string>;
-  const roles = await setRolePasswords(database(), users);
+  const roles = await setRolePasswords(handles.db, users);
   if (roles.length > 0) logger.info('function roles given their passwords', { roles });
   return { PhysicalResourceId: physicalResourceId, Data: { SchemaVersion: String(report.current) } };
 }).use(injectLambdaContext(logger, { resetKeys: true }));

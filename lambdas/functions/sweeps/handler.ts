@@ -4,7 +4,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import * as z from 'zod';
 import { systemClock } from '../../platform/clock';
-import { database } from '../../platform/config';
+import { platformHandles } from '../../platform/handles';
 import { logger } from '../../platform/observability/logger';
 import { metrics } from '../../platform/observability/metrics';
 import { runInRequestScope } from '../../platform/observability/request-scope';
@@ -21,6 +21,9 @@ const SweepEvent = z.object({
   scheduledTime: z.iso.datetime({ offset: true }).optional(),
 });
 
+/** The function's composition root: its database and cipher, built on first use. */
+const handles = platformHandles();
+
 const BATCH_SIZE = 500;
 /** Leave a margin inside the function's timeout for the last batch and the metrics flush. */
 const SAFETY_MARGIN_MS = 20_000;
@@ -30,7 +33,7 @@ export const handler = middy(async (rawEvent: unknown, context: { getRemainingTi
   const now = event.scheduledTime ? new Date(event.scheduledTime) : systemClock();
   const budget = { batchSize: BATCH_SIZE, deadline: Date.now() + Math.max(1_000, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS) };
   return runInRequestScope(async () => {
-    const result = await SWEEPS[event.sweep](database(), now, budget);
+    const result = await SWEEPS[event.sweep](handles.db, now, budget, handles.cipher);
     // Webhook events a sweep wrote (e.g. refresh failures) go to the bus now; the re-drive covers a failure.
     await publishScopeOutbox();
     for (const [name, count] of Object.entries(result)) metrics.addMetric(name, MetricUnit.Count, count);

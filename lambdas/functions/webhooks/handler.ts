@@ -5,8 +5,7 @@ import middy from '@middy/core';
 import * as z from 'zod';
 import { METRIC_NAMES } from '../../../lib/topology';
 import { systemClock } from '../../platform/clock';
-import { database } from '../../platform/config';
-import { envelopeCipher } from '../../platform/crypto/process-cipher';
+import { platformHandles } from '../../platform/handles';
 import { logger } from '../../platform/observability/logger';
 import { metrics } from '../../platform/observability/metrics';
 import { runInRequestScope } from '../../platform/observability/request-scope';
@@ -26,6 +25,9 @@ const BusEvent = z.object({
 });
 const RedriveEvent = z.object({ redrive: z.literal(true), scheduledTime: z.iso.datetime({ offset: true }).optional() });
 
+/** The function's composition root: its database and cipher, built on first use. */
+const handles = platformHandles();
+
 /** Room left in the function's timeout for the last batch (10 s per request) and the record statement. */
 const SAFETY_MARGIN_MS = 45_000;
 
@@ -35,7 +37,7 @@ export const handler = middy(async (rawEvent: unknown, context: { getRemainingTi
   const now = redrive?.scheduledTime ? new Date(redrive.scheduledTime) : systemClock();
   const deadline = Date.now() + Math.max(1_000, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS);
   return runInRequestScope(async () => {
-    const totals = await runDeliveries(database(), envelopeCipher(), { now, deadline, outboxId: bus.success ? bus.data.detail.outbox_id : undefined });
+    const totals = await runDeliveries(handles.db, handles.cipher, { now, deadline, outboxId: bus.success ? bus.data.detail.outbox_id : undefined });
     metrics.addMetric(METRIC_NAMES.webhookDelivered, MetricUnit.Count, totals.delivered);
     metrics.addMetric(METRIC_NAMES.webhookFailed, MetricUnit.Count, totals.failed);
     // A bus run that just delivered its event is the common case: metrics count it; log the rest.

@@ -1,5 +1,5 @@
+import { database } from '../../support/handles';
 import { Nango } from '@nangohq/node';
-import { database } from '../../../lambdas/platform/config';
 import { readJson, startTestStack, type TestStack } from '../../support/local-stack';
 
 /**

@@ -1,6 +1,6 @@
+import { database } from '../../support/handles';
 import { emitAfterCommit, recordAudit } from '../../../lambdas/audit/audit-log';
 import { SYSTEM_REQUEST, type AuditEvent } from '../../../lambdas/audit/audit-event';
-import { database } from '../../../lambdas/platform/config';
 import { runInRequestScope } from '../../../lambdas/platform/observability/request-scope';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 

@@ -1,7 +1,7 @@
+import { database, secretHasher } from '../../support/handles';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { SECRET_KEY_CACHE_MAX_ENTRIES, SECRET_KEY_CACHE_TTL_MS, SecretKeyCache } from '../../../lambdas/auth/secret-key-cache';
 import type { SecretKeyPrincipal } from '../../../lambdas/auth/principal';
-import { database } from '../../../lambdas/platform/config';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 
 /** The secret-key cache, as of an injected clock: 30 s trust, bounded size, and what another container sees. */
@@ -94,17 +94,17 @@ describe('revocation across containers', () => {
     const { id, secret } = ((await created.json()) as { data: { id: string; secret: string } }).data;
     t.secrets.register(secret);
     const other = container();
-    const warm = await other.authenticate(database(), event(secret), 'secret_key', T0);
+    const warm = await other.authenticate(database(), secretHasher, event(secret), 'secret_key', T0);
     expect(warm).toMatchObject({ kind: 'secret_key', keyId: id });
 
     // Revoked through the API: a different container (the stack's function) forgets its own cache.
     expect((await t.api(`/environment/api-keys/${id}`, { method: 'DELETE' })).status).toBe(200);
 
     // A container that never saw the key refuses it at once.
-    expect(await refusal(container().authenticate(database(), event(secret), 'secret_key', T0))).toEqual({ status: 401, code: 'unknown_account' });
+    expect(await refusal(container().authenticate(database(), secretHasher, event(secret), 'secret_key', T0))).toEqual({ status: 401, code: 'unknown_account' });
     // The one that verified it may trust it until 30 s have passed, no longer.
-    expect(await other.authenticate(database(), event(secret), 'secret_key', at(29_999))).toMatchObject({ keyId: id });
-    expect(await refusal(other.authenticate(database(), event(secret), 'secret_key', at(30_000)))).toEqual({ status: 401, code: 'unknown_account' });
-    expect(await refusal(other.authenticate(database(), event(secret), 'secret_key', at(1_000)))).toEqual({ status: 401, code: 'unknown_account' });
+    expect(await other.authenticate(database(), secretHasher, event(secret), 'secret_key', at(29_999))).toMatchObject({ keyId: id });
+    expect(await refusal(other.authenticate(database(), secretHasher, event(secret), 'secret_key', at(30_000)))).toEqual({ status: 401, code: 'unknown_account' });
+    expect(await refusal(other.authenticate(database(), secretHasher, event(secret), 'secret_key', at(1_000)))).toEqual({ status: 401, code: 'unknown_account' });
   });
 });

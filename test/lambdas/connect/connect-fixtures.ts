@@ -1,4 +1,4 @@
-import { database } from '../../../lambdas/platform/config';
+import { database } from '../../support/handles';
 import { HttpBrowser, type Page } from '../../support/http-browser';
 import { readJson, type TestStack } from '../../support/local-stack';
 import { OAUTH_TEST_PASSWORD, type OAuthServer, type TestClient } from '../../support/oauth-server';

@@ -1,8 +1,8 @@
+import { database } from '../../support/handles';
 import { Nango } from '@nangohq/node';
 import fc from 'fast-check';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { database } from '../../../lambdas/platform/config';
 import { readJson, startTestStack, type TestStack } from '../../support/local-stack';
 import { startOAuthServer, type OAuthServer } from '../../support/oauth-server';
 import { connectSession, outboxRows, tableCount } from './connect-fixtures';

@@ -1,5 +1,5 @@
+import { database } from '../../support/handles';
 import { Nango } from '@nangohq/node';
-import { database } from '../../../lambdas/platform/config';
 import { CALLBACK_PAGE_CSP } from '../../../lambdas/connect/callback-page';
 import { HttpBrowser } from '../../support/http-browser';
 import { readJson, startTestStack, type TestStack } from '../../support/local-stack';

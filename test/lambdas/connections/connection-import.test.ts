@@ -1,7 +1,6 @@
-import { database } from '../../../lambdas/platform/config';
+import { database, envelopeCipher } from '../../support/handles';
 import { importConnection, ImportRefusal, type ImportRequest } from '../../../lambdas/connections/connection-import';
 import { openCredentials } from '../../../lambdas/connections/connection-read';
-import { envelopeCipher } from '../../../lambdas/platform/crypto/process-cipher';
 import { ProviderRegistry } from '../../../lambdas/providers/provider-registry';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 import { connectionRow, deleteIntegration, environmentId, insertIntegration } from './fixtures';

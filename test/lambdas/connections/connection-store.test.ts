@@ -1,4 +1,4 @@
-import { database } from '../../../lambdas/platform/config';
+import { database, envelopeCipher } from '../../support/handles';
 import { importConnection } from '../../../lambdas/connections/connection-import';
 import {
   LAST_FETCHED_RESOLUTION_MS,
@@ -9,7 +9,6 @@ import {
   writeMetadata,
   type ConnectionKey,
 } from '../../../lambdas/connections/connection-store';
-import { envelopeCipher } from '../../../lambdas/platform/crypto/process-cipher';
 import { ProviderRegistry } from '../../../lambdas/providers/provider-registry';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 import { deleteIntegration, environmentId, insertIntegration } from './fixtures';

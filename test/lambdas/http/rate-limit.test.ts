@@ -27,7 +27,7 @@ describe('429 through the handler shape', () => {
   test('a key over its limit gets Nango’s 429 with Retry-After and X-RateLimit-*; other keys are unaffected', async () => {
     const handler = apiHandler(
       [defineRoute({ method: 'GET', path: '/ping', summary: 'ping', tag: 'Test', auth: 'secret_key', responses: {}, handle: async () => jsonResult(200, { ok: true }) })],
-      new RateLimiter(3),
+      { limiter: new RateLimiter(3) },
     );
     const event = (key: string) =>
       ({

@@ -1,4 +1,4 @@
-import { database } from '../../../lambdas/platform/config';
+import { database } from '../../support/handles';
 import { SWEEP_NAMES } from '../../../lambdas/sweeps/registry';
 import { SCHEDULES } from '../../../lib/topology';
 import { readJson, startTestStack, type TestStack } from '../../support/local-stack';

@@ -1,6 +1,6 @@
+import { database } from '../../support/handles';
 import { uuid } from '../../../lambdas/platform/db/parameters';
 import { startTestStack, type TestStack } from '../../support/local-stack';
-import { database } from '../../../lambdas/platform/config';
 import { SCHEDULES } from '../../../lib/topology';
 
 let t: TestStack;

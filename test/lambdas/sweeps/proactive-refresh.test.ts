@@ -1,5 +1,5 @@
+import { database, envelopeCipher } from '../../support/handles';
 import { randomUUID } from 'node:crypto';
-import { database } from '../../../lambdas/platform/config';
 import { uuid } from '../../../lambdas/platform/db/parameters';
 import { SWEEPS } from '../../../lambdas/sweeps/registry';
 import { SCHEDULES } from '../../../lib/topology';
@@ -14,7 +14,7 @@ const PROVIDER = 'raw-sweep';
 const CLIENT = { client_id: 'sweep-client', client_secret: 'sweep-client-secret-value' };
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-const sweep = (now: Date) => SWEEPS['proactive-refresh'](database(), now, { batchSize: 500, deadline: Date.now() + 10_000 });
+const sweep = (now: Date) => SWEEPS['proactive-refresh'](database(), now, { batchSize: 500, deadline: Date.now() + 10_000 }, envelopeCipher());
 
 beforeAll(async () => {
   [t, raw] = await Promise.all([startTestStack(), startRawTokenServer()]);

@@ -1,6 +1,4 @@
-import { database } from '../../../lambdas/platform/config';
-import { secretHasher } from '../../../lambdas/auth/secret-hasher';
-import { envelopeCipher } from '../../../lambdas/platform/crypto/process-cipher';
+import { database, envelopeCipher, secretHasher } from '../../support/handles';
 import { SYSTEM_REQUEST, type AuditBase } from '../../../lambdas/audit/audit-event';
 import { purgeConnection } from '../../../lambdas/connections/connection-purge';
 import { uuid } from '../../../lambdas/platform/db/parameters';

@@ -1,4 +1,4 @@
-import { database } from '../../../lambdas/platform/config';
+import { database } from '../../support/handles';
 import { uuid } from '../../../lambdas/platform/db/parameters';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 

@@ -1,5 +1,5 @@
+import { database } from '../../support/handles';
 import { Nango } from '@nangohq/node';
-import { database } from '../../../lambdas/platform/config';
 import { uuid } from '../../../lambdas/platform/db/parameters';
 import { OUTBOX_EVENT_TYPES } from '../../../lambdas/platform/events/outbox';
 import { EVENT_RULES } from '../../../lib/topology';

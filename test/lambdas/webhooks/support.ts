@@ -1,4 +1,4 @@
-import { database } from '../../../lambdas/platform/config';
+import { database } from '../../support/handles';
 import { uuid } from '../../../lambdas/platform/db/parameters';
 import { publishOutboxEvents } from '../../../lambdas/platform/events/publisher';
 import { newOutboxEvent, recordOutboxEvent, type OutboxEvent } from '../../../lambdas/platform/events/outbox';

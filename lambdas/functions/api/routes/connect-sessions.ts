@@ -1,7 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod';
 import type { ConnectSessionPrincipal } from '../../../auth/principal';
-import { secretHasher } from '../../../auth/secret-hasher';
 import { ConnectSessionTokenSchema, CreateSessionBody, ReconnectSessionBody } from '../../../connect-sessions/connect-session-schema';
 import { createConnectSession, createReconnectSession, toApiConnectSession, type CreatedSession } from '../../../connect-sessions/connect-session-service';
 import { deleteConnectSession, getConnectSession } from '../../../connect-sessions/connect-session-store';
@@ -31,7 +30,7 @@ export const createSessionRoute = defineRoute({
   responses: { 201: { description: 'The session token and Connect UI link', schema: Created }, 400: { description: 'Invalid body or unknown integration' } },
   handle: async (request) => {
     const { db, principal, body, now, event } = request;
-    const session = await createConnectSession(db, await secretHasher(), { environmentId: principal.environmentId, now, audit: auditFrom(request) }, body);
+    const session = await createConnectSession(db, await request.services.secretHasher(), { environmentId: principal.environmentId, now, audit: auditFrom(request) }, body);
     return createdResult(event, session);
   },
 });
@@ -47,7 +46,7 @@ export const createReconnectSessionRoute = defineRoute({
   responses: { 201: { description: 'The session token and Connect UI link', schema: Created }, 400: { description: 'Invalid body or unknown connection' } },
   handle: async (request) => {
     const { db, principal, body, now, event } = request;
-    const session = await createReconnectSession(db, await secretHasher(), { environmentId: principal.environmentId, now, audit: auditFrom(request) }, body);
+    const session = await createReconnectSession(db, await request.services.secretHasher(), { environmentId: principal.environmentId, now, audit: auditFrom(request) }, body);
     return createdResult(event, session);
   },
 });

@@ -10,21 +10,19 @@ import { connectionEvent, listConnections, softDeleteConnection, writeMetadata, 
 import { purgeConnection } from '../../../connections/connection-purge';
 import { updateConnection } from '../../../connections/connection-update';
 import { CredentialsInputSchema } from '../../../connections/credentials';
-import { envelopeCipher } from '../../../platform/crypto/process-cipher';
 import { ConnectionIdSchema } from '../../../connections/connection-schema';
 import { EndUserIdSchema, EndUserInputSchema, OrganizationIdSchema, TagsSchema } from '../../../end-users/end-user-schema';
 import { WebhookUrlOverrideSchema } from '../../../environments/environment-schema';
 import { IntegrationKeySchema } from '../../../integrations/integration-schema';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { capped, STORED_DOCUMENT_LIMITS } from '../../../platform/db/stored-document';
+import { errorEnvelope } from '../../../http/openapi';
 import { defineRoute, type AnyRoute } from '../../../http/route';
 import { logger } from '../../../platform/observability/logger';
-import { ProviderRegistry } from '../../../providers/provider-registry';
 
 /* Nango's connection routes (§2.3 of the reference), wire-compatible with @nangohq/node. */
 
 const READ_CREDENTIALS = 'environment:connections:read_credentials';
-const registry = new ProviderRegistry();
 
 const ConnectionId = ConnectionIdSchema;
 const ProviderConfigKey = IntegrationKeySchema;
@@ -129,6 +127,8 @@ const ConnectionFullOut = ConnectionOut.omit({ created: true }).extend({
     .describe('Token refresh health (our extension)'),
 });
 const Success = z.object({ success: z.boolean() });
+/** A refresh on read that failed: the connection (credentials {}) rides along in `payload`. */
+const RefreshFailed = errorEnvelope({ payload: z.object({ connection: ConnectionFullOut }).optional() });
 
 const keyOf = (environmentId: string, providerConfigKey: string, connectionId: string): ConnectionKey => ({ environmentId, providerConfigKey, connectionId });
 
@@ -178,14 +178,17 @@ export const getConnectionRoute = defineRoute({
   query: GetQuery,
   responses: {
     200: { description: 'The connection; its own timestamps end in +00:00', schema: ConnectionFullOut },
-    400: { description: 'unknown_provider_config; invalid_credentials when the token refresh failed now (payload.connection has credentials {})' },
+    400: { description: 'unknown_provider_config; invalid_credentials when the token refresh failed now (payload.connection has credentials {})', schema: RefreshFailed },
     403: { description: 'A refresh flag without the credentials scope' },
     404: { description: 'No such connection' },
-    424: { description: 'invalid_credentials: token refresh in backoff after a failure, or exhausted (the connection needs reauthorization); payload.connection has credentials {}' },
+    424: {
+      description: 'invalid_credentials: token refresh in backoff after a failure, or exhausted (the connection needs reauthorization); payload.connection has credentials {}',
+      schema: RefreshFailed,
+    },
     503: { description: 'connection_refresh_in_progress: another token refresh of this connection is still running' },
   },
   handle: async (request) => {
-    const { db, principal, params, query, now } = request;
+    const { db, principal, params, query, now, services } = request;
     const withCredentials = principal.kind === 'secret_key' && hasScope(principal.scopes, READ_CREDENTIALS);
     if (!withCredentials && (query.refresh_token || query.force_refresh || query.refresh_github_app_jwt_token)) {
       throw new ApiError(403, 'forbidden', `Insufficient scope. Required: ${READ_CREDENTIALS}`);
@@ -200,7 +203,7 @@ export const getConnectionRoute = defineRoute({
         forceAppRefresh: query.refresh_github_app_jwt_token,
         refresh: withCredentials ? refreshConnection : undefined,
       };
-      const result = await getConnectionForApi(db, envelopeCipher(), key, now, options, auditFrom(request));
+      const result = await getConnectionForApi(db, services.cipher, key, now, options, auditFrom(request));
       if (result.kind === 'unknown_integration') throw unknownProviderConfig();
       if (result.kind === 'unknown_connection') throw connectionNotFound();
       if (result.kind === 'refresh_failed') throw refreshFailure(result.error, result.connection);
@@ -228,11 +231,11 @@ export const importConnectionRoute = defineRoute({
     502: { description: 'provider_unavailable: the provider could not be reached for an APP installation token' },
   },
   handle: async (request) => {
-    const { db, principal, body, now } = request;
+    const { db, principal, body, now, services } = request;
     try {
       // Credentials come back only to a key that could read them with GET (and the read is audited).
       const revealCredentials = principal.kind === 'secret_key' && hasScope(principal.scopes, READ_CREDENTIALS);
-      const result = await importConnection({ db, cipher: envelopeCipher(), registry, revealCredentials }, principal.environmentId, body, now, auditFrom(request));
+      const result = await importConnection({ db, cipher: services.cipher, registry: services.providers, revealCredentials }, principal.environmentId, body, now, auditFrom(request));
       return jsonResult(201, toPublicConnectionFull(result.row, result.credentials, 'iso'), { 'cache-control': 'no-store' });
     } catch (err) {
       if (!(err instanceof ImportRefusal)) throw err;

@@ -3,8 +3,6 @@ import { auditFrom } from '../../../audit/audit-event';
 import { forgetCachedKeys } from '../../../http/authenticate';
 import { hasScope } from '../../../auth/scopes';
 import type { SecretKeyPrincipal } from '../../../auth/principal';
-import { secretHasher } from '../../../auth/secret-hasher';
-import { envelopeCipher } from '../../../platform/crypto/process-cipher';
 import { WebhookUrlSchema } from '../../../environments/environment-schema';
 import { getEnvironment, rotateWebhookSigningKey, updateEnvironmentSettings, type Environment } from '../../../environments/environment-store';
 import { ApiError, jsonResult } from '../../../http/errors';
@@ -113,7 +111,7 @@ export const rotateSigningKeyRoute = defineRoute({
   scope: 'environment:settings:write',
   responses: { 200: { description: 'The new signing key', schema: z.object({ data: z.object({ webhook_signing_key: z.string() }) }) } },
   handle: async (request) => {
-    const key = await rotateWebhookSigningKey(request.db, envelopeCipher(), request.principal.environmentId, auditFrom(request));
+    const key = await rotateWebhookSigningKey(request.db, request.services.cipher, request.principal.environmentId, auditFrom(request));
     return jsonResult(200, { data: { webhook_signing_key: key } }, { 'cache-control': 'no-store' });
   },
 });
@@ -148,7 +146,7 @@ export const createKeyRoute = defineRoute({
     const excess = scopes.filter((scope) => !hasScope(principal.kind === 'secret_key' ? principal.scopes : [], scope));
     if (excess.length) throw new ApiError(403, 'forbidden', `Insufficient scope to grant: ${excess.join(', ')}`);
     try {
-      const key = await createSecretKey(db, await secretHasher(), principal.environmentId, body.display_name, scopes, auditFrom(request));
+      const key = await createSecretKey(db, await request.services.secretHasher(), principal.environmentId, body.display_name, scopes, auditFrom(request));
       const { key_hint: _hint, last_used_at: _unused, ...data } = key;
       return jsonResult(201, { data }, { 'cache-control': 'no-store' });
     } catch (err) {

@@ -1,7 +1,6 @@
 import * as z from 'zod';
 import type { Principal } from '../../../auth/principal';
 import { hasScope } from '../../../auth/scopes';
-import { envelopeCipher } from '../../../platform/crypto/process-cipher';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { auditFrom } from '../../../audit/audit-event';
 import { defineRoute, type AnyRoute } from '../../../http/route';
@@ -10,12 +9,9 @@ import { createIntegration, deleteIntegration, IntegrationError, openSecrets, up
 import { getIntegration, listIntegrations } from '../../../integrations/integration-store';
 import { toApiIntegration } from '../../../integrations/public-integration';
 import { publicBaseUrl } from '../../../integrations/public-url';
-import { ProviderRegistry } from '../../../providers/provider-registry';
 import { ProviderNameSchema } from '../../../providers/provider-schema';
 
 /* Nango's /integrations (reference §2.2), wire-compatible with @nangohq/node. */
-
-const registry = new ProviderRegistry();
 
 const READ_CREDENTIALS = 'environment:integrations:read_credentials';
 
@@ -119,7 +115,7 @@ export const getIntegrationRoute = defineRoute({
   params: KeyParams,
   responses: { 200: { description: 'The integration', schema: One }, 403: { description: 'Missing scope' }, 404: { description: 'No such integration' } },
   handle: async (request) => {
-    const { db, principal, event, params, query } = request;
+    const { db, principal, event, params, query, services } = request;
     requireAnyScope(principal, ['environment:integrations:read', READ_CREDENTIALS]);
     const include = new Set(query.include === undefined ? [] : [query.include].flat());
     const withCredentials = include.has('credentials');
@@ -131,7 +127,7 @@ export const getIntegrationRoute = defineRoute({
       audit: withCredentials ? { ...auditFrom(request), action: 'integration.credentials.read', targetType: 'integration', targetId: null, detail: { unique_key: params.uniqueKey } } : undefined,
     });
     if (!row) throw new ApiError(404, 'not_found', `Integration "${params.uniqueKey}" does not exist`);
-    const secrets = withCredentials ? (row.client_secret ? await openSecrets(envelopeCipher(), principal.environmentId, row.id, row.client_secret) : {}) : undefined;
+    const secrets = withCredentials ? (row.client_secret ? await openSecrets(services.cipher, principal.environmentId, row.id, row.client_secret) : {}) : undefined;
     const headers: Record<string, string> = withCredentials ? { 'cache-control': 'no-store' } : {};
     return jsonResult(200, { data: toApiIntegration(row, publicBaseUrl(event), { webhook: include.has('webhook'), secrets }) }, headers);
   },
@@ -147,10 +143,10 @@ export const createIntegrationRoute = defineRoute({
   body: CreateBody,
   responses: { 200: { description: 'The new integration', schema: One }, 400: { description: 'Invalid body, unknown provider or duplicate key' } },
   handle: async (request) => {
-    const { db, principal, event, body } = request;
+    const { db, principal, event, body, services } = request;
     requireAllowedHostsScope(principal, body.allowed_hosts?.length ? body.allowed_hosts : undefined);
     try {
-      const row = await createIntegration(db, envelopeCipher(), registry, principal.environmentId, body, auditFrom(request));
+      const row = await createIntegration(db, services.cipher, services.providers, principal.environmentId, body, auditFrom(request));
       return jsonResult(200, { data: toApiIntegration(row, publicBaseUrl(event)) });
     } catch (err) {
       throw toApiError(err);
@@ -169,10 +165,10 @@ export const patchIntegrationRoute = defineRoute({
   body: PatchBody,
   responses: { 200: { description: 'The integration as it now is', schema: One }, 400: { description: 'Invalid body' }, 404: { description: 'No such integration' } },
   handle: async (request) => {
-    const { db, principal, event, params, body } = request;
+    const { db, principal, event, params, body, services } = request;
     requireAllowedHostsScope(principal, body.allowed_hosts);
     try {
-      const row = await updateIntegration(db, envelopeCipher(), principal.environmentId, params.uniqueKey, body, auditFrom(request));
+      const row = await updateIntegration(db, services.cipher, principal.environmentId, params.uniqueKey, body, auditFrom(request));
       return jsonResult(200, { data: toApiIntegration(row, publicBaseUrl(event)) });
     } catch (err) {
       throw toApiError(err, params.uniqueKey);

@@ -4,13 +4,11 @@ import { recordAudit } from '../../../audit/audit-log';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { capped, STORED_DOCUMENT_LIMITS } from '../../../platform/db/stored-document';
 import { defineRoute, type AnyRoute } from '../../../http/route';
-import { ProviderRegistry, ProviderRegistryError } from '../../../providers/provider-registry';
+import { ProviderRegistryError } from '../../../providers/provider-registry';
 import { ProviderNameSchema, type Provider } from '../../../providers/provider-schema';
 import { urlChanges, type UrlChange } from '../../../providers/provider-repointing';
 import { hasScope } from '../../../auth/scopes';
 import { ApiProviderSchema, toApiProvider } from '../../../providers/public-provider';
-
-const registry = new ProviderRegistry();
 
 const Name = z.object({ provider: ProviderNameSchema });
 const One = z.object({ data: ApiProviderSchema });
@@ -42,8 +40,8 @@ export const listProvidersRoute = defineRoute({
   scope: 'environment:providers:read',
   query: z.object({ search: z.string().min(1).max(255).optional() }).strict(),
   responses: { 200: { description: 'Providers', schema: z.object({ data: z.array(ApiProviderSchema) }) } },
-  handle: async ({ db, principal, query }) => {
-    const providers = await registry.list(db, principal.environmentId, query.search);
+  handle: async ({ db, principal, query, services }) => {
+    const providers = await services.providers.list(db, principal.environmentId, query.search);
     return jsonResult(200, { data: providers.map((p) => toApiProvider(p.name, p.provider, { custom: p.custom })) });
   },
 });
@@ -57,8 +55,8 @@ export const getProviderRoute = defineRoute({
   scope: 'environment:providers:read',
   params: Name,
   responses: { 200: { description: 'The provider', schema: One }, 404: { description: 'No such provider' } },
-  handle: async ({ db, principal, params }) => {
-    const found = await registry.get(db, principal.environmentId, params.provider);
+  handle: async ({ db, principal, params, services }) => {
+    const found = await services.providers.get(db, principal.environmentId, params.provider);
     if (!found) throw notFound(params.provider);
     return jsonResult(200, { data: toApiProvider(found.name, found.provider, { custom: found.custom }) });
   },
@@ -96,7 +94,8 @@ export const putProviderRoute = defineRoute({
     409: { description: 'The name belongs to the catalog' },
   },
   handle: async (request) => {
-    const { db, principal, params, body } = request;
+    const { db, principal, params, body, services } = request;
+    const registry = services.providers;
     try {
       const result = await db.transaction(async (tx) => {
         const current = await registry.currentCustom(tx, principal.environmentId, params.provider);
@@ -136,7 +135,8 @@ export const deleteProviderRoute = defineRoute({
   params: Name,
   responses: { 200: { description: 'Deleted', schema: z.object({ success: z.literal(true) }) }, 404: { description: 'No such custom provider' }, 409: { description: 'An integration uses it' } },
   handle: async (request) => {
-    const { db, principal, params } = request;
+    const { db, principal, params, services } = request;
+    const registry = services.providers;
     try {
       const deleted = await db.transaction(async (tx) => {
         const done = await registry.deleteCustom(tx, principal.environmentId, params.provider);

@@ -1,7 +1,5 @@
 import * as z from 'zod';
 import { auditFrom, type AuditBase } from '../../../audit/audit-event';
-import { secretHasher } from '../../../auth/secret-hasher';
-import { envelopeCipher } from '../../../platform/crypto/process-cipher';
 import { ConnectionIdSchema } from '../../../connections/connection-schema';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { IntegrationKeySchema } from '../../../integrations/integration-schema';
@@ -140,7 +138,7 @@ export const listRecordsRoute = defineRoute({
     200: { description: 'Records with _nango_metadata; follow next_cursor until it is null', schema: RecordsOut },
     400: { description: 'invalid_headers, invalid_query_params, or unknown_connection' },
   },
-  handle: async ({ db, principal, query, event, now }) => {
+  handle: async ({ db, principal, query, event, now, services }) => {
     const headers = parseOrThrow(
       RecordsHeaders,
       { 'connection-id': header(event, 'connection-id'), 'provider-config-key': header(event, 'provider-config-key') },
@@ -153,7 +151,7 @@ export const listRecordsRoute = defineRoute({
       throw new ApiError(400, 'invalid_query_params', 'Invalid query parameters', [{ code: 'custom', message: 'Must be within the last 12 months', path: [path] }]);
     }
     const target: RecordsTarget = { environmentId: principal.environmentId, connectionId: headers['connection-id'], providerConfigKey: headers['provider-config-key'] };
-    const page = await readRecords(db, envelopeCipher(), target, {
+    const page = await readRecords(db, services.cipher, target, {
       model: query.model,
       after: query.cursor ?? 0,
       modifiedAfter,
@@ -194,7 +192,7 @@ export const ingestRecordsRoute = defineRoute({
       detail: { provider_config_key: body.provider_config_key, connection_id: body.connection_id, model: body.model, sync_name: body.sync_name, records: body.records.length, deleted: body.deleted.length },
     };
     const counts = await ingest(
-      { db, cipher: envelopeCipher(), hasher: await secretHasher() },
+      { db, cipher: request.services.cipher, hasher: await request.services.secretHasher() },
       target,
       { model: body.model, syncName: body.sync_name, records: body.records as { id: string | number }[], deleted: body.deleted },
       now,

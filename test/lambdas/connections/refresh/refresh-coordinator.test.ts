@@ -1,10 +1,9 @@
+import { database, envelopeCipher } from '../../../support/handles';
 import { randomUUID } from 'node:crypto';
-import { database } from '../../../../lambdas/platform/config';
 import { RefreshBusyError, RefreshExhaustedError, RefreshFailedError } from '../../../../lambdas/connections/refresh/refresh-errors';
 import { defaultRefresh, RefreshCoordinator, type RefreshFunction, type RefreshResult } from '../../../../lambdas/connections/refresh/refresh-coordinator';
 import { tryAcquireLease } from '../../../../lambdas/connections/refresh/refresh-lease';
 import { saveRefreshed } from '../../../../lambdas/connections/refresh/refresh-store';
-import { envelopeCipher } from '../../../../lambdas/platform/crypto/process-cipher';
 import { startTestStack, type TestStack } from '../../../support/local-stack';
 import { startOAuthServer, type OAuthServer } from '../../../support/oauth-server';
 import { auditActions, columns, importOAuth2, initialTokens, inputFor, oauthIntegration, PAST, rejection, type Imported } from './refresh-fixtures';

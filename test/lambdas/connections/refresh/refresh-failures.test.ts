@@ -1,9 +1,8 @@
+import { database, envelopeCipher } from '../../../support/handles';
 import { randomUUID } from 'node:crypto';
-import { database } from '../../../../lambdas/platform/config';
 import { RefreshCoordinator, type RefreshConnectionInput } from '../../../../lambdas/connections/refresh/refresh-coordinator';
 import { RefreshBackoffError, RefreshConnectionGoneError, RefreshExhaustedError, RefreshFailedError } from '../../../../lambdas/connections/refresh/refresh-errors';
 import { releaseLease, tryAcquireLease } from '../../../../lambdas/connections/refresh/refresh-lease';
-import { envelopeCipher } from '../../../../lambdas/platform/crypto/process-cipher';
 import { uuid } from '../../../../lambdas/platform/db/parameters';
 import { OAuthTokenError } from '../../../../lambdas/oauth/token-response';
 import { startTestStack, type TestStack } from '../../../support/local-stack';

@@ -1,7 +1,6 @@
+import { database, envelopeCipher } from '../../../support/handles';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { database } from '../../../../lambdas/platform/config';
-import { envelopeCipher } from '../../../../lambdas/platform/crypto/process-cipher';
 import { uuid } from '../../../../lambdas/platform/db/parameters';
 import { buildAuthorizeUrl, newPkcePair } from '../../../../lambdas/oauth/authorize-url';
 import { exchangeCode } from '../../../../lambdas/oauth/token-client';

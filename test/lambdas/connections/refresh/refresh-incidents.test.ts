@@ -1,4 +1,4 @@
-import { database } from '../../../../lambdas/platform/config';
+import { database, envelopeCipher } from '../../../support/handles';
 import { uuid } from '../../../../lambdas/platform/db/parameters';
 import { sweepProactiveRefresh } from '../../../../lambdas/sweeps/proactive-refresh';
 import { readJson, startTestStack, type TestStack } from '../../../support/local-stack';
@@ -88,7 +88,7 @@ test('a revoked grant: ONE provider call, 4xx to every caller, ONE failure webho
   const later = await read('revoked-1');
   expect(later).toMatchObject({ status: 424, body: { error: { code: 'invalid_credentials' } } });
   expect(later.body.error.payload.connection.refresh).toMatchObject({ needs_reauthorization: true, consecutive_failures: 1, last_success_at: null });
-  await sweepProactiveRefresh(database(), new Date(Date.now() + 2 * 3600_000), { batchSize: 500, deadline: Date.now() + 10_000 });
+  await sweepProactiveRefresh(database(), new Date(Date.now() + 2 * 3600_000), { batchSize: 500, deadline: Date.now() + 10_000 }, { cipher: envelopeCipher() });
   expect(await tokenRequests()).toBe(before + 1);
   expect(await authEvents(c)).toHaveLength(1);
   expect((await auditActions(c)).map((a) => a.action)).toEqual(['connection.refresh.failure']);
@@ -117,7 +117,7 @@ test('an outage: ONE call, then a cooldown (424, no storm), never marked broken;
   expect((await listed('outage-1')).errors).toEqual([{ type: 'auth', log_id: failure.id }]);
 
   // The provider is back; the next sweep after the cooldown refreshes the connection.
-  const result = await sweepProactiveRefresh(database(), new Date(failing.refresh_backoff_until!.getTime() + 1000), { batchSize: 500, deadline: Date.now() + 10_000 });
+  const result = await sweepProactiveRefresh(database(), new Date(failing.refresh_backoff_until!.getTime() + 1000), { batchSize: 500, deadline: Date.now() + 10_000 }, { cipher: envelopeCipher() });
   expect(result).toMatchObject({ refreshesSucceeded: 1, refreshesFailed: 0 });
   expect(await tokenRequests()).toBe(before + 2);
   const events = await authEvents(c);

@@ -1,5 +1,6 @@
+import { database } from '../../../support/handles';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { database, env } from '../../../../lambdas/platform/config';
+import { env } from '../../../../lambdas/platform/config';
 import { createKmsClient } from '../../../../lambdas/platform/crypto/kms';
 import { SecretHasher } from '../../../../lambdas/platform/crypto/secret-hash';
 import { handler } from '../../../../lambdas/functions/bootstrap/handler';

@@ -1,5 +1,5 @@
+import { database } from '../../../support/handles';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { database } from '../../../../lambdas/platform/config';
 import { loadMigrations, migrationsHash } from '../../../../lambdas/platform/db/migrator';
 import { handler } from '../../../../lambdas/functions/migrate/handler';
 import { createLambdaContext, localFunction } from '../../../../local/lambda-context';

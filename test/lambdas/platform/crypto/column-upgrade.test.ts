@@ -1,5 +1,6 @@
+import { database } from '../../../support/handles';
 import { randomBytes } from 'node:crypto';
-import { database, env } from '../../../../lambdas/platform/config';
+import { env } from '../../../../lambdas/platform/config';
 import { reencryptColumn, type EncryptedColumn } from '../../../../lambdas/platform/crypto/column-upgrade';
 import { EnvelopeCipher } from '../../../../lambdas/platform/crypto/envelope-cipher';
 import { decodeEnvelope } from '../../../../lambdas/platform/crypto/envelope-format';

@@ -1,6 +1,7 @@
+import { database } from '../../../support/handles';
 import { SecretHasher } from '../../../../lambdas/platform/crypto/secret-hash';
 import { createKmsClient } from '../../../../lambdas/platform/crypto/kms';
-import { database, env } from '../../../../lambdas/platform/config';
+import { env } from '../../../../lambdas/platform/config';
 import { runInRequestScope, RequestScope } from '../../../../lambdas/platform/observability/request-scope';
 import { startTestStack, type TestStack } from '../../../support/local-stack';
 import type { SqlExecutor } from '../../../../lambdas/platform/db/data-api';

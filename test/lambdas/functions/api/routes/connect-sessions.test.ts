@@ -1,7 +1,6 @@
+import { database, secretHasher } from '../../../../support/handles';
 import { Nango } from '@nangohq/node';
 import fc from 'fast-check';
-import { secretHasher } from '../../../../../lambdas/auth/secret-hasher';
-import { database } from '../../../../../lambdas/platform/config';
 import { readJson, startTestStack, type TestStack } from '../../../../support/local-stack';
 
 let t: TestStack;

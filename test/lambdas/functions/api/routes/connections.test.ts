@@ -1,9 +1,8 @@
+import { database, envelopeCipher } from '../../../../support/handles';
 import { Nango } from '@nangohq/node';
 import type { AxiosError } from 'axios';
 import fc from 'fast-check';
-import { database } from '../../../../../lambdas/platform/config';
 import { credentialsBinding } from '../../../../../lambdas/connections/credentials';
-import { envelopeCipher } from '../../../../../lambdas/platform/crypto/process-cipher';
 import { uuid } from '../../../../../lambdas/platform/db/parameters';
 import { readJson, startTestStack, type TestStack } from '../../../../support/local-stack';
 import { connectionRow, environmentId, insertIntegration, snapshot } from '../../../connections/fixtures';

@@ -1,6 +1,5 @@
+import { database, envelopeCipher } from '../../../../support/handles';
 import fc from 'fast-check';
-import { database } from '../../../../../lambdas/platform/config';
-import { envelopeCipher } from '../../../../../lambdas/platform/crypto/process-cipher';
 import { readJson, startTestStack, type TestStack } from '../../../../support/local-stack';
 
 let t: TestStack;

@@ -1,8 +1,7 @@
+import { database, envelopeCipher } from '../../../../support/handles';
 import { Nango } from '@nangohq/node';
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { database } from '../../../../../lambdas/platform/config';
-import { envelopeCipher } from '../../../../../lambdas/platform/crypto/process-cipher';
 import { readJson, startTestStack, type TestStack } from '../../../../support/local-stack';
 
 let t: TestStack;

@@ -1,6 +1,6 @@
+import { database } from '../../../../support/handles';
 import { Nango } from '@nangohq/node';
 import fc from 'fast-check';
-import { database } from '../../../../../lambdas/platform/config';
 import { readJson, startTestStack, type TestStack } from '../../../../support/local-stack';
 import { insertIntegration } from '../../../connections/fixtures';
 

@@ -1,5 +1,5 @@
+import { database } from '../../../../support/handles';
 import fc from 'fast-check';
-import { database } from '../../../../../lambdas/platform/config';
 import { readJson, startTestStack, type TestStack } from '../../../../support/local-stack';
 import { WebhookReceiver } from '../../../../support/webhook-receiver';
 import { environmentId } from '../../../connections/fixtures';
