@@ -157,6 +157,20 @@ describe('POST /records and GET /records', () => {
     expect(await readJson(await ingest({ records: [] }, readerKey))).toMatchObject({ status: 403, body: { error: { code: 'forbidden', message: 'Insufficient scope. Required: environment:records:write' } } });
   });
 
+  test('connection ids and provider config keys follow the one domain schema (as on /connections): control characters and foreign key characters are refused by name', async () => {
+    const run = { connection_id: 'c-1', provider_config_key: 'openai', sync_name: 'contacts', status: 'success' };
+    const before = await tableSnapshot();
+    for (const [field, value] of [['connection_id', 'c-1\u0007'], ['provider_config_key', 'open/ai']] as const) {
+      const { status, body } = await readJson(await t.api('/sync-runs', { method: 'POST', json: { ...run, [field]: value } }));
+      expect({ status, code: body.error.code, path: body.error.errors?.[0]?.path }).toEqual({ status: 400, code: 'invalid_body', path: [field] });
+      const ingested = await readJson(await ingest({ [field]: value, records: [{ id: 1 }] }));
+      expect({ status: ingested.status, code: ingested.body.error.code, path: ingested.body.error.errors?.[0]?.path }).toEqual({ status: 400, code: 'invalid_body', path: [field] });
+    }
+    const read = await readJson(await list('model=Contact', { 'Connection-Id': 'c-1', 'Provider-Config-Key': 'open/ai' }));
+    expect({ status: read.status, code: read.body.error.code }).toEqual({ status: 400, code: 'invalid_headers' });
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
   test('property: any malformed GET /records query gets 400 invalid_query_params in the Nango envelope', async () => {
     const bad = fc.oneof(
       fc.stringMatching(/^[a-z][a-z_]{0,11}$/).filter((k) => !(k in Object.prototype) && !['model', 'variant', 'delta', 'modified_after', 'limit', 'filter', 'cursor', 'ids'].includes(k)).map((k) => `model=Contact&${k}=1`),
