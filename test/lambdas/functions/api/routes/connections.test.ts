@@ -386,6 +386,14 @@ describe('GET /connections (list)', () => {
     expect(ids(await json(await t.api('/connections?integrationId=github,%20openai&search=list')).then((r) => r.body))).toEqual(['list-a', 'list-b', 'list-c']);
   });
 
+  test('tag filters and provider config keys follow the domain schemas: what cannot be stored is 400 invalid_query_params, not an empty answer', async () => {
+    const tooMany = Array.from({ length: 11 }, (_, i) => `tags[t${i}]=v`).join('&');
+    for (const path of ['/connections?tags[1team]=red', '/connections?tags[team]=', `/connections?${tooMany}`, '/connections/get-1?provider_config_key=git%2Fhub']) {
+      const res = await json(await t.api(path));
+      expect({ path, status: res.status, code: res.body.error?.code }).toEqual({ path, status: 400, code: 'invalid_query_params' });
+    }
+  });
+
   test('bad queries are 400 invalid_query_params', async () => {
     await fc.assert(
       fc.asyncProperty(
