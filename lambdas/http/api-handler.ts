@@ -101,7 +101,7 @@ async function handle(route: AnyRoute, limiter: RateLimiter, event: APIGatewayPr
     }
     throw err;
   }
-  const result = await route.handle({ query, body, params, principal: principal as never, event, requestId: event.requestContext?.requestId ?? '', now, db });
+  const result = await route.handle({ query, body, params, principal, event, requestId: event.requestContext?.requestId ?? '', now, db });
   return limit ? { ...result, headers: { ...result.headers, ...rateLimitHeaders(limit) } } : result;
 }
 

@@ -2,7 +2,6 @@ import * as z from 'zod';
 import { auditFrom } from '../../../audit/audit-event';
 import { forgetCachedKeys } from '../../../http/authenticate';
 import { hasScope } from '../../../auth/scopes';
-import type { SecretKeyPrincipal } from '../../../auth/principal';
 import { secretHasher } from '../../../auth/secret-hasher';
 import { envelopeCipher } from '../../../platform/crypto/process-cipher';
 import { getEnvironment, rotateWebhookSigningKey, updateEnvironmentSettings, type Environment } from '../../../environments/environment-store';
@@ -142,9 +141,9 @@ export const createKeyRoute = defineRoute({
   },
   handle: async (request) => {
     const { db, principal, body } = request;
-    const scopes = body.scopes ?? (principal as SecretKeyPrincipal).scopes;
+    const scopes = body.scopes ?? principal.scopes;
     // A key can hand out at most what it holds itself.
-    const excess = scopes.filter((scope) => !hasScope(principal.kind === 'secret_key' ? principal.scopes : [], scope));
+    const excess = scopes.filter((scope) => !hasScope(principal.scopes, scope));
     if (excess.length) throw new ApiError(403, 'forbidden', `Insufficient scope to grant: ${excess.join(', ')}`);
     try {
       const key = await createSecretKey(db, await secretHasher(), principal.environmentId, body.display_name, scopes, auditFrom(request));
@@ -173,8 +172,7 @@ export const revokeKeyRoute = defineRoute({
   },
   handle: async (request) => {
     const { db, principal, params } = request;
-    const callerScopes = principal.kind === 'secret_key' ? principal.scopes : [];
-    const outcome = await revokeSecretKey(db, principal.environmentId, params.keyId, callerScopes, auditFrom(request));
+    const outcome = await revokeSecretKey(db, principal.environmentId, params.keyId, principal.scopes, auditFrom(request));
     if (outcome === 'not_found') throw new ApiError(404, 'not_found', 'Secret key does not exist');
     // Like creating one: a key may revoke only keys whose every scope it holds itself.
     if (outcome === 'insufficient_scope') throw new ApiError(403, 'forbidden', "Insufficient scope to revoke this key: the caller's scopes must cover the key's");

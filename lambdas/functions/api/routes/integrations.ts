@@ -9,7 +9,7 @@ import { AllowedHostsSchema, IntegrationCredentialsSchema, IntegrationKeySchema,
 import { createIntegration, deleteIntegration, IntegrationError, openSecrets, updateIntegration } from '../../../integrations/integration-service';
 import { getIntegration, listIntegrations } from '../../../integrations/integration-store';
 import { toApiIntegration } from '../../../integrations/public-integration';
-import { publicBaseUrl } from '../../../integrations/public-url';
+import { publicBaseUrl } from '../../../http/public-url';
 import { ProviderRegistry } from '../../../providers/provider-registry';
 
 /* Nango's /integrations (reference §2.2), wire-compatible with @nangohq/node. */
