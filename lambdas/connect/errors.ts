@@ -1,7 +1,7 @@
 import { DomainError } from '../platform/domain-error';
 
 /**
- * Why a connect flow failed. The kinds are Nango's error types: the connect domain reports them in
+ * Why a connect flow failed. The reasons are Nango's error types: the connect domain reports them in
  * the failed `auth` webhook and the `connect.failure` audit row, and the callback page shows them.
  */
 export type ConnectFailure =
@@ -29,7 +29,7 @@ export type ConnectFailure =
 export class ConnectError extends DomainError {
   readonly domain = 'connect';
   constructor(
-    readonly kind: ConnectFailure,
+    readonly reason: ConnectFailure,
     message: string,
     /** The provider could not be reached or failed on its side (not the end user's doing; worth retrying). */
     readonly providerUnavailable = false,

@@ -93,7 +93,7 @@ export async function recordFlowFailure(db: SqlExecutor, ctx: Pick<ConnectContex
     action: 'connect.failure',
     targetType: 'integration',
     targetId: integration?.id ?? null,
-    detail: { flow, provider_config_key: providerConfigKey, error_type: error.kind, reconnect: session.reconnect !== null },
+    detail: { flow, provider_config_key: providerConfigKey, error_type: error.reason, reconnect: session.reconnect !== null },
   };
   const outbox = newOutboxEvent(
     session.environmentId,
@@ -106,7 +106,7 @@ export async function recordFlowFailure(db: SqlExecutor, ctx: Pick<ConnectContex
       authMode: integration?.provider.auth_mode ?? 'OAUTH2',
       operation: session.reconnect ? 'override' : 'creation',
       success: false,
-      error: { type: error.kind, description: error.message },
+      error: { type: error.reason, description: error.message },
     }),
     session.webhookUrlOverride,
   );

@@ -7,7 +7,7 @@ import { envelopeCipher } from '../../../platform/crypto/process-cipher';
 import { getEnvironment, rotateWebhookSigningKey, updateEnvironmentSettings, type Environment } from '../../../environments/environment-store';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { defineRoute } from '../../../http/route';
-import { createSecretKey, DuplicateKeyNameError, KeyLimitError, listSecretKeys, revokeSecretKey, type SecretKeyInfo } from '../../../keys/secret-keys';
+import { createSecretKey, listSecretKeys, revokeSecretKey, type SecretKeyInfo } from '../../../keys/secret-keys';
 
 /* Our extensions in Nango's style: the caller's environment (derived from its key), its settings and keys. */
 
@@ -145,15 +145,9 @@ export const createKeyRoute = defineRoute({
     // A key can hand out at most what it holds itself.
     const excess = scopes.filter((scope) => !hasScope(principal.scopes, scope));
     if (excess.length) throw new ApiError(403, 'forbidden', `Insufficient scope to grant: ${excess.join(', ')}`);
-    try {
-      const key = await createSecretKey(db, await secretHasher(), principal.environmentId, body.display_name, scopes, auditFrom(request));
-      const { key_hint: _hint, last_used_at: _unused, ...data } = key;
-      return jsonResult(201, { data }, { 'cache-control': 'no-store' });
-    } catch (err) {
-      if (err instanceof DuplicateKeyNameError) throw new ApiError(409, 'conflict', err.message);
-      if (err instanceof KeyLimitError) throw new ApiError(400, 'resource_capped', err.message);
-      throw err;
-    }
+    const key = await createSecretKey(db, await secretHasher(), principal.environmentId, body.display_name, scopes, auditFrom(request));
+    const { key_hint: _hint, last_used_at: _unused, ...data } = key;
+    return jsonResult(201, { data }, { 'cache-control': 'no-store' });
   },
 });
 
