@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { auditFrom, requestInfo, type AuditBase } from '../../audit/audit-event';
+import type { AuditBase } from '../../audit/audit-event';
+import { auditFrom, requestInfo } from '../../http/audit-request';
 import { ApiKeyBody, BasicBody, ClientCredentialsBody, ConnectQuery, EndUserText, PckParams } from '../../connect/connect-query';
 import { connectWithCredentials, type CredentialSubmission } from '../../connect/credential-flows';
 import { finishOAuth } from '../../connect/oauth-callback';

@@ -5,7 +5,7 @@ import { CreateSessionBody, ReconnectSessionBody } from '../../../connect-sessio
 import { createConnectSession, createReconnectSession, toApiConnectSession, type CreatedSession } from '../../../connect-sessions/connect-session-service';
 import { deleteConnectSession, getConnectSession } from '../../../connect-sessions/connect-session-store';
 import { ApiError, emptyResult, jsonResult } from '../../../http/errors';
-import { auditFrom } from '../../../audit/audit-event';
+import { auditFrom } from '../../../http/audit-request';
 import { defineRoute, type AnyRoute } from '../../../http/route';
 import { publicBaseUrl } from '../../../http/public-url';
 

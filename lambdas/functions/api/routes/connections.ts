@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { auditFrom } from '../../../audit/audit-event';
+import { auditFrom } from '../../../http/audit-request';
 import { hasScope } from '../../../auth/scopes';
 import { importConnection } from '../../../connections/connection-import';
 import { getConnectionForApi } from '../../../connections/connection-read';

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { auditFrom } from '../../../audit/audit-event';
+import { auditFrom } from '../../../http/audit-request';
 import { forgetCachedKeys } from '../../../http/authenticate';
 import { hasScope } from '../../../auth/scopes';
 import { secretHasher } from '../../../auth/secret-hasher';

@@ -3,7 +3,7 @@ import type { Principal } from '../../../auth/principal';
 import { hasScope } from '../../../auth/scopes';
 import { envelopeCipher } from '../../../platform/crypto/process-cipher';
 import { ApiError, jsonResult } from '../../../http/errors';
-import { auditFrom } from '../../../audit/audit-event';
+import { auditFrom } from '../../../http/audit-request';
 import { defineRoute, type AnyRoute } from '../../../http/route';
 import { AllowedHostsSchema, IntegrationCredentialsSchema, IntegrationKeySchema, ProviderNameSchema, StringMapSchema } from '../../../integrations/integration-schema';
 import { createIntegration, deleteIntegration, openSecrets, updateIntegration } from '../../../integrations/integration-service';
