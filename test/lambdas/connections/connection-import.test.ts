@@ -1,5 +1,6 @@
 import { database, envelopeCipher } from '../../support/handles';
-import { importConnection, ImportRefusal, type ImportRequest } from '../../../lambdas/connections/connection-import';
+import { importConnection, type ImportRequest } from '../../../lambdas/connections/connection-import';
+import { ImportRefusal } from '../../../lambdas/connections/errors';
 import { openCredentials } from '../../../lambdas/connections/connection-read';
 import { ProviderRegistry } from '../../../lambdas/providers/provider-registry';
 import { startTestStack, type TestStack } from '../../support/local-stack';

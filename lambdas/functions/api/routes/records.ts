@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { auditFrom, type AuditBase } from '../../../audit/audit-event';
+import type { AuditBase } from '../../../audit/audit-event';
+import { auditFrom } from '../../../http/audit-request';
 import { ConnectionIdSchema } from '../../../connections/connection-schema';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { IntegrationKeySchema } from '../../../integrations/integration-schema';
