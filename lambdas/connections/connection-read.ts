@@ -1,15 +1,14 @@
 import type { AuditBase } from '../audit/audit-event';
 import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
-import { DecryptionError } from '../platform/crypto/decryption-error';
 import type { SqlExecutor } from '../platform/db/data-api';
-import { toPublicConnectionFull, type ApiPublicConnectionFull, type ConnectionRow } from './connection-format';
+import { toPublicConnectionFull, type ApiPublicConnectionFull } from './connection-format';
 import { openSecrets } from '../integrations/integration-service';
 import { ProviderRegistry } from '../providers/provider-registry';
 import { connectionEvent, readConnection, type ConnectionKey, type ReadRow } from './connection-store';
 import type { RefreshConnectionInput, RefreshResult } from './refresh/refresh-coordinator';
 import { RefreshError } from './refresh/refresh-errors';
 import { needsRefresh, tokenMarginMs } from './refresh/refresh-policy';
-import { credentialsBinding, stripRefreshTokens, type StoredCredentials } from './credentials';
+import { openCredentials, stripRefreshTokens, type StoredCredentials } from './credentials';
 import { isRenewable, type IntegrationSecretsForRenewal } from './refresh/renewal';
 
 export interface ReadOptions {
@@ -21,10 +20,7 @@ export interface ReadOptions {
   forceRefresh?: boolean;
   /** refresh_github_app_jwt_token: a new installation token for APP connections, even when fresh. */
   forceAppRefresh?: boolean;
-  /**
-   * Refresh-on-read (the process coordinator's `refreshConnection`), injected by the route so this
-   * module and the coordinator (which uses `openCredentials`) do not import each other. Absent: no refresh.
-   */
+  /** Refresh-on-read (the process coordinator's `refreshConnection`), passed in by the route. Absent: no refresh. */
   refresh?: (input: RefreshConnectionInput) => Promise<RefreshResult>;
 }
 
@@ -34,20 +30,6 @@ export type ReadResult =
   | { kind: 'unknown_connection' }
   /** Refresh-on-read failed: the error (code, status, safe message) and the connection without credentials. */
   | { kind: 'refresh_failed'; error: RefreshError; connection: ApiPublicConnectionFull };
-
-/**
- * A stored envelope did not open (tampered, copied from another row, key trouble). Carries only
- * the connection's row id and the failure reason, never ciphertext or plaintext.
- */
-export class UnreadableCredentialsError extends Error {
-  constructor(
-    readonly rowId: string,
-    readonly reason: string,
-  ) {
-    super(`Credentials of connection row ${rowId} could not be decrypted: ${reason}`);
-    this.name = 'UnreadableCredentialsError';
-  }
-}
 
 const registry = new ProviderRegistry();
 
@@ -128,15 +110,4 @@ export async function integrationClient(
     ...(secrets.private_key ? { private_key: secrets.private_key } : {}),
     ...(row.integration_scopes?.length ? { scopes: row.integration_scopes } : {}),
   };
-}
-
-/** Decrypts a row's credentials; a connection without any (NONE) has `{}`. */
-export async function openCredentials(cipher: EnvelopeCipher, environmentId: string, row: Pick<ConnectionRow, 'id' | 'credentials'>): Promise<StoredCredentials | Record<string, never>> {
-  if (!row.credentials) return {};
-  try {
-    return await cipher.decryptJson<StoredCredentials>(row.credentials, credentialsBinding(environmentId, row.id));
-  } catch (err) {
-    if (err instanceof DecryptionError) throw new UnreadableCredentialsError(row.id, err.reason);
-    throw err;
-  }
 }

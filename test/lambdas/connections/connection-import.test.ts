@@ -1,6 +1,6 @@
 import { database } from '../../../lambdas/platform/config';
 import { importConnection, ImportRefusal, type ImportRequest } from '../../../lambdas/connections/connection-import';
-import { openCredentials } from '../../../lambdas/connections/connection-read';
+import { openCredentials } from '../../../lambdas/connections/credentials';
 import { envelopeCipher } from '../../../lambdas/platform/crypto/process-cipher';
 import { ProviderRegistry } from '../../../lambdas/providers/provider-registry';
 import { startTestStack, type TestStack } from '../../support/local-stack';

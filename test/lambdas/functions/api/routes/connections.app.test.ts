@@ -2,7 +2,7 @@ import { Nango } from '@nangohq/node';
 import { database } from '../../../../../lambdas/platform/config';
 import { AppTokenError } from '../../../../../lambdas/connections/app-installation-token';
 import { importConnection as importDirect } from '../../../../../lambdas/connections/connection-import';
-import { openCredentials } from '../../../../../lambdas/connections/connection-read';
+import { openCredentials } from '../../../../../lambdas/connections/credentials';
 import { envelopeCipher } from '../../../../../lambdas/platform/crypto/process-cipher';
 import { ProviderRegistry } from '../../../../../lambdas/providers/provider-registry';
 import { rejection } from '../../../../support/rejection';
