@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { executeAudited } from '../audit/audit-log';
 import type { AuditBase } from '../audit/audit-event';
 import { hasScope } from '../auth/scopes';
 import type { SecretHasher } from '../platform/crypto/secret-hash';
+import { runChange } from '../platform/db/change-statement';
 import type { SqlExecutor } from '../platform/db/data-api';
 import { uuid } from '../platform/db/parameters';
 
@@ -55,14 +55,14 @@ export async function createSecretKey(
   const secret = newSecretKey();
   const id = randomUUID();
   // The cap is checked in the same statement as the insert: no window between count and write.
-  const [row] = await executeAudited<SecretKeyInfo>(
-    db,
-    `INSERT INTO api_keys (id, environment_id, display_name, key_hash, key_hint, scopes)
+  const [row] = await runChange<SecretKeyInfo>(db, {
+    with: `changed AS (INSERT INTO api_keys (id, environment_id, display_name, key_hash, key_hint, scopes)
      SELECT :id, :environment_id, :display_name, :key_hash, :key_hint, CAST(:scopes AS text[])
       WHERE (SELECT count(*) FROM api_keys WHERE environment_id = :environment_id AND revoked_at IS NULL) < :max
        AND NOT EXISTS (SELECT 1 FROM api_keys WHERE environment_id = :environment_id AND revoked_at IS NULL AND display_name = :display_name)
-     RETURNING id, display_name, scopes, key_hint, created_at, last_used_at`,
-    {
+     RETURNING id, display_name, scopes, key_hint, created_at, last_used_at)`,
+    select: 'SELECT * FROM changed',
+    params: {
       id: uuid(id),
       environment_id: uuid(environmentId),
       display_name: displayName,
@@ -71,8 +71,9 @@ export async function createSecretKey(
       scopes: toTextArray(scopes),
       max: MAX_KEYS_PER_ENVIRONMENT,
     },
-    { ...audit, action: 'api_key.create', targetType: 'api_key', targetId: id, detail: { display_name: displayName, scopes } },
-  );
+    when: 'EXISTS (SELECT 1 FROM changed)',
+    audit: { ...audit, action: 'api_key.create', targetType: 'api_key', targetId: id, detail: { display_name: displayName, scopes } },
+  });
   if (!row) {
     const [count] = await db.query<{ active: number; same_name: number }>(
       `SELECT count(*)::int AS active, count(*) FILTER (WHERE display_name = :display_name)::int AS same_name
@@ -108,12 +109,13 @@ export async function revokeSecretKey(db: SqlExecutor, environmentId: string, ke
   );
   if (!target) return 'not_found';
   if (!target.scopes.every((scope) => hasScope(callerScopes, scope))) return 'insufficient_scope';
-  const rows = await executeAudited(
-    db,
-    'UPDATE api_keys SET revoked_at = now() WHERE id = :id AND environment_id = :environment_id AND revoked_at IS NULL RETURNING id',
+  const rows = await runChange(db, {
+    with: 'changed AS (UPDATE api_keys SET revoked_at = now() WHERE id = :id AND environment_id = :environment_id AND revoked_at IS NULL RETURNING id)',
+    select: 'SELECT * FROM changed',
     params,
-    { ...audit, action: 'api_key.revoke', targetType: 'api_key', targetId: keyId },
-  );
+    when: 'EXISTS (SELECT 1 FROM changed)',
+    audit: { ...audit, action: 'api_key.revoke', targetType: 'api_key', targetId: keyId },
+  });
   return rows.length === 1 ? 'revoked' : 'not_found';
 }
 

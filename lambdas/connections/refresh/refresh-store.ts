@@ -1,10 +1,10 @@
-import { auditCte, emitAfterCommit } from '../../audit/audit-log';
 import type { AuditEvent } from '../../audit/audit-event';
+import { runChange, type ChangeEvent } from '../../platform/db/change-statement';
 import type { SqlExecutor } from '../../platform/db/data-api';
 import { json, uuid, type Parameters } from '../../platform/db/parameters';
-import { publishAfterCommit, type OutboxEvent } from '../../platform/events/outbox';
 import type { RefreshState, RefreshTarget } from './refresh-lease';
-import { refreshEventClause } from './refresh-events';
+import { failureDescription, REFRESH_ERROR_TYPE } from './refresh-events';
+import { newOutboxEvent } from '../../platform/events/outbox-event';
 import type { RefreshFailureKind } from './refresh-policy';
 
 /**
@@ -42,21 +42,23 @@ const GUARD_C = 'c.id = p.id AND c.environment_id = :environment_id AND c.delete
 
 /**
  * ONE statement: the change, its audit row and, when the outcome opens or closes an incident,
- * its webhook event. Publishes the event after the statement when it was written.
+ * its webhook event (published after the statement when it was written).
  */
 async function writeOutcome<R extends { id: string }>(
   db: SqlExecutor,
   update: string,
   params: Parameters,
   audit: AuditEvent,
-  outbox: { event: OutboxEvent; sql: string; params: Parameters },
-  wrote: (row: R) => boolean,
+  outbox: ChangeEvent<R>,
 ): Promise<R | undefined> {
-  const audited = auditCte('audit', audit, 'EXISTS (SELECT 1 FROM changed)');
-  const [row] = await db.query<R>(`WITH changed AS (${update}), ${audited.sql}${outbox.sql} SELECT * FROM changed`, { ...params, ...audited.params, ...outbox.params });
-  if (!row) return undefined;
-  emitAfterCommit(audit);
-  if (wrote(row)) publishAfterCommit(outbox.event);
+  const [row] = await runChange<R>(db, {
+    with: `changed AS (${update})`,
+    select: 'SELECT * FROM changed',
+    params,
+    when: 'EXISTS (SELECT 1 FROM changed)',
+    audit,
+    events: [outbox],
+  });
   return row;
 }
 
@@ -74,7 +76,7 @@ export async function saveRefreshed(
   now: Date,
   audit: AuditEvent,
 ): Promise<SavedRefresh | undefined> {
-  const recovery = refreshEventClause(target.environmentId, 'recovered_event', 'g.recovered');
+  const recovery = refreshEvent(target.environmentId, 'recovered_event', 'g.recovered');
   const row = await writeOutcome<SavedRefresh & { id: string }>(
     db,
     `UPDATE connections c SET
@@ -100,8 +102,7 @@ export async function saveRefreshed(
       now,
     },
     audit,
-    recovery,
-    (r) => r.recovered,
+    { ...recovery, written: ([r]) => r?.recovered === true },
   );
   return row && { credentials_version: row.credentials_version, credentials_expires_at: row.credentials_expires_at, recovered: row.recovered };
 }
@@ -140,7 +141,7 @@ export async function recordFailure(
   now: Date,
   audit: AuditEvent,
 ): Promise<RecordedFailure | undefined> {
-  const opening = refreshEventClause(target.environmentId, 'failure_event', 'g.opened', { kind: failure.kind, status: failure.status });
+  const opening = refreshEvent(target.environmentId, 'failure_event', 'g.opened', { kind: failure.kind, status: failure.status });
   const row = await writeOutcome<{ id: string; opened: boolean; refresh_incident_id: string }>(
     db,
     `UPDATE connections c SET
@@ -167,8 +168,7 @@ export async function recordFailure(
       now,
     },
     audit,
-    opening,
-    (r) => r.opened,
+    { ...opening, written: ([r]) => r?.opened === true },
   );
   return row && { opened: row.opened, incidentId: row.refresh_incident_id };
 }
@@ -183,4 +183,38 @@ export async function readRefreshState(db: SqlExecutor, target: RefreshTarget): 
     { idempotent: true },
   );
   return row;
+}
+
+const END_USER = `CASE WHEN eu.id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('endUser',
+    jsonb_build_object('endUserId', eu.end_user_id, 'endUserEmail', eu.email, 'tags', eu.tags)
+    || CASE WHEN eu.organization_id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('organizationId', eu.organization_id) END) END`;
+
+/**
+ * A refresh incident's webhook (refresh-events.ts), as `<name> AS (INSERT INTO outbox …)` over the `changed` CTE
+ * (id, environment_id, integration_id, end_user_id, connection_id, provider_config_key, tags), written only when
+ * `whenSql` (a condition over `g`, the changed row) holds. `error` absent: the recovery body.
+ */
+function refreshEvent(
+  environmentId: string,
+  name: string,
+  whenSql: string,
+  error?: { kind: RefreshFailureKind; status?: number },
+): ChangeEvent<unknown> {
+  const event = newOutboxEvent(environmentId, 'auth', {});
+  const p = `${name}_`;
+  const errorSql = error ? `jsonb_build_object('success', false, 'error', jsonb_build_object('type', :${p}error_type, 'description', :${p}error_description))` : `jsonb_build_object('success', true)`;
+  const select = {
+    payloadSql: `jsonb_build_object('from', 'nango', 'type', 'auth', 'connectionId', g.connection_id, 'providerConfigKey', g.provider_config_key,
+        'provider', COALESCE(i.provider, 'unknown'), 'authMode', 'OAUTH2', 'environment', e.name, 'operation', 'refresh', 'tags', g.tags)
+        || ${errorSql} || ${END_USER}`,
+    fromSql: `changed g JOIN environments e ON e.id = g.environment_id LEFT JOIN integrations i ON i.id = g.integration_id LEFT JOIN end_users eu ON eu.id = g.end_user_id`,
+    whereSql: whenSql,
+    connectionIdSql: 'g.id',
+  };
+  const params: Parameters = {};
+  if (error) {
+    params[`${p}error_type`] = REFRESH_ERROR_TYPE;
+    params[`${p}error_description`] = failureDescription(error.kind, error.status);
+  }
+  return { event, name, select, params };
 }
