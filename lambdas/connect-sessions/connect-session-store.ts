@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { AuditBase, AuditEvent } from '../audit/audit-event';
 import { runChange } from '../platform/db/change-statement';
 import type { SqlExecutor } from '../platform/db/data-api';
-import { json, uuid } from '../platform/db/parameters';
+import { json, toTextArray, uuid } from '../platform/db/parameters';
 import { endUserParameters, endUserUpsertSql, type EndUserRow } from '../end-users/end-user-store';
 import type { EndUserInput, Organization } from '../end-users/end-user-schema';
-import { toTextArray } from '../keys/secret-keys';
 
 /** A session to store: only the token's hash is ever written. */
 export interface NewConnectSession {
@@ -126,4 +125,16 @@ export async function deleteConnectSession(db: SqlExecutor, environmentId: strin
     audit: audit && { ...audit, action: 'connect_session.delete', targetType: 'connect_session', targetId: sessionId },
   });
   return rows.length > 0;
+}
+
+/** The live session a token hash belongs to, with its environment's name (authentication). */
+export async function findLiveSessionByTokenHash(db: SqlExecutor, tokenHash: Buffer, now: Date): Promise<{ id: string; environment_id: string; environment_name: string } | undefined> {
+  const [row] = await db.query<{ id: string; environment_id: string; environment_name: string }>(
+    `SELECT s.id, s.environment_id, e.name AS environment_name
+       FROM connect_sessions s JOIN environments e ON e.id = s.environment_id
+      WHERE s.token_hash = :hash AND s.expires_at > :now`,
+    { hash: tokenHash, now },
+    { idempotent: true },
+  );
+  return row;
 }

@@ -1,8 +1,7 @@
 import type { AuditEvent } from '../audit/audit-event';
 import { runChange } from '../platform/db/change-statement';
 import type { SqlExecutor } from '../platform/db/data-api';
-import { json, uuid, type Parameters, type SqlValue } from '../platform/db/parameters';
-import { toTextArray } from '../keys/secret-keys';
+import { json, toTextArray, uuid, type Parameters, type SqlValue } from '../platform/db/parameters';
 import { CUSTOM_PROVIDER_COLUMNS, type CustomProviderColumns } from './provider-facts';
 
 /**

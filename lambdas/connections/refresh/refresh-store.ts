@@ -2,7 +2,7 @@ import type { AuditEvent } from '../../audit/audit-event';
 import { runChange, type ChangeEvent } from '../../platform/db/change-statement';
 import type { SqlExecutor } from '../../platform/db/data-api';
 import { json, uuid, type Parameters } from '../../platform/db/parameters';
-import type { RefreshState, RefreshTarget } from './refresh-lease';
+import type { RefreshState, RefreshTarget } from './refresh-lease-store';
 import { failureDescription, REFRESH_ERROR_TYPE } from './refresh-events';
 import { newOutboxEvent } from '../../platform/events/outbox-event';
 import type { RefreshFailureKind } from './refresh-policy';

@@ -8,7 +8,8 @@ import { envelopeCipher } from '../../../platform/crypto/process-cipher';
 import { getEnvironment, rotateWebhookSigningKey, updateEnvironmentSettings, type Environment } from '../../../environments/environment-store';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { defineRoute } from '../../../http/route';
-import { createSecretKey, DuplicateKeyNameError, KeyLimitError, listSecretKeys, revokeSecretKey, type SecretKeyInfo } from '../../../keys/secret-keys';
+import { createSecretKey, DuplicateKeyNameError, KeyLimitError, revokeSecretKey } from '../../../keys/secret-keys';
+import { listSecretKeys, type SecretKeyInfo } from '../../../keys/secret-key-store';
 
 /* Our extensions in Nango's style: the caller's environment (derived from its key), its settings and keys. */
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { database } from '../../../../lambdas/platform/config';
 import { RefreshBusyError, RefreshExhaustedError, RefreshFailedError } from '../../../../lambdas/connections/refresh/refresh-errors';
 import { defaultRefresh, RefreshCoordinator, type RefreshFunction, type RefreshResult } from '../../../../lambdas/connections/refresh/refresh-coordinator';
-import { tryAcquireLease } from '../../../../lambdas/connections/refresh/refresh-lease';
+import { tryAcquireLease } from '../../../../lambdas/connections/refresh/refresh-lease-store';
 import { saveRefreshed } from '../../../../lambdas/connections/refresh/refresh-store';
 import { envelopeCipher } from '../../../../lambdas/platform/crypto/process-cipher';
 import { startTestStack, type TestStack } from '../../../support/local-stack';

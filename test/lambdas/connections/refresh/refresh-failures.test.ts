@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { database } from '../../../../lambdas/platform/config';
 import { RefreshCoordinator, type RefreshConnectionInput } from '../../../../lambdas/connections/refresh/refresh-coordinator';
 import { RefreshBackoffError, RefreshConnectionGoneError, RefreshExhaustedError, RefreshFailedError } from '../../../../lambdas/connections/refresh/refresh-errors';
-import { releaseLease, tryAcquireLease } from '../../../../lambdas/connections/refresh/refresh-lease';
+import { releaseLease, tryAcquireLease } from '../../../../lambdas/connections/refresh/refresh-lease-store';
 import { envelopeCipher } from '../../../../lambdas/platform/crypto/process-cipher';
 import { uuid } from '../../../../lambdas/platform/db/parameters';
 import { OAuthTokenError } from '../../../../lambdas/oauth/token-response';
