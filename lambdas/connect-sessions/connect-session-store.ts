@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditBase, AuditEvent } from '../audit/audit-event';
 import { runChange } from '../platform/db/change-statement';
 import type { SqlExecutor } from '../platform/db/data-api';
+import { deleteInBatches, type SweepBudget } from '../platform/db/batched-delete';
 import { json, toTextArray, uuid } from '../platform/db/parameters';
 import { endUserParameters, endUserUpsertSql, type EndUserRow } from '../end-users/end-user-store';
 import type { EndUserInput, Organization } from '../end-users/end-user-schema';
@@ -137,4 +138,9 @@ export async function findLiveSessionByTokenHash(db: SqlExecutor, tokenHash: Buf
     { idempotent: true },
   );
   return row;
+}
+
+/** Deletes sessions that expired before `now`, in batches within the budget; how many. */
+export function deleteExpiredConnectSessions(db: SqlExecutor, now: Date, budget: SweepBudget): Promise<number> {
+  return deleteInBatches(db, 'connect_sessions', 'SELECT id FROM connect_sessions WHERE expires_at < :now', { now }, budget);
 }

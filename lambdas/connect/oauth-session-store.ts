@@ -3,6 +3,7 @@ import type { AuditEvent } from '../audit/audit-event';
 import type { CipherBinding } from '../platform/crypto/binding';
 import { runChange } from '../platform/db/change-statement';
 import type { SqlExecutor } from '../platform/db/data-api';
+import { deleteInBatches, type SweepBudget } from '../platform/db/batched-delete';
 import { json, uuid } from '../platform/db/parameters';
 import { CONTEXT_COLUMNS, contextJoins, type ContextRow } from './connect-context-store';
 
@@ -117,4 +118,9 @@ export async function consumeOAuthSession(db: SqlExecutor, stateHash: Buffer, no
     { state_hash: stateHash, now },
   );
   return row;
+}
+
+/** Deletes sessions that expired before `now`, in batches within the budget; how many. */
+export function deleteExpiredOAuthSessions(db: SqlExecutor, now: Date, budget: SweepBudget): Promise<number> {
+  return deleteInBatches(db, 'oauth_sessions', 'SELECT id FROM oauth_sessions WHERE expires_at < :now', { now }, budget);
 }

@@ -1,7 +1,7 @@
 import type { AuditEvent } from '../audit/audit-event';
-import { DELETE_BATCH_SIZE, recordsByCtid, runBatches, type SweepBudget } from '../platform/db/batched-delete';
 import { runChange } from '../platform/db/change-statement';
 import type { SqlExecutor } from '../platform/db/data-api';
+import { DELETE_BATCH_SIZE, recordsByCtid, runBatches, type SweepBudget } from '../platform/db/batched-delete';
 import { uuid } from '../platform/db/parameters';
 import type { ConnectionKey } from './connection-store';
 
@@ -130,4 +130,42 @@ export async function erasePersonalData(db: SqlExecutor, key: ConnectionKey): Pr
     { environment_id: uuid(key.environmentId), connection_id: key.connectionId, provider_config_key: key.providerConfigKey, erased: ERASED },
   );
   return { webhookBodies: row.webhook_bodies, auditDetails: row.audit_details };
+}
+
+/** Soft-deletes live connections of deleted integrations, as of the integration's deletion, in batches within the budget. */
+export function retireOrphanConnections(db: SqlExecutor, now: Date, budget: SweepBudget): Promise<{ count: number; complete: boolean }> {
+  return runBatches(
+    db,
+    `UPDATE connections c SET deleted_at = i.deleted_at, updated_at = :now
+       FROM integrations i
+      WHERE i.id = c.integration_id AND c.id IN (
+        SELECT c2.id FROM connections c2 JOIN integrations i2 ON i2.id = c2.integration_id
+         WHERE c2.deleted_at IS NULL AND i2.deleted_at IS NOT NULL AND i2.deleted_at <= :now
+         LIMIT :batch_size FOR UPDATE OF c2 SKIP LOCKED)`,
+    { now },
+    budget.batchSize,
+    budget,
+  );
+}
+
+/** A soft-deleted connection due for hard deletion (retention passed, or purge requested). */
+export interface DueDeletion {
+  id: string;
+  environment_id: string;
+  connection_id: string;
+  provider_config_key: string;
+  purge: boolean;
+}
+
+/** The next soft-deleted connections due for hard deletion, oldest deletion first. */
+export function dueDeletedConnections(db: SqlExecutor, now: Date, limit: number): Promise<DueDeletion[]> {
+  return db.query<DueDeletion>(
+    `SELECT c.id, c.environment_id, c.connection_id, c.provider_config_key, c.purge_requested_at IS NOT NULL AS purge
+       FROM connections c JOIN environments e ON e.id = c.environment_id
+      WHERE c.deleted_at IS NOT NULL
+        AND (c.purge_requested_at IS NOT NULL OR c.deleted_at + make_interval(days => e.connection_retention_days) <= :now)
+      ORDER BY c.deleted_at, c.id
+      LIMIT :limit`,
+    { now, limit },
+  );
 }

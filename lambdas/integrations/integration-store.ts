@@ -1,6 +1,7 @@
 import type { AuditEvent } from '../audit/audit-event';
 import { runChange } from '../platform/db/change-statement';
 import type { SqlExecutor } from '../platform/db/data-api';
+import { runBatches, type SweepBudget } from '../platform/db/batched-delete';
 import { json, toTextArray, uuid, type Parameters, type SqlValue } from '../platform/db/parameters';
 import { CUSTOM_PROVIDER_COLUMNS, type CustomProviderColumns } from './provider-facts';
 
@@ -201,4 +202,22 @@ function valueParameters(values: Partial<IntegrationValues>): Parameters {
     else out[key] = value as SqlValue;
   }
   return out;
+}
+
+/**
+ * Hard-deletes deleted integrations once their environment's retention has passed and no
+ * connection row points to them any more (their one-time OAuth sessions cascade), in batches.
+ */
+export function deleteRetiredIntegrations(db: SqlExecutor, now: Date, budget: SweepBudget): Promise<{ count: number; complete: boolean }> {
+  return runBatches(
+    db,
+    `DELETE FROM integrations WHERE id IN (
+       SELECT i.id FROM integrations i JOIN environments e ON e.id = i.environment_id
+        WHERE i.deleted_at IS NOT NULL AND i.deleted_at + make_interval(days => e.connection_retention_days) <= :now
+          AND NOT EXISTS (SELECT 1 FROM connections c WHERE c.integration_id = i.id)
+        LIMIT :batch_size FOR UPDATE OF i SKIP LOCKED)`,
+    { now },
+    budget.batchSize,
+    budget,
+  );
 }

@@ -1,6 +1,7 @@
 import type { AuditEvent } from '../audit/audit-event';
 import { runChange } from '../platform/db/change-statement';
 import type { SqlExecutor } from '../platform/db/data-api';
+import { RECORD_BATCH_SIZE, recordsByCtid, runBatches, type SweepBudget } from '../platform/db/batched-delete';
 import { json, uuid } from '../platform/db/parameters';
 
 /*
@@ -186,4 +187,15 @@ export async function listRecords(db: SqlExecutor, target: RecordsTarget, q: Rec
   const fetched = rows[0].fetched;
   const kept = page.slice(0, q.limit);
   return { found: true, rows: kept, more: fetched > kept.length };
+}
+
+/** Drops the payload of records not updated since `cutoff` (sets `pruned_at`), in batches within the budget. */
+export function pruneRecordsBefore(db: SqlExecutor, now: Date, cutoff: Date, budget: SweepBudget): Promise<{ count: number; complete: boolean }> {
+  return runBatches(
+    db,
+    `UPDATE records SET payload = NULL, pruned_at = :now WHERE ${recordsByCtid('pruned_at IS NULL AND updated_at <= :cutoff')}`,
+    { now, cutoff },
+    budget.recordBatchSize ?? RECORD_BATCH_SIZE,
+    budget,
+  );
 }

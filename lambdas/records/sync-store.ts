@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '../audit/audit-event';
 import { runChange } from '../platform/db/change-statement';
 import type { SqlExecutor } from '../platform/db/data-api';
+import { recordsByCtid, runBatches, type SweepBudget } from '../platform/db/batched-delete';
 import { uuid } from '../platform/db/parameters';
 import type { RecordsTarget } from './record-store';
 
@@ -107,4 +108,45 @@ export async function finishSyncRun(
 
 function publicIds(target: RecordsTarget) {
   return { environment_id: uuid(target.environmentId), provider_config_key: target.providerConfigKey, connection_id: target.connectionId };
+}
+
+/** A sync, by its connection row and name. */
+export interface SyncKey {
+  connection_id: string;
+  name: string;
+}
+
+/** Syncs last executed at or before `cutoff` that still have records, oldest first. */
+export function findStaleSyncs(db: SqlExecutor, cutoff: Date, limit: number): Promise<SyncKey[]> {
+  return db.query<SyncKey>(
+    `SELECT s.connection_id, s.name FROM syncs s
+      WHERE s.last_executed_at <= :cutoff
+        AND EXISTS (SELECT 1 FROM records r WHERE r.connection_id = s.connection_id AND r.sync_name = s.name)
+      ORDER BY s.last_executed_at LIMIT :limit`,
+    { cutoff, limit },
+  );
+}
+
+/** The sync as statement parameters, with the staleness every statement re-checks. */
+const staleSync = (sync: SyncKey, cutoff: Date) => ({ connection_id: uuid(sync.connection_id), sync_name: sync.name, cutoff });
+const STILL_STALE = 'EXISTS (SELECT 1 FROM syncs s WHERE s.connection_id = :connection_id AND s.name = :sync_name AND s.last_executed_at <= :cutoff)';
+
+/** Deletes the sync's records in batches within the budget, each batch only while the sync is still stale. */
+export function deleteStaleSyncRecords(db: SqlExecutor, sync: SyncKey, cutoff: Date, batchSize: number, budget: SweepBudget): Promise<{ count: number; complete: boolean }> {
+  return runBatches(
+    db,
+    `DELETE FROM records WHERE ${recordsByCtid(`connection_id = :connection_id AND sync_name = :sync_name AND ${STILL_STALE}`, 'none')}`,
+    staleSync(sync, cutoff),
+    batchSize,
+    budget,
+  );
+}
+
+/** Records that the stale sync's records were reset; 0 when it ran again meanwhile. */
+export async function markSyncReset(db: SqlExecutor, sync: SyncKey, cutoff: Date, now: Date): Promise<number> {
+  const { rowsAffected } = await db.execute(
+    'UPDATE syncs SET records_reset_at = :now WHERE connection_id = :connection_id AND name = :sync_name AND last_executed_at <= :cutoff',
+    { ...staleSync(sync, cutoff), now },
+  );
+  return rowsAffected;
 }

@@ -218,3 +218,69 @@ function refreshEvent(
   }
   return { event, name, select, params };
 }
+
+/** A connection the proactive refresh sweep claimed, with what a renewal needs of its integration. */
+export interface RefreshCandidate {
+  id: string;
+  environment_id: string;
+  connection_id: string;
+  provider_config_key: string;
+  credentials_version: number;
+  credentials_expires_at: Date | null;
+  connection_config: Record<string, unknown>;
+  last_fetched_at: Date | null;
+  last_refresh_success_at: Date | null;
+  created_at: Date;
+  provider: string;
+  provider_definition: unknown;
+  integration_id: string;
+  integration_client_id: string | null;
+  integration_scopes: string[] | null;
+  integration_secrets: Buffer | null;
+}
+
+/**
+ * ONE statement: picks the next batch of live connections whose token expires before `horizon`
+ * or that sat idle since `idleBefore` (soonest expiry first), skipping rows another run holds,
+ * and claims them until `claimUntil`.
+ */
+export function claimRefreshCandidates(
+  db: SqlExecutor,
+  now: Date,
+  window: { horizon: Date; idleBefore: Date; claimUntil: Date; limit: number },
+): Promise<RefreshCandidate[]> {
+  return db.query<RefreshCandidate>(
+    `WITH pick AS (
+       SELECT c.id, i.provider, i.id AS integration_id, i.client_id AS integration_client_id, i.client_secret AS integration_secrets, i.scopes AS integration_scopes,
+              (SELECT p.definition FROM providers p WHERE p.environment_id = c.environment_id AND p.name = i.provider) AS provider_definition
+         FROM connections c JOIN integrations i ON i.id = c.integration_id AND i.deleted_at IS NULL
+        WHERE c.deleted_at IS NULL AND c.auth_error IS NULL AND c.credentials IS NOT NULL
+          AND (c.refresh_check_after IS NULL OR c.refresh_check_after <= :now)
+          AND (c.refresh_backoff_until IS NULL OR c.refresh_backoff_until <= :now)
+          AND (c.refresh_lease_until IS NULL OR c.refresh_lease_until < :now)
+          AND (c.credentials_expires_at < :horizon
+               OR (COALESCE(c.last_refresh_success_at, c.created_at) < :idle_before
+                   AND (c.credentials_expires_at IS NULL OR COALESCE(c.last_fetched_at, c.created_at) < :idle_before)))
+        ORDER BY c.credentials_expires_at NULLS LAST
+        LIMIT :limit
+        FOR UPDATE OF c SKIP LOCKED
+     )
+     UPDATE connections c SET refresh_check_after = :claim_until
+       FROM pick
+      WHERE c.id = pick.id
+     RETURNING c.id, c.environment_id, c.connection_id, c.provider_config_key, c.credentials_version, c.credentials_expires_at,
+               c.connection_config, c.last_fetched_at, c.last_refresh_success_at, c.created_at,
+               pick.provider, pick.provider_definition, pick.integration_id, pick.integration_client_id, pick.integration_secrets, pick.integration_scopes`,
+    { now, horizon: window.horizon, idle_before: window.idleBefore, claim_until: window.claimUntil, limit: window.limit },
+  );
+}
+
+/** ONE statement: when the sweep looks at each connection again (null: when nothing holds it back). */
+export async function setRefreshCheckAfter(db: SqlExecutor, rows: { id: string; checkAfter: Date | null }[]): Promise<void> {
+  await db.execute(
+    `UPDATE connections c SET refresh_check_after = r.check_after
+       FROM jsonb_to_recordset(:rows) AS r(id uuid, check_after timestamptz)
+      WHERE c.id = r.id`,
+    { rows: json(rows.map((r) => ({ id: r.id, check_after: r.checkAfter?.toISOString() ?? null }))) },
+  );
+}

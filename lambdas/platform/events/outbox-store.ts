@@ -1,3 +1,4 @@
+import { deleteInBatches, type SweepBudget } from '../db/batched-delete';
 import type { SqlExecutor } from '../db/data-api';
 import { json, uuid, type Parameters } from '../db/parameters';
 import type { OutboxEvent } from './outbox-event';
@@ -58,4 +59,21 @@ export async function recordOutboxEvent(db: SqlExecutor, event: OutboxEvent, con
   const { sql, params } = values(event, 'outbox_', connectionRowId ? ':outbox_connection_id' : undefined);
   await db.execute(`INSERT INTO outbox (${COLUMNS}) VALUES (${sql})`, { ...params, ...(connectionRowId ? { outbox_connection_id: uuid(connectionRowId) } : {}) });
   publishAfterCommit(event);
+}
+
+/**
+ * Deletes outbox events created before `cutoff` that need nothing more (skipped, or every delivery
+ * delivered or dead; deliveries and attempt logs cascade), in batches within the budget; how many.
+ */
+export function deleteSettledEventsBefore(db: SqlExecutor, cutoff: Date, budget: SweepBudget): Promise<number> {
+  return deleteInBatches(
+    db,
+    'outbox',
+    `SELECT o.id FROM outbox o
+      WHERE o.created_at < :cutoff
+        AND (o.status IN ('skipped', 'delivered', 'dead')
+             OR (o.status = 'dispatched' AND NOT EXISTS (SELECT 1 FROM webhook_targets t WHERE t.outbox_id = o.id AND t.status = 'pending')))`,
+    { cutoff },
+    budget,
+  );
 }
