@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { CipherBinding } from '../platform/crypto/binding';
 import { DecryptionError } from '../platform/crypto/decryption-error';
 import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
+import { UnreadableCredentialsError } from './errors';
 
 /**
  * Connection credentials: what `POST /connections` accepts, what we store (encrypted, one JSON
@@ -138,20 +139,6 @@ export function stripRefreshTokens<T>(value: T): T {
 /** Every connection's credentials envelope is bound to its row: copied elsewhere, it does not open. */
 export function credentialsBinding(environmentId: string, rowId: string): CipherBinding {
   return { environmentId, purpose: 'connection-credentials', table: 'connections', rowId, field: 'credentials' };
-}
-
-/**
- * A stored envelope did not open (tampered, copied from another row, key trouble). Carries only
- * the connection's row id and the failure reason, never ciphertext or plaintext.
- */
-export class UnreadableCredentialsError extends Error {
-  constructor(
-    readonly rowId: string,
-    readonly reason: string,
-  ) {
-    super(`Credentials of connection row ${rowId} could not be decrypted: ${reason}`);
-    this.name = 'UnreadableCredentialsError';
-  }
 }
 
 /** Decrypts a row's credentials; a connection without any (NONE) has `{}`. */

@@ -8,7 +8,7 @@ import { METRIC_NAMES } from '../../../lib/topology';
 import { OAuthConfigError, type TokenProvider } from '../../oauth/token-client';
 import { publishCount } from '../../platform/observability/metrics';
 import { OAuthTokenError } from '../../oauth/token-response';
-import { AppTokenError } from '../app-installation-token';
+import { AppTokenError } from '../errors';
 import { connectionEvent } from '../connection-store';
 import { credentialsBinding, openCredentials, type StoredCredentials } from '../credentials';
 import { RefreshBackoffError, RefreshBusyError, RefreshConnectionGoneError, RefreshExhaustedError, RefreshFailedError } from './refresh-errors';
