@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** An error a stand-in answers with, named as the real AWS service names it. */
@@ -48,6 +48,23 @@ export function sendRestJsonError(res: ServerResponse, err: AwsServiceError): vo
 /** awsJson1.1 error shape (KMS, EventBridge): the error name travels in __type. */
 export function sendAwsJsonError(res: ServerResponse, err: AwsServiceError): void {
   sendJson(res, err.status, { __type: err.code, message: err.message, ...err.extra }, 'application/x-amz-json-1.1');
+}
+
+/**
+ * How long an idle client connection stays open. Node's default (5 s) is shorter than the pauses of
+ * a busy client: a request written to a socket the server is closing is reset (ECONNRESET), which
+ * SDK clients without retries surface. The SDK's agent drops a socket by the Keep-Alive hint first.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/** An HTTP server for a stand-in endpoint, keeping idle connections as a real endpoint does. */
+export function createEndpointServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  const server = http.createServer(handler);
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // A request's headers and body arrive at once; these only need to exceed the idle timeout.
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+  server.requestTimeout = KEEP_ALIVE_TIMEOUT_MS + 2_000;
+  return server;
 }
 
 /** Starts `server` listening and resolves its base URL (`http://127.0.0.1:PORT`); port 0 picks a free one. */

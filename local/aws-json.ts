@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { AwsServiceError, listen, readBody, sendAwsJsonError, sendJson } from './aws-http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AwsServiceError, createEndpointServer, listen, readBody, sendAwsJsonError, sendJson } from './aws-http';
 import type { StandInControl } from './stand-in-control';
 
 /**
@@ -27,13 +27,13 @@ const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
 /** An HTTP server that speaks awsJson1.1 for one service and serves the /__latchkey control paths. */
 export class AwsJsonServer {
-  private server: http.Server | undefined;
+  private server: Server | undefined;
 
   constructor(private readonly options: AwsJsonServiceOptions) {}
 
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
     if (this.server) throw new Error('Server already started');
-    const server = http.createServer((req, res) => void this.handle(req, res));
+    const server = createEndpointServer((req, res) => void this.handle(req, res));
     const url = await listen(server, port, host);
     this.server = server;
     return url;

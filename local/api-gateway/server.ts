@@ -1,6 +1,6 @@
-import { listen } from '../aws-http';
+import { createEndpointServer, listen } from '../aws-http';
 import { randomBytes, randomUUID } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { RouteSpec } from '../../lib/topology';
 import { createLambdaContext, invokeLocal, localFunction, type LambdaHandler } from '../lambda-context';
 import { buildProxyEvent, type RequestIds } from './proxy-event';
@@ -26,7 +26,7 @@ const DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000;
 /** A local REST API (v1) front: HTTP request → Lambda proxy event → handler in-process → HTTP response. */
 export class ApiGatewayServer {
   private readonly table: RouteTable;
-  private server?: http.Server;
+  private server?: Server;
   private stopping = false;
 
   constructor(private readonly options: ApiGatewayServerOptions) {
@@ -38,7 +38,7 @@ export class ApiGatewayServer {
 
   async start(port = 3000, host = '127.0.0.1'): Promise<string> {
     if (this.server) throw new Error('ApiGatewayServer already started');
-    const server = http.createServer((req, res) => void this.handle(req, res));
+    const server = createEndpointServer((req, res) => void this.handle(req, res));
     this.server = server;
     this.stopping = false;
     return listen(server, port, host);

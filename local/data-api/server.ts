@@ -1,6 +1,6 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AwsServiceError, listen, readBody, sendRestJsonError } from '../aws-http';
+import { AwsServiceError, createEndpointServer, listen, readBody, sendRestJsonError } from '../aws-http';
 import { StandInControl } from '../stand-in-control';
 import { toServiceError, unknownOperation } from './errors';
 import { RunningStatements } from './execute';
@@ -34,8 +34,6 @@ export interface DataApiServerOptions {
   rolesBySecretArn?: Readonly<Record<string, string>>;
 }
 
-/** How long an idle client connection stays open (Node's default, 5 s, is shorter than bursts' pauses). */
-export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /** The service's request limit: 4 MiB (model, BatchExecuteStatement doc). */
 export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
@@ -65,7 +63,7 @@ const ROUTES: Record<string, Route> = {
 export class DataApiServer {
   readonly control = new StandInControl();
   private readonly ctx: OperationContext;
-  private server?: http.Server;
+  private server?: Server;
   private readonly inflight = new Set<Promise<void>>();
   private accepted = 0;
 
@@ -95,18 +93,12 @@ export class DataApiServer {
 
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
     if (this.server) throw new Error('DataApiServer is already started');
-    const server = http.createServer((req, res) => {
+    const server = createEndpointServer((req, res) => {
       const handled = this.handle(req, res);
       this.inflight.add(handled);
       void handled.finally(() => this.inflight.delete(handled));
     });
-    // Idle keep-alive sockets outlive any client's reuse of them (the SDK's agent drops a socket by
-    // the Keep-Alive hint): a request written to a socket the server is closing would be reset.
-    // Headers and bodies of a statement arrive at once, so their timeouts only need to exceed it.
-    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
     server.on('connection', () => (this.accepted += 1));
-    server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
-    server.requestTimeout = KEEP_ALIVE_TIMEOUT_MS + 2_000;
     const url = await listen(server, port, host);
     this.server = server;
     return url;

@@ -15,7 +15,8 @@ interface ProbeResult {
 
 describe('FunctionPool: one invocation at a time per instance, instances on demand', () => {
   const env: NodeJS.ProcessEnv = { ...process.env, PROBE_VALUE: 'first' };
-  const fn = localFunction('probe');
+  // Lambda's default 3 s would count a cold start on a loaded machine; the timeout test sets its own.
+  const fn = { ...localFunction('probe'), timeoutMs: 30_000 };
   let pool: FunctionPool;
   const records: InvocationRecord[] = [];
   const invoke = async (event: ProbeEvent, context = createLambdaContext(fn)) => {
