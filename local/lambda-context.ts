@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { FUNCTIONS } from '../lib/topology';
+import { DEPLOY_FUNCTIONS, FUNCTIONS } from '../lib/topology';
 
 /**
  * What the local stand-ins (API Gateway, scheduler) share about Lambda itself: the `Context` a
@@ -33,7 +33,8 @@ export interface LocalFunction {
 }
 
 export function localFunction(name: string): LocalFunction {
-  const spec = FUNCTIONS.find((f) => f.name === name);
+  // Deploy-time functions (migrate, bootstrap) have their own, longer limits too.
+  const spec = [...FUNCTIONS, ...DEPLOY_FUNCTIONS].find((f) => f.name === name);
   return {
     name,
     functionName: `latchkey-local-${name}`,

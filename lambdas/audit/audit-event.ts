@@ -1,4 +1,3 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { Principal } from '../auth/principal';
 
 /** Every action the audit log knows; a new feature adds its own here (README: contributor notes). */
@@ -70,20 +69,5 @@ export function actorOf(principal: Principal | undefined): AuditActor {
 
 export const SYSTEM_REQUEST: AuditRequestInfo = { requestId: null, sourceIp: null, userAgent: null };
 
-/** Who and where from, as API Gateway saw the request. */
-export function requestInfo(event: APIGatewayProxyEvent, requestId: string): AuditRequestInfo {
-  const userAgent = event.requestContext?.identity?.userAgent ?? null;
-  return {
-    requestId: requestId || null,
-    sourceIp: event.requestContext?.identity?.sourceIp ?? null,
-    // Bounded: a user agent is caller-controlled text.
-    userAgent: userAgent ? userAgent.slice(0, 512) : null,
-  };
-}
-
 /** The parts of an event every API route shares; the domain adds action, target and detail. */
 export type AuditBase = Pick<AuditEvent, 'environmentId' | 'actor' | 'request' | 'outcome'>;
-
-export function auditFrom(request: { principal: Principal; event: APIGatewayProxyEvent; requestId: string }): AuditBase {
-  return { environmentId: request.principal.environmentId, actor: actorOf(request.principal), request: requestInfo(request.event, request.requestId), outcome: 'success' };
-}

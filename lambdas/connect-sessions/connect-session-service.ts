@@ -5,9 +5,10 @@ import { newConnectSessionToken } from '../platform/crypto/connect-session-token
 import type { SqlExecutor } from '../platform/db/data-api';
 import { tagsFromEndUser, toApiEndUser } from '../end-users/end-user-store';
 import type { ApiEndUser } from '../end-users/end-user-schema';
-import { ApiError, type ValidationIssue } from '../http/errors';
+import type { FieldIssue } from '../platform/domain-error';
 import { CONNECT_SESSION_TTL_MS, type ConfigDefaults, type CreateSessionInput, type ReconnectSessionInput } from './connect-session-schema';
 import { insertConnectSession, type ConnectSessionRow } from './connect-session-store';
+import { ConnectSessionError } from './errors';
 
 export interface CreatedSession {
   token: string;
@@ -78,10 +79,10 @@ async function create(
   });
   if (result.kind === 'missing_integrations') {
     const missing = new Set(result.keys);
-    const errors: ValidationIssue[] = named.filter((n) => missing.has(n.key)).map((n) => ({ code: 'custom', message: 'Integration does not exist', path: n.path }));
-    throw new ApiError(400, 'invalid_body', undefined, errors);
+    const issues: FieldIssue[] = named.filter((n) => missing.has(n.key)).map((n) => ({ code: 'custom', message: 'Integration does not exist', path: n.path }));
+    throw new ConnectSessionError('unknown_integrations', 'Integration does not exist', issues);
   }
-  if (result.kind === 'unknown_connection') throw new ApiError(400, 'invalid_body', 'ConnectionID or IntegrationId does not exists');
+  if (result.kind === 'unknown_connection') throw new ConnectSessionError('unknown_connection', 'ConnectionID or IntegrationId does not exists');
   return { token, expiresAt };
 }
 
@@ -101,7 +102,7 @@ function hoistWebhookUrls(defaults: ConfigDefaults): { configDefaults: ConfigDef
       const parsed = WebhookUrl.safeParse(url);
       if (!parsed.success) {
         const path = ['integrations_config_defaults', key, 'connection_config', 'webhook_url'];
-        throw new ApiError(400, 'invalid_body', 'Invalid request body', [{ code: 'invalid_format', message: 'Must be an http(s) URL', path }]);
+        throw new ConnectSessionError('invalid_webhook_url', 'Invalid request body', [{ code: 'invalid_format', message: 'Must be an http(s) URL', path }]);
       }
       hoistedWebhookUrl ??= parsed.data;
       configDefaults[key] = { ...value, connection_config: rest };

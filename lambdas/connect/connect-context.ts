@@ -3,11 +3,11 @@ import { recordAudit } from '../audit/audit-log';
 import type { ConnectSessionPrincipal } from '../auth/principal';
 import type { SqlExecutor } from '../platform/db/data-api';
 import { uuid } from '../platform/db/parameters';
-import { ApiError } from '../http/errors';
 import { IntegrationKeySchema } from '../integrations/integration-schema';
 import { ProviderRegistry } from '../providers/provider-registry';
 import type { AuthMode } from '../providers/provider-schema';
 import type { ConnectContext, SessionFacts } from './connect-facts';
+import { ConnectError } from './errors';
 import { recordFlowFailure, type FlowKind } from './flow-connection';
 
 /**
@@ -61,7 +61,7 @@ export function contextJoins(integration: string): string {
   LEFT JOIN integrations i ON ${integration} AND i.deleted_at IS NULL`;
 }
 
-/** The session's context row; a 401 when the session is gone (deleted or expired since authentication). */
+/** The session's context row; `unknown_connect_session_token` when the session is gone (deleted or expired since authentication). */
 export async function readContextRow(db: SqlExecutor, principal: Pick<ConnectSessionPrincipal, 'sessionId' | 'environmentId'>, providerConfigKey: string, now: Date): Promise<ContextRow> {
   const [row] = await db.query<ContextRow>(
     `SELECT ${CONTEXT_COLUMNS}
@@ -70,7 +70,7 @@ export async function readContextRow(db: SqlExecutor, principal: Pick<ConnectSes
       WHERE s.id = :session_id AND s.environment_id = :environment_id AND s.expires_at > :now`,
     { session_id: uuid(principal.sessionId), environment_id: uuid(principal.environmentId), provider_config_key: providerConfigKey, now },
   );
-  if (!row) throw new ApiError(401, 'unknown_connect_session_token', 'Authentication failed: the connect session token is expired, deleted or unknown.');
+  if (!row) throw new ConnectError('unknown_connect_session_token', 'Authentication failed: the connect session token is expired, deleted or unknown.');
   return row;
 }
 
@@ -95,7 +95,7 @@ export async function withConnectContext<T>(r: ConnectFlowRequest, modes: readon
     ctx = toConnectContext(r.principal, row, r.providerConfigKey, modes);
     return await work(ctx);
   } catch (err) {
-    if (err instanceof ApiError) {
+    if (err instanceof ConnectError) {
       await recordFlowFailure(r.db, { session: ctx?.session ?? sessionFacts(r.principal, row), integration: ctx?.integration }, r.providerConfigKey, flow, err, r.audit);
     }
     throw err;
@@ -107,7 +107,7 @@ export async function withConnectContext<T>(r: ConnectFlowRequest, modes: readon
  * for any other failure of the session, but no `auth` event (bad input changes nothing a customer
  * sees). The integration key is named only when it is a valid one; nothing of the input is stored.
  */
-export async function recordRejectedInput(db: SqlExecutor, rawProviderConfigKey: string | undefined, flow: FlowKind, error: ApiError, audit: AuditBase): Promise<void> {
+export async function recordRejectedInput(db: SqlExecutor, rawProviderConfigKey: string | undefined, flow: FlowKind, errorType: string, audit: AuditBase): Promise<void> {
   const key = IntegrationKeySchema.safeParse(rawProviderConfigKey);
   await recordAudit(db, {
     ...audit,
@@ -115,7 +115,7 @@ export async function recordRejectedInput(db: SqlExecutor, rawProviderConfigKey:
     action: 'connect.failure',
     targetType: 'integration',
     targetId: null,
-    detail: { flow, provider_config_key: key.success ? key.data : null, error_type: error.code, stage: 'input' },
+    detail: { flow, provider_config_key: key.success ? key.data : null, error_type: errorType, stage: 'input' },
   });
 }
 
@@ -123,17 +123,17 @@ export async function recordRejectedInput(db: SqlExecutor, rawProviderConfigKey:
 export function toConnectContext(principal: Pick<ConnectSessionPrincipal, 'sessionId' | 'environmentId'>, row: ContextRow, providerConfigKey: string, modes: readonly AuthMode[]): ConnectContext {
   const session = sessionFacts(principal, row);
   if (session.allowedIntegrations && !session.allowedIntegrations.includes(providerConfigKey)) {
-    throw new ApiError(400, 'integration_not_allowed', 'This connect session does not allow this integration');
+    throw new ConnectError('integration_not_allowed', 'This connect session does not allow this integration');
   }
-  if (row.session_connection_id && !session.reconnect) throw new ApiError(400, 'invalid_connection', 'The connection this session reconnects no longer exists');
+  if (row.session_connection_id && !session.reconnect) throw new ConnectError('invalid_connection', 'The connection this session reconnects no longer exists');
   if (session.reconnect && session.reconnect.providerConfigKey !== providerConfigKey) {
-    throw new ApiError(400, 'integration_not_allowed', 'This connect session reconnects a connection of another integration');
+    throw new ConnectError('integration_not_allowed', 'This connect session reconnects a connection of another integration');
   }
-  if (!row.integration_id || !row.provider) throw new ApiError(404, 'unknown_provider_config', 'Integration does not exist');
+  if (!row.integration_id || !row.provider) throw new ConnectError('unknown_provider_config', 'Integration does not exist');
   const provider = registry.resolveStored(row.provider, row.provider_definition);
-  if (!provider) throw new ApiError(404, 'unknown_provider_template', 'Provider does not exist');
+  if (!provider) throw new ConnectError('unknown_provider_template', 'Provider does not exist');
   if (!modes.includes(provider.auth_mode)) {
-    throw new ApiError(400, 'invalid_auth_mode', `This integration's provider uses ${provider.auth_mode}, not ${modes.join(' or ')}`);
+    throw new ConnectError('invalid_auth_mode', `This integration's provider uses ${provider.auth_mode}, not ${modes.join(' or ')}`);
   }
   return {
     session,

@@ -1,7 +1,7 @@
-import { ApiError } from '../http/errors';
 import { interpolate, interpolateUrl, InterpolationError, type InterpolationValues } from '../providers/interpolation';
 import { providerRequest, ProviderHttpError } from '../platform/net/provider-http';
 import type { Provider } from '../providers/provider-schema';
+import { ConnectError } from './errors';
 
 /**
  * Tests API-key and basic-auth credentials against the provider's verification endpoint
@@ -34,7 +34,7 @@ export async function verifyCredentials(provider: Provider, credentials: Checked
       return url;
     });
   } catch (err) {
-    if (err instanceof InterpolationError) throw new ApiError(400, 'missing_connection_config', `The provider's verification needs ${err.message.replace(/^Missing value for /, '')}`);
+    if (err instanceof InterpolationError) throw new ConnectError('missing_connection_config', `The provider's verification needs ${err.message.replace(/^Missing value for /, '')}`);
     throw err;
   }
   if (credentials.type === 'BASIC' && !headers.authorization) {
@@ -56,7 +56,7 @@ export async function verifyCredentials(provider: Provider, credentials: Checked
       status = response.status;
     } catch (err) {
       if (!(err instanceof ProviderHttpError)) throw err;
-      throw new ApiError(400, 'connection_test_failed', `The credentials could not be verified: the provider was not reachable (${err.reason}).`);
+      throw new ConnectError('connection_test_failed', `The credentials could not be verified: the provider was not reachable (${err.reason}).`);
     }
     if (status >= 200 && status < 300) return 'verified';
     lastStatus = status;
@@ -64,5 +64,5 @@ export async function verifyCredentials(provider: Provider, credentials: Checked
     if (status === 401 || status === 403) break;
   }
   const why = lastStatus === 401 || lastStatus === 403 ? 'the provider rejected them' : 'the provider answered';
-  throw new ApiError(400, 'connection_test_failed', `The credentials could not be verified: ${why} (HTTP ${lastStatus}).`);
+  throw new ConnectError('connection_test_failed', `The credentials could not be verified: ${why} (HTTP ${lastStatus}).`);
 }

@@ -3,7 +3,6 @@ import type { ConnectSessionPrincipal } from '../auth/principal';
 import type { StoredCredentials } from '../connections/credentials';
 import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
 import type { SqlExecutor } from '../platform/db/data-api';
-import { ApiError } from '../http/errors';
 import { clientCredentials, OAuthConfigError } from '../oauth/token-client';
 import { OAuthTokenError } from '../oauth/token-response';
 import type { AuthMode } from '../providers/provider-schema';
@@ -11,6 +10,7 @@ import { withConnectContext } from './connect-context';
 import type { ConnectContext } from './connect-facts';
 import type { ConnectQueryInput } from './connect-query';
 import { verifyCredentials } from './credential-check';
+import { ConnectError } from './errors';
 import { saveFlowConnection, type FlowKind, type FlowOutcome } from './flow-connection';
 import { flowInputs } from './flow-inputs';
 
@@ -69,8 +69,8 @@ async function obtain(ctx: ConnectContext, s: CredentialSubmission, connectionCo
         const { credentials } = parsed;
         return { credentials, expiresAt: credentials.expires_at ? new Date(credentials.expires_at) : null, connectionConfig: parsed.connectionConfig };
       } catch (err) {
-        if (err instanceof OAuthTokenError) throw new ApiError(400, 'connection_test_failed', `The provider did not issue a token for these client credentials: ${err.kind}${err.providerError ? ` (${err.providerError})` : ''}`);
-        if (err instanceof OAuthConfigError) throw new ApiError(400, 'provider_config_err', err.message);
+        if (err instanceof OAuthTokenError) throw new ConnectError('connection_test_failed', `The provider did not issue a token for these client credentials: ${err.kind}${err.providerError ? ` (${err.providerError})` : ''}`);
+        if (err instanceof OAuthConfigError) throw new ConnectError('provider_config_err', err.message);
         throw err;
       }
     }

@@ -8,8 +8,8 @@ import type { SqlExecutor } from '../platform/db/data-api';
 import { uuid } from '../platform/db/parameters';
 import { authEventPayload } from '../connections/auth-event';
 import { newOutboxEvent, outboxClause, publishAfterCommit } from '../platform/events/outbox';
-import { ApiError } from '../http/errors';
 import type { ConnectContext } from './connect-facts';
+import { ConnectError } from './errors';
 
 /**
  * The end of every connect flow: the connection is written with its audit event and its `auth`
@@ -76,7 +76,7 @@ export async function saveFlowConnection(
     ? await overrideConnection(deps.db, session.environmentId, write, now, event, outbox)
     : await insertConnection(deps.db, key, write, now, event, outbox);
   // A new row cannot collide (fresh UUID); an override misses only if the connection was deleted meanwhile.
-  if (!row) throw new ApiError(400, 'invalid_connection', 'The connection this session reconnects no longer exists');
+  if (!row) throw new ConnectError('invalid_connection', 'The connection this session reconnects no longer exists');
   return { connectionId: key.connectionId, providerConfigKey: key.providerConfigKey, operation };
 }
 
@@ -85,7 +85,7 @@ export async function saveFlowConnection(
  * `auth` event (operation `creation`, or `override` for a reconnect, as Nango), in one statement.
  * Both are written although the request fails: that is what they record.
  */
-export async function recordFlowFailure(db: SqlExecutor, ctx: Pick<ConnectContext, 'session'> & { integration?: ConnectContext['integration'] }, providerConfigKey: string, flow: FlowKind, error: ApiError, audit: AuditBase): Promise<void> {
+export async function recordFlowFailure(db: SqlExecutor, ctx: Pick<ConnectContext, 'session'> & { integration?: ConnectContext['integration'] }, providerConfigKey: string, flow: FlowKind, error: ConnectError, audit: AuditBase): Promise<void> {
   const { session, integration } = ctx;
   const event: AuditEvent = {
     ...audit,
@@ -93,7 +93,7 @@ export async function recordFlowFailure(db: SqlExecutor, ctx: Pick<ConnectContex
     action: 'connect.failure',
     targetType: 'integration',
     targetId: integration?.id ?? null,
-    detail: { flow, provider_config_key: providerConfigKey, error_type: error.code, reconnect: session.reconnect !== null },
+    detail: { flow, provider_config_key: providerConfigKey, error_type: error.reason, reconnect: session.reconnect !== null },
   };
   const outbox = newOutboxEvent(
     session.environmentId,
@@ -106,7 +106,7 @@ export async function recordFlowFailure(db: SqlExecutor, ctx: Pick<ConnectContex
       authMode: integration?.provider.auth_mode ?? 'OAUTH2',
       operation: session.reconnect ? 'override' : 'creation',
       success: false,
-      error: { type: error.code, description: error.message },
+      error: { type: error.reason, description: error.message },
     }),
     session.webhookUrlOverride,
   );

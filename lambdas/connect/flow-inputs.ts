@@ -1,12 +1,10 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { ApiError } from '../http/errors';
-import { trustedPublicBaseUrl } from '../integrations/public-url';
 import { matchesFormat } from '../providers/field-format';
 import { assertHostChoice, HostChoiceError } from '../providers/host-choice';
 import { InterpolationError } from '../providers/interpolation';
 import type { Provider } from '../providers/provider-schema';
 import type { ConnectContext } from './connect-facts';
 import type { ConnectQueryInput } from './connect-query';
+import { ConnectError } from './errors';
 
 /**
  * What a connect flow starts from: the frontend's query merged under the connect session's
@@ -39,7 +37,7 @@ export function flowInputs(ctx: ConnectContext, query: ConnectQueryInput): FlowI
     const field = provider.connection_config && Object.hasOwn(provider.connection_config, key) ? provider.connection_config[key] : undefined;
     // `webhook_url` is the backend's to set (connect session webhook_url_override), never the browser's.
     if (!field || field.automated || key === 'webhook_url') {
-      throw new ApiError(400, 'invalid_connection_config', `params[${key}] is not a connection config field the end user can set`);
+      throw new ConnectError('invalid_connection_config', `params[${key}] is not a connection config field the end user can set`);
     }
   }
   const connectionConfig: Record<string, string> = { ...params };
@@ -54,11 +52,11 @@ export function flowInputs(ctx: ConnectContext, query: ConnectQueryInput): FlowI
   if (!defaults.authorization_params) {
     const protectedKey = Object.keys(query.authorization_params ?? {}).find((key) => (BACKEND_ONLY_AUTHORIZATION_PARAMS as readonly string[]).includes(key));
     if (protectedKey) {
-      throw new ApiError(400, 'invalid_query_params', `authorization_params[${protectedKey}] can only be set by the backend (connect session integrations_config_defaults)`);
+      throw new ConnectError('invalid_query_params', `authorization_params[${protectedKey}] can only be set by the backend (connect session integrations_config_defaults)`);
     }
   }
   if (query.user_scope !== undefined && defaults.user_scopes === undefined) {
-    throw new ApiError(400, 'invalid_query_params', 'user_scope can only be set by the backend (connect session integrations_config_defaults user_scopes)');
+    throw new ConnectError('invalid_query_params', 'user_scope can only be set by the backend (connect session integrations_config_defaults user_scopes)');
   }
   const authorizationParams = defaults.authorization_params ?? query.authorization_params;
   const checked = checkConnectionConfig(provider, connectionConfig);
@@ -72,13 +70,13 @@ export function flowInputs(ctx: ConnectContext, query: ConnectQueryInput): FlowI
   };
 }
 
-/** The host rule (providers/host-choice.ts) in the connect flows' terms: a 400 before any request or redirect. */
+/** The host rule (providers/host-choice.ts) in the connect flows' terms: a refusal before any request or redirect. */
 export function checkHostChoice(ctx: ConnectContext, connectionConfig: Record<string, unknown>, endUserKeys: readonly string[]): void {
   try {
     assertHostChoice({ provider: ctx.integration.provider, connectionConfig, endUserKeys, allowedHosts: ctx.integration.allowedHosts });
   } catch (err) {
-    if (err instanceof HostChoiceError) throw new ApiError(400, 'host_not_allowed', err.message);
-    if (err instanceof InterpolationError) throw new ApiError(400, 'invalid_connection_config', err.message);
+    if (err instanceof HostChoiceError) throw new ConnectError('host_not_allowed', err.message);
+    if (err instanceof InterpolationError) throw new ConnectError('invalid_connection_config', err.message);
     throw err;
   }
 }
@@ -102,28 +100,10 @@ export function checkConnectionConfig(provider: Provider, config: Record<string,
       (field.pattern && !new RegExp(field.pattern).test(value)) ||
       (field.enum && !field.enum.includes(value)) ||
       !matchesFormat(field.format, value, provider.allow_private_network);
-    if (invalid) throw new ApiError(400, 'invalid_connection_config', `params[${key}] is not a valid ${field.title}`);
+    if (invalid) throw new ConnectError('invalid_connection_config', `params[${key}] is not a valid ${field.title}`);
   }
-  if (missing.length) throw new ApiError(400, 'missing_connection_config', `Missing connection config: ${missing.map((k) => `params[${k}]`).join(', ')}`);
+  if (missing.length) throw new ConnectError('missing_connection_config', `Missing connection config: ${missing.map((k) => `params[${k}]`).join(', ')}`);
   return out;
-}
-
-/**
- * Where providers send the browser back: the environment's `callback_url` (a page of the
- * customer's that forwards to ours) wins, else our own `/oauth/callback` at the trusted base URL,
- * so a forged Host header cannot choose where authorization codes go.
- */
-export function oauthCallbackUrl(event: APIGatewayProxyEvent, environmentCallbackUrl: string | null): string {
-  return environmentCallbackUrl ?? ownCallbackUrl(event);
-}
-
-/** Our own callback path, for the state cookie's Path (also when a customer page forwards to it). */
-export function ownCallbackPath(event: APIGatewayProxyEvent): string {
-  return new URL(ownCallbackUrl(event)).pathname;
-}
-
-function ownCallbackUrl(event: APIGatewayProxyEvent): string {
-  return `${trustedPublicBaseUrl(event)}/oauth/callback`;
 }
 
 /** `credentials[oauth_client_*_override]`: the end user's own OAuth app; both halves or neither. */
@@ -131,6 +111,6 @@ export function clientOverride(query: ConnectQueryInput): { clientId: string; cl
   const id = query.credentials?.oauth_client_id_override;
   const secret = query.credentials?.oauth_client_secret_override;
   if (!id && !secret) return undefined;
-  if (!id || !secret) throw new ApiError(400, 'invalid_query_params', 'credentials[oauth_client_id_override] and credentials[oauth_client_secret_override] go together');
+  if (!id || !secret) throw new ConnectError('invalid_query_params', 'credentials[oauth_client_id_override] and credentials[oauth_client_secret_override] go together');
   return { clientId: id, clientSecret: secret };
 }

@@ -1,18 +1,16 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AuditBase } from '../audit/audit-event';
 import type { ConnectSessionPrincipal } from '../auth/principal';
 import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
 import type { SqlExecutor } from '../platform/db/data-api';
-import { ApiError } from '../http/errors';
 import { AuthorizeUrlError, buildAuthorizeUrl, newPkcePair } from '../oauth/authorize-url';
 import { InterpolationError, MissingInterpolationValueError } from '../providers/interpolation';
 import { withConnectContext } from './connect-context';
 import type { ConnectContext } from './connect-facts';
 import type { ConnectQueryInput } from './connect-query';
-import { clientOverride, flowInputs, oauthCallbackUrl, ownCallbackPath } from './flow-inputs';
+import { ConnectError } from './errors';
+import { clientOverride, flowInputs } from './flow-inputs';
 import { insertOAuthSession, OAUTH_SESSION_TTL_MS, oauthSessionBinding, sha256, type OAuthSessionSecrets } from './oauth-session-store';
-import { stateCookie } from './state-cookie';
 
 export interface AuthorizeRequest {
   db: SqlExecutor;
@@ -20,35 +18,50 @@ export interface AuthorizeRequest {
   principal: ConnectSessionPrincipal;
   providerConfigKey: string;
   query: ConnectQueryInput;
-  event: APIGatewayProxyEvent;
+  /** Our own `/oauth/callback` at the trusted public base URL (never from the Host header). */
+  ownCallbackUrl: string;
   now: Date;
   audit: AuditBase;
 }
 
+/** Where to send the popup, and the secret the browser must keep until the callback. */
+export interface AuthorizeRedirect {
+  /** The provider's authorization URL. */
+  url: string;
+  /** The one-time state in `url`; the browser binding is kept under a name derived from it. */
+  state: string;
+  /** Random secret for the browser that starts the flow; the session keeps only its hash. */
+  browserBinding: string;
+  /** The redirect URI the provider was given (`https:` ones get a Secure binding). */
+  redirectUri: string;
+}
+
 /**
  * `GET /oauth/connect/:pck`: builds the provider's authorization URL and stores the one-time OAuth
- * session it is bound to (state, PKCE verifier, browser cookie), then sends the popup there (302).
- * Three statements: authenticate, read the context, write the session. Every input (fields,
- * formats, the host the provider URLs take, protected parameters) is checked before the redirect.
+ * session it is bound to (state, PKCE verifier, browser binding); the function sends the popup
+ * there with the binding as a cookie. Three statements: authenticate, read the context, write the
+ * session. Every input (fields, formats, the host the provider URLs take, protected parameters) is
+ * checked before the redirect.
  */
-export async function startOAuth(r: AuthorizeRequest): Promise<APIGatewayProxyResult> {
+export async function startOAuth(r: AuthorizeRequest): Promise<AuthorizeRedirect> {
   return withConnectContext(r, ['OAUTH2'], 'oauth2', (ctx) => authorize(r, ctx));
 }
 
-async function authorize(r: AuthorizeRequest, ctx: ConnectContext): Promise<APIGatewayProxyResult> {
+async function authorize(r: AuthorizeRequest, ctx: ConnectContext): Promise<AuthorizeRedirect> {
   const { integration, session } = ctx;
   const inputs = flowInputs(ctx, r.query);
   const override = clientOverride(r.query);
   const clientId = override?.clientId ?? integration.clientId;
   if (!clientId || (!override && !integration.secrets)) {
-    throw new ApiError(400, 'provider_config_err', 'The integration has no OAuth client id and secret: configure them first');
+    throw new ConnectError('provider_config_err', 'The integration has no OAuth client id and secret: configure them first');
   }
 
   const id = randomUUID();
   const state = randomBytes(32).toString('base64url');
   const browserBinding = randomBytes(32).toString('base64url');
   const pkce = integration.provider.disable_pkce ? undefined : newPkcePair();
-  const redirectUri = oauthCallbackUrl(r.event, session.callbackUrl);
+  // The environment's callback_url (a customer page that forwards to ours) wins.
+  const redirectUri = session.callbackUrl ?? r.ownCallbackUrl;
   let url: string;
   try {
     url = buildAuthorizeUrl({
@@ -95,23 +108,17 @@ async function authorize(r: AuthorizeRequest, ctx: ConnectContext): Promise<APIG
       detail: { provider_config_key: integration.uniqueKey, reconnect: session.reconnect !== null, pkce: pkce !== undefined },
     },
   );
-  return {
-    statusCode: 302,
-    // multiValueHeaders is how a REST proxy integration sets cookies; one here.
-    headers: { location: url, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
-    multiValueHeaders: { 'set-cookie': [stateCookie.set(state, browserBinding, ownCallbackPath(r.event), redirectUri.startsWith('https:'))] },
-    body: '',
-  };
+  return { url, state, browserBinding, redirectUri };
 }
 
-function authorizeUrlRefusal(err: unknown): ApiError {
+function authorizeUrlRefusal(err: unknown): unknown {
   if (err instanceof MissingInterpolationValueError) {
-    return new ApiError(400, 'missing_connection_config', `Missing connection config: ${err.keys.join(', ')}`);
+    return new ConnectError('missing_connection_config', `Missing connection config: ${err.keys.join(', ')}`);
   }
-  if (err instanceof InterpolationError) return new ApiError(400, 'invalid_connection_config', err.message);
+  if (err instanceof InterpolationError) return new ConnectError('invalid_connection_config', err.message);
   if (err instanceof AuthorizeUrlError) {
-    if (err.code === 'protected_parameter') return new ApiError(400, 'invalid_query_params', err.message);
-    return new ApiError(400, 'provider_config_err', err.message);
+    if (err.code === 'protected_parameter') return new ConnectError('invalid_query_params', err.message);
+    return new ConnectError('provider_config_err', err.message);
   }
-  return err as ApiError;
+  return err;
 }

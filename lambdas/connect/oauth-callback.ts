@@ -1,26 +1,32 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { timingSafeEqual } from 'node:crypto';
 import type { AuditBase } from '../audit/audit-event';
 import type { OAuth2Credentials } from '../oauth/token-response';
 import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
 import type { SqlExecutor } from '../platform/db/data-api';
-import { ApiError } from '../http/errors';
 import { openSecrets } from '../integrations/integration-service';
 import { OAuthConfigError, exchangeCode } from '../oauth/token-client';
 import { OAuthTokenError, safeErrorCode } from '../oauth/token-response';
-import { callbackPage } from './callback-page';
 import { sessionFacts, toConnectContext } from './connect-context';
 import type { ConnectContext } from './connect-facts';
-import { checkHostChoice, ownCallbackPath } from './flow-inputs';
-import { recordFlowFailure, saveFlowConnection } from './flow-connection';
+import { ConnectError } from './errors';
+import { checkHostChoice } from './flow-inputs';
+import { recordFlowFailure, saveFlowConnection, type FlowOutcome } from './flow-connection';
 import { consumeOAuthSession, oauthSessionBinding, sha256, type ConsumedOAuthSession, type OAuthSessionSecrets } from './oauth-session-store';
-import { stateCookie } from './state-cookie';
+
+export interface CallbackSuccess extends FlowOutcome {
+  /** The state the flow was bound to (its browser binding can be cleared now). */
+  state: string;
+  /** The redirect URI the flow used (an `https:` one had a Secure binding cookie). */
+  redirectUri: string;
+}
 
 export interface CallbackRequest {
   db: SqlExecutor;
   cipher: EnvelopeCipher;
   /** The callback's query, as the provider sent it (strings only). */
   query: Record<string, string>;
-  event: APIGatewayProxyEvent;
+  /** The browser binding the request carries for this state (the function reads it from the state's cookie). */
+  browserBinding: string | undefined;
   now: Date;
   audit: AuditBase;
 }
@@ -31,27 +37,26 @@ export interface CallbackRequest {
  * stores the connection with its `auth` event. Two statements on success; every failure after the
  * state is known is audited and reported as a failed `auth` event, and shown on the error page.
  */
-export async function finishOAuth(r: CallbackRequest): Promise<APIGatewayProxyResult> {
+export async function finishOAuth(r: CallbackRequest): Promise<CallbackSuccess> {
   const state = r.query.state;
-  if (!state) throw new ApiError(400, 'invalid_state', 'The callback has no state: start the connection again.');
+  if (!state) throw new ConnectError('invalid_state', 'The callback has no state: start the connection again.');
   const row = await consumeOAuthSession(r.db, sha256(state), r.now);
-  if (!row) throw new ApiError(400, 'invalid_state', 'This authorization is unknown, expired or already used: start the connection again.');
+  if (!row) throw new ConnectError('invalid_state', 'This authorization is unknown, expired or already used: start the connection again.');
 
   const audit: AuditBase = { ...r.audit, environmentId: row.environment_id, actor: { type: 'connect_session', id: row.connect_session_id } };
   const pck = row.request.providerConfigKey;
   let ctx: ConnectContext | undefined;
   try {
     ctx = toConnectContext({ sessionId: row.connect_session_id, environmentId: row.environment_id }, row, pck, ['OAUTH2']);
-    if (row.expires_at.getTime() <= r.now.getTime()) throw new ApiError(400, 'invalid_state', 'This authorization took longer than 10 minutes: start the connection again.');
-    if (row.connect_session_expired) throw new ApiError(400, 'connect_session_expired', 'The connect session expired before the authorization finished: start the connection again.');
-    if (!stateCookie.matches(r.event, state, row.browser_binding_hash)) {
-      throw new ApiError(400, 'state_cookie_err', 'This authorization was started in another browser: start the connection again from this one.');
+    if (row.expires_at.getTime() <= r.now.getTime()) throw new ConnectError('invalid_state', 'This authorization took longer than 10 minutes: start the connection again.');
+    if (row.connect_session_expired) throw new ConnectError('connect_session_expired', 'The connect session expired before the authorization finished: start the connection again.');
+    if (!bindingMatches(r.browserBinding, row.browser_binding_hash)) {
+      throw new ConnectError('state_cookie_err', 'This authorization was started in another browser: start the connection again from this one.');
     }
-    await exchangeAndSave(r, row, ctx, audit);
-    const clear = stateCookie.clear(state, ownCallbackPath(r.event), row.redirect_uri.startsWith('https:'));
-    return { ...callbackPage(200, { ok: true }), multiValueHeaders: { 'set-cookie': [clear] } };
+    const saved = await exchangeAndSave(r, row, ctx, audit);
+    return { ...saved, state, redirectUri: row.redirect_uri };
   } catch (err) {
-    if (err instanceof ApiError) {
+    if (err instanceof ConnectError) {
       // A failure before the context checked out (the integration was deleted) still has the session's facts.
       const session = ctx?.session ?? sessionFacts({ sessionId: row.connect_session_id, environmentId: row.environment_id }, row);
       await recordFlowFailure(r.db, { session, integration: ctx?.integration }, pck, 'oauth2', err, audit);
@@ -65,7 +70,7 @@ async function exchangeAndSave(r: CallbackRequest, row: ConsumedOAuthSession, ct
   const providerError = r.query.error ?? r.query.error_message;
   if (providerError !== undefined) throw providerRefusal(r.query);
   const code = r.query[provider.authorization_code_param_in_callback ?? 'code'];
-  if (!code) throw new ApiError(400, 'callback_err', 'The provider did not return an authorization code.');
+  if (!code) throw new ConnectError('callback_err', 'The provider did not return an authorization code.');
 
   // The allowlist may have changed since the redirect: the exchange sends the client secret to this host.
   // Sessions stored before provenance was recorded count every value as the end user's; the
@@ -102,27 +107,34 @@ async function clientOf(cipher: EnvelopeCipher, ctx: ConnectContext, row: Consum
   if (row.request.clientIdOverride && secrets.client_secret_override) return { client_id: row.request.clientIdOverride, client_secret: secrets.client_secret_override };
   const { integration } = ctx;
   const integrationSecrets = integration.secrets ? await openSecrets(cipher, ctx.session.environmentId, integration.id, integration.secrets) : {};
-  if (!integration.clientId || !integrationSecrets.client_secret) throw new ApiError(400, 'provider_config_err', 'The integration has no OAuth client id and secret.');
+  if (!integration.clientId || !integrationSecrets.client_secret) throw new ConnectError('provider_config_err', 'The integration has no OAuth client id and secret.');
   return { client_id: integration.clientId, client_secret: integrationSecrets.client_secret };
 }
 
 /** The provider said no (the end user denied, a bad scope…): its code and description, bounded and printable. */
-function providerRefusal(query: Record<string, string>): ApiError {
+function providerRefusal(query: Record<string, string>): ConnectError {
   const code = safeErrorCode(query.error) ?? 'error';
   const description = [query.error_description, query.error_reason, query.error_message]
     .find((v) => typeof v === 'string' && v !== '')
     ?.replace(/[\x00-\x1f\x7f]/g, ' ')
     .slice(0, 300);
-  return new ApiError(400, 'callback_err', `The provider refused the authorization: ${code}${description ? ` (${description})` : ''}`);
+  return new ConnectError('callback_err', `The provider refused the authorization: ${code}${description ? ` (${description})` : ''}`);
 }
 
 function exchangeRefusal(err: unknown): unknown {
   if (err instanceof OAuthTokenError) {
-    const status = err.kind === 'network' || err.kind === 'timeout' || err.kind === 'server' ? 502 : 400;
-    return new ApiError(status, 'token_exchange_failed', `The provider did not exchange the authorization code: ${err.kind}${err.providerError ? ` (${err.providerError})` : ''}`);
+    const unavailable = err.kind === 'network' || err.kind === 'timeout' || err.kind === 'server';
+    return new ConnectError('token_exchange_failed', `The provider did not exchange the authorization code: ${err.kind}${err.providerError ? ` (${err.providerError})` : ''}`, unavailable);
   }
-  if (err instanceof OAuthConfigError) return new ApiError(400, 'provider_config_err', err.message);
+  if (err instanceof OAuthConfigError) return new ConnectError('provider_config_err', err.message);
   return err;
+}
+
+/** Whether `value` is the browser binding whose hash the OAuth session keeps (in constant time). */
+function bindingMatches(value: string | undefined, expectedHash: Buffer): boolean {
+  if (!value) return false;
+  const actual = sha256(value);
+  return actual.length === expectedHash.length && timingSafeEqual(actual, expectedHash);
 }
 
 /** redirect_uri_metadata: callback parameters the provider puts there for the connection (QuickBooks' realmId). */

@@ -1,32 +1,20 @@
 import { createPrivateKey, createSign, type KeyObject } from 'node:crypto';
-import { ApiError } from '../http/errors';
 import { logger } from '../platform/observability/logger';
 import { InterpolationError, interpolateUrl } from '../providers/interpolation';
 import { providerRequest, ProviderHttpError, type ProviderResponse } from '../platform/net/provider-http';
 import type { ResolvedProvider } from '../providers/provider-registry';
 import type { Provider } from '../providers/provider-schema';
 import type { AppCredentials } from './credentials';
+import { AppTokenError } from './errors';
 
 /**
  * GitHub App installation tokens: we sign a short-lived JWT as the app (RS256, with the
  * integration's private key) and exchange it at the provider's APP token URL for a token of one
  * installation. Neither the key, the JWT nor the token ever appears in an error or a log line.
  *
- * Error mapping (an AppTokenError is an ApiError, so routes pass it through as is):
- * - the integration's key is missing or unusable, the token URL cannot be built or is refused by
- *   the network policy: 400 `invalid_body` (the caller's configuration);
- * - the provider answers 4xx (unknown installation, bad app id, key of another app): 400
- *   `connection_test_failed`, Nango's code for credentials the provider does not accept;
- * - the provider cannot be reached, times out, answers 3xx/5xx, too much, or without a token:
- *   502 `provider_unavailable` (not the caller's fault; worth retrying).
+ * Failures are AppTokenErrors (errors.ts): `app_config` (the caller's configuration), `app_refused`
+ * (the provider does not accept the app), `app_unavailable` (not the caller's fault; worth retrying).
  */
-
-export class AppTokenError extends ApiError {
-  constructor(status: 400 | 502, code: 'invalid_body' | 'connection_test_failed' | 'provider_unavailable', message: string) {
-    super(status, code, message);
-    this.name = 'AppTokenError';
-  }
-}
 
 /** GitHub accepts at most 10 minutes; iat is backdated for clock drift, as GitHub recommends. */
 const JWT_BACKDATE_S = 60;
@@ -35,7 +23,7 @@ const GITHUB_API_VERSION = '2022-11-28';
 
 /** Parses the integration's PEM; anything but an RSA private key is refused without quoting it. */
 export function loadAppPrivateKey(pem: string | undefined): KeyObject {
-  const unusable = () => new AppTokenError(400, 'invalid_body', "The integration's private key is missing or unusable; update the integration with the GitHub App's PEM private key");
+  const unusable = () => new AppTokenError('app_config', "The integration's private key is missing or unusable; update the integration with the GitHub App's PEM private key");
   if (!pem) throw unusable();
   let key: KeyObject;
   try {
@@ -84,14 +72,14 @@ export async function fetchInstallationToken(request: InstallationTokenRequest):
   const { provider, now } = request;
   const key = loadAppPrivateKey(request.privateKey);
   const template = appTokenUrlTemplate(provider.provider);
-  if (!template) throw new AppTokenError(400, 'invalid_body', `Provider ${provider.name} has no APP token URL`);
+  if (!template) throw new AppTokenError('app_config', `Provider ${provider.name} has no APP token URL`);
   // Only custom providers can opt in to private networks (and with it, plain http).
   const privateNetwork = provider.custom && provider.provider.allow_private_network;
   let url: string;
   try {
     url = interpolateUrl(template, { connectionConfig: request.connectionConfig }, { allowHttp: privateNetwork });
   } catch (err) {
-    if (err instanceof InterpolationError) throw new AppTokenError(400, 'invalid_body', `Cannot build the installation token URL: ${err.message}`);
+    if (err instanceof InterpolationError) throw new AppTokenError('app_config', `Cannot build the installation token URL: ${err.message}`);
     throw err;
   }
 
@@ -109,8 +97,8 @@ export async function fetchInstallationToken(request: InstallationTokenRequest):
   } catch (err) {
     if (!(err instanceof ProviderHttpError)) throw err;
     logger.warn('Installation token request failed', { provider: provider.name, reason: err.reason, code: err.code });
-    if (err.reason === 'blocked') throw new AppTokenError(400, 'invalid_body', `The installation token URL is not allowed: ${err.message}`);
-    throw new AppTokenError(502, 'provider_unavailable', `The provider could not be reached for an installation token (${err.reason})`);
+    if (err.reason === 'blocked') throw new AppTokenError('app_config', `The installation token URL is not allowed: ${err.message}`);
+    throw new AppTokenError('app_unavailable', `The provider could not be reached for an installation token (${err.reason})`);
   }
   return parseTokenResponse(provider.name, response);
 }
@@ -119,11 +107,11 @@ function parseTokenResponse(providerName: string, response: ProviderResponse): I
   const { status } = response;
   if (status >= 400 && status < 500) {
     logger.warn('Installation token request refused', { provider: providerName, status });
-    throw new AppTokenError(400, 'connection_test_failed', `The provider refused the installation token request (HTTP ${status})`);
+    throw new AppTokenError('app_refused', `The provider refused the installation token request (HTTP ${status})`);
   }
   if (status < 200 || status >= 300) {
     logger.warn('Installation token request failed', { provider: providerName, status });
-    throw new AppTokenError(502, 'provider_unavailable', `The provider answered the installation token request with HTTP ${status}`);
+    throw new AppTokenError('app_unavailable', `The provider answered the installation token request with HTTP ${status}`);
   }
   let raw: unknown;
   try {
@@ -136,7 +124,7 @@ function parseTokenResponse(providerName: string, response: ProviderResponse): I
   const expiresAt = typeof body?.expires_at === 'string' ? new Date(body.expires_at) : undefined;
   if (!body || typeof token !== 'string' || token === '' || !expiresAt || Number.isNaN(expiresAt.getTime())) {
     logger.warn('Installation token response unusable', { provider: providerName, status });
-    throw new AppTokenError(502, 'provider_unavailable', 'The provider answered the installation token request without a token and expiry');
+    throw new AppTokenError('app_unavailable', 'The provider answered the installation token request without a token and expiry');
   }
   return { credentials: { type: 'APP', access_token: token, expires_at: expiresAt.toISOString(), raw: body }, expiresAt };
 }

@@ -8,6 +8,7 @@ import { openSecrets } from '../integrations/integration-service';
 import type { ProviderRegistry, ResolvedProvider } from '../providers/provider-registry';
 import { fetchInstallationToken } from './app-installation-token';
 import type { ConnectionRow } from './connection-format';
+import { ImportRefusal } from './errors';
 import { connectionEvent, findImportTarget, insertConnection, overrideConnection, retireConnection, type ConnectionKey, type ImportTarget } from './connection-store';
 import { credentialsBinding, prepareCredentials, TOKEN_EXCHANGE_TYPES, type CredentialsInput, type PreparedCredentials, type StoredCredentials } from './credentials';
 
@@ -21,19 +22,6 @@ export interface ImportRequest {
   end_user?: EndUserInput;
   tags?: Record<string, string>;
   credentials: CredentialsInput;
-}
-
-export type ImportRefusalReason = 'unknown_integration' | 'unknown_provider' | 'auth_mode_mismatch' | 'app_id_mismatch';
-
-/** Why an import was refused; messages are Nango's where Nango has one, and never hold a credential. */
-export class ImportRefusal extends Error {
-  constructor(
-    readonly reason: ImportRefusalReason,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ImportRefusal';
-  }
 }
 
 export interface ImportResult {
@@ -68,7 +56,7 @@ const MAX_ATTEMPTS = 3;
  *
  * APP and CUSTOM credentials are not in the body: an installation token is minted with the
  * integration's private key (app-installation-token.ts) BEFORE anything is written, so a refused
- * exchange leaves no trace; its errors (AppTokenError) reach the route as they are.
+ * exchange leaves no trace; its errors (AppTokenError) reach the caller as they are.
  *
  * Audited as `connection.import` in the statement that writes (with `connection.credentials.read`
  * when the credentials are handed back, see `revealCredentials`). Not done here yet: testing

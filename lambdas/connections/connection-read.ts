@@ -9,6 +9,7 @@ import { connectionEvent, readConnection, type ConnectionKey, type ReadRow } fro
 import type { RefreshConnectionInput, RefreshResult } from './refresh/refresh-coordinator';
 import { RefreshError } from './refresh/refresh-errors';
 import { needsRefresh, tokenMarginMs } from './refresh/refresh-policy';
+import { UnreadableCredentialsError } from './errors';
 import { credentialsBinding, stripRefreshTokens, type StoredCredentials } from './credentials';
 import { isRenewable, type IntegrationSecretsForRenewal } from './refresh/renewal';
 
@@ -34,20 +35,6 @@ export type ReadResult =
   | { kind: 'unknown_connection' }
   /** Refresh-on-read failed: the error (code, status, safe message) and the connection without credentials. */
   | { kind: 'refresh_failed'; error: RefreshError; connection: ApiPublicConnectionFull };
-
-/**
- * A stored envelope did not open (tampered, copied from another row, key trouble). Carries only
- * the connection's row id and the failure reason, never ciphertext or plaintext.
- */
-export class UnreadableCredentialsError extends Error {
-  constructor(
-    readonly rowId: string,
-    readonly reason: string,
-  ) {
-    super(`Credentials of connection row ${rowId} could not be decrypted: ${reason}`);
-    this.name = 'UnreadableCredentialsError';
-  }
-}
 
 const registry = new ProviderRegistry();
 

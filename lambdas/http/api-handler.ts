@@ -11,7 +11,9 @@ import { publishScopeOutbox } from '../platform/events/publisher';
 import { logger } from '../platform/observability/logger';
 import { currentRequestScope, runInRequestScope } from '../platform/observability/request-scope';
 import { CORS_HEADERS } from './cors';
+import { DomainError } from '../platform/domain-error';
 import { ApiError, emptyResult, errorResult } from './errors';
+import { answerFor } from './error-table';
 import { RateLimiter, rateLimitHeaders } from './rate-limit';
 import { parseJsonBody, parseQuery } from './request-parts';
 import { EMPTY_QUERY, type AnyRoute } from './route';
@@ -28,7 +30,8 @@ export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 /**
  * The one shape every REST-facing function has: request scope (round-trip counters) → structured
  * logging with the API Gateway request id → CORS → router → per route: authenticate, scope, rate
- * limit, validate, handle → errors in Nango's envelope, never a stack trace or a secret.
+ * limit, validate, handle → errors in Nango's envelope (domain errors through error-table.ts),
+ * never a stack trace or a secret.
  */
 export function apiHandler(routes: AnyRoute[], limiter = new RateLimiter(setting('LATCHKEY_RATE_LIMIT_PER_MINUTE'))): ApiHandler {
   const router = httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
@@ -101,7 +104,7 @@ async function handle(route: AnyRoute, limiter: RateLimiter, event: APIGatewayPr
     }
     throw err;
   }
-  const result = await route.handle({ query, body, params, principal: principal as never, event, requestId: event.requestContext?.requestId ?? '', now, db });
+  const result = await route.handle({ query, body, params, principal, event, requestId: event.requestContext?.requestId ?? '', now, db });
   return limit ? { ...result, headers: { ...result.headers, ...rateLimitHeaders(limit) } } : result;
 }
 
@@ -137,6 +140,9 @@ function toErrorResult(err: unknown): APIGatewayProxyResult {
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  // Domain errors are answered as the one table says.
+  const answer = err instanceof DomainError ? answerFor(err) : undefined;
+  if (answer) return answer;
   // Anything else is our fault: log it under an id the caller can quote, answer without details.
   const incident = randomUUID();
   logger.error('Unhandled error', { incident, error: err as Error });

@@ -1,10 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-
-export interface ValidationIssue {
-  code: string;
-  message: string;
-  path: string[];
-}
+import type { FieldIssue } from '../platform/domain-error';
 
 /**
  * An error the client caused or may see, in Nango's envelope
@@ -16,7 +11,7 @@ export class ApiError extends Error {
     readonly statusCode: number,
     readonly code: string,
     message?: string,
-    readonly errors?: ValidationIssue[],
+    readonly errors?: FieldIssue[],
     readonly headers: Record<string, string> = {},
     /** More fields of `error`, e.g. `payload` or the 429's `method` and `path`. */
     readonly extra: Record<string, unknown> = {},

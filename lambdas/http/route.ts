@@ -1,17 +1,26 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
-import type { AuthMode, Principal } from '../auth/principal';
+import type { AuthMode, ConnectSessionPrincipal, Principal, SecretKeyPrincipal } from '../auth/principal';
 import type { DataApi } from '../platform/db/data-api';
 import type { ApiError } from './errors';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-export interface ApiRequest<Q, B, P> {
+/** The caller a route of auth mode `A` sees: none, a secret key, a connect session, or either. */
+export type PrincipalOf<A extends AuthMode> = A extends 'none'
+  ? undefined
+  : A extends 'secret_key'
+    ? SecretKeyPrincipal
+    : A extends 'connect_session' | 'connect_session_query'
+      ? ConnectSessionPrincipal
+      : Principal;
+
+export interface ApiRequest<Q, B, P, A extends AuthMode = AuthMode> {
   query: Q;
   body: B;
   params: P;
-  /** Set on every route whose auth is not 'none'. */
-  principal: Principal;
+  /** Who authenticated, narrowed by the route's auth mode. */
+  principal: PrincipalOf<A>;
   event: APIGatewayProxyEvent;
   requestId: string;
   /** Injected clock's reading for this request. */
@@ -23,13 +32,13 @@ export interface ApiRequest<Q, B, P> {
  * One REST route: its auth, schemas and handler in one place. The same definition drives
  * validation, scope checks and the OpenAPI document, so they cannot disagree.
  */
-export interface RouteDefinition<Q = unknown, B = unknown, P = unknown> {
+export interface RouteDefinition<Q = unknown, B = unknown, P = unknown, A extends AuthMode = AuthMode> {
   method: HttpMethod;
   /** `/connections/{connectionId}` (API Gateway and middy syntax). */
   path: string;
   summary: string;
   tag: string;
-  auth: AuthMode;
+  auth: A;
   /** Scope a secret key needs (Nango's names); connect sessions are checked by `auth`. */
   scope?: string;
   /** Omitted: the route takes no query parameters at all (Nango's requireEmptyQuery). */
@@ -38,7 +47,7 @@ export interface RouteDefinition<Q = unknown, B = unknown, P = unknown> {
   params?: z.ZodType<P>;
   /** For the OpenAPI document. */
   responses: Record<number, { description: string; schema?: z.ZodType }>;
-  handle(request: ApiRequest<Q, B, P>): Promise<APIGatewayProxyResult>;
+  handle(request: ApiRequest<Q, B, P, A>): Promise<APIGatewayProxyResult>;
   /**
    * Browser-facing routes (the OAuth popup) answer errors as a page instead of Nango's JSON
    * envelope; every error of the route, validation and authentication included, goes through it.
@@ -63,9 +72,10 @@ export interface InvalidInputRequest {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyRoute = RouteDefinition<any, any, any>;
+export type AnyRoute = RouteDefinition<any, any, any, AuthMode>;
 
-export function defineRoute<Q = Record<string, never>, B = undefined, P = Record<string, never>>(route: RouteDefinition<Q, B, P>): RouteDefinition<Q, B, P> {
+/** `auth` is inferred as a literal, so `handle` sees the principal that mode yields. */
+export function defineRoute<Q = Record<string, never>, B = undefined, P = Record<string, never>, A extends AuthMode = AuthMode>(route: RouteDefinition<Q, B, P, A>): RouteDefinition<Q, B, P, A> {
   return route;
 }
 

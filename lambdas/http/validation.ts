@@ -1,10 +1,11 @@
 import type * as z from 'zod';
-import { ApiError, type ValidationIssue } from './errors';
+import type { FieldIssue } from '../platform/domain-error';
+import { ApiError } from './errors';
 
 type RequestPart = 'invalid_query_params' | 'invalid_body' | 'invalid_uri_params' | 'invalid_headers';
 
 /** Nango's `errors[]` entries, from zod issues: `{code, message, path}`. */
-export function toValidationIssues(error: z.ZodError): ValidationIssue[] {
+export function toValidationIssues(error: z.ZodError): FieldIssue[] {
   return error.issues.map((issue) => ({ code: issue.code, message: issue.message, path: issue.path.map(String) }));
 }
 

@@ -14,6 +14,7 @@ import {
   type IntegrationRow,
   type IntegrationValues,
 } from './integration-store';
+import { IntegrationError } from './errors';
 import { providerFacts, type ProviderFacts } from './provider-facts';
 
 /**
@@ -21,24 +22,6 @@ import { providerFacts, type ProviderFacts } from './provider-facts';
  * exist, credentials must match its auth mode, OAuth-style providers need credentials, keys are
  * unique per environment, and renames are refused while connections use the key.
  */
-
-export type IntegrationErrorCode =
-  | 'invalid_provider'
-  | 'unique_key_exists'
-  | 'incompatible_credentials'
-  | 'missing_credentials'
-  | 'not_found'
-  | 'unknown_provider'
-  | 'unique_key_taken'
-  | 'has_connections';
-
-/** A caller mistake; the route turns it into Nango's exact error body. Never holds a secret. */
-export class IntegrationError extends Error {
-  constructor(readonly code: IntegrationErrorCode) {
-    super(code);
-    this.name = 'IntegrationError';
-  }
-}
 
 /** Auth modes whose integrations cannot work without the customer's app credentials. */
 const NEEDS_CREDENTIALS = new Set(['OAUTH1', 'OAUTH2', 'APP', 'CUSTOM']);
@@ -115,7 +98,7 @@ export async function updateIntegration(
 ): Promise<IntegrationRow> {
   const renameTo = input.unique_key !== undefined && input.unique_key !== uniqueKey ? input.unique_key : null;
   const current = await getIntegrationForUpdate(db, environmentId, uniqueKey, renameTo);
-  if (!current) throw new IntegrationError('not_found');
+  if (!current) throw new IntegrationError('not_found', `Integration "${uniqueKey}" does not exist`);
   const provider = providerFacts(current.provider, current);
   if (!provider) throw new IntegrationError('unknown_provider');
   const creds = input.credentials;
@@ -159,7 +142,7 @@ export async function updateIntegration(
           ...(changes.allowed_hosts ? { allowed_hosts: { old: current.allowed_hosts, new: changes.allowed_hosts } } : {}),
         } },
     );
-    if (!row) throw new IntegrationError('not_found');
+    if (!row) throw new IntegrationError('not_found', `Integration "${uniqueKey}" does not exist`);
     return row;
   } catch (err) {
     if (err instanceof DatabaseError && err.isUniqueViolation) throw new IntegrationError('unique_key_taken');

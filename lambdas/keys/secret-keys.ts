@@ -5,6 +5,7 @@ import { hasScope } from '../auth/scopes';
 import type { SecretHasher } from '../platform/crypto/secret-hash';
 import type { SqlExecutor } from '../platform/db/data-api';
 import { uuid } from '../platform/db/parameters';
+import { DuplicateKeyNameError, KeyLimitError } from './errors';
 
 /** Nango's secret-key format: a UUID v4. */
 export const SECRET_KEY_FORMAT = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
@@ -39,9 +40,6 @@ export async function ensureSecretKey(db: SqlExecutor, hasher: SecretHasher, env
   );
   if (rowsAffected === 0) throw new Error(`Environment ${environmentName} does not exist`);
 }
-
-export class KeyLimitError extends Error {}
-export class DuplicateKeyNameError extends Error {}
 
 /** Creates a key; the plain secret is returned once and only its hash is kept. */
 export async function createSecretKey(

@@ -3,6 +3,7 @@ import type { SqlExecutor } from '../platform/db/data-api';
 import { json, uuid } from '../platform/db/parameters';
 import { CATALOG } from './catalog';
 import { CustomProviderSchema, isValidProviderName, type Provider } from './provider-schema';
+import { ProviderRegistryError } from './errors';
 
 /**
  * Providers visible to one environment: the built-in catalog plus the environment's custom
@@ -26,27 +27,6 @@ export interface ResolvedProvider {
 export interface PutCustomResult {
   provider: ResolvedProvider;
   created: boolean;
-}
-
-export type ProviderRegistryErrorCode =
-  | 'invalid_provider_name'
-  | 'provider_name_reserved'
-  | 'invalid_provider'
-  | 'provider_too_large'
-  | 'too_many_providers'
-  | 'provider_in_use';
-
-/** A caller mistake (4xx). Messages never include definition values. */
-export class ProviderRegistryError extends Error {
-  constructor(
-    readonly code: ProviderRegistryErrorCode,
-    message: string,
-    /** Validation issues of an invalid definition (paths and messages only). */
-    readonly issues: { path: string[]; message: string; code: string }[] = [],
-  ) {
-    super(message);
-    this.name = 'ProviderRegistryError';
-  }
 }
 
 export interface ProviderRegistryOptions {

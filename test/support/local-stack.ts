@@ -62,9 +62,10 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
     logLines: () => secrets.lines.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')),
     stop: async () => {
       const audit = [
-        ...(await db.query<{ id: string; text: string }>('SELECT id, row_to_json(a)::text AS text FROM audit_events a')),
+        // Reads: safe to retry if a pooled socket is reset after a long test.
+        ...(await db.query<{ id: string; text: string }>('SELECT id, row_to_json(a)::text AS text FROM audit_events a', {}, { idempotent: true })),
         // Webhook bodies go to the customer's receivers: no credential may ride along.
-        ...(await db.query<{ id: string; text: string }>("SELECT 'outbox ' || id AS id, row_to_json(o)::text AS text FROM outbox o")),
+        ...(await db.query<{ id: string; text: string }>("SELECT 'outbox ' || id AS id, row_to_json(o)::text AS text FROM outbox o", {}, { idempotent: true })),
       ];
       secrets.stopCapture();
       const leaks = secrets.findLeaks(audit);

@@ -8,7 +8,7 @@ import { METRIC_NAMES } from '../../../lib/topology';
 import { OAuthConfigError, type TokenProvider } from '../../oauth/token-client';
 import { publishCount } from '../../platform/observability/metrics';
 import { OAuthTokenError } from '../../oauth/token-response';
-import { AppTokenError } from '../app-installation-token';
+import { AppTokenError } from '../errors';
 import { openCredentials } from '../connection-read';
 import { connectionEvent } from '../connection-store';
 import { credentialsBinding, type StoredCredentials } from '../credentials';

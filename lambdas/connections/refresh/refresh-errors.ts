@@ -1,20 +1,30 @@
+import { DomainError } from '../../platform/domain-error';
+import type { ApiPublicConnectionFull } from '../connection-format';
 import type { RefreshFailureKind } from './refresh-policy';
 
 /**
- * Why a refresh-on-read did not produce credentials. Each carries the Nango error code and status
- * a route should answer with (§2.3: `invalid_credentials` envelopes with status 400/424), and
- * never a token, a secret, a provider's response body or its error_description.
+ * Why a refresh-on-read did not produce credentials (http/error-table.ts says how each is
+ * answered). None carries a token, a secret, a provider's response body or its error_description.
  */
 
-export abstract class RefreshError extends Error {
-  abstract readonly code: string;
-  abstract readonly httpStatus: number;
+export type RefreshErrorReason = 'connection_refresh_backoff' | 'connection_refresh_exhausted' | 'refresh_token_external_error' | 'connection_refresh_in_progress' | 'not_found';
+
+export abstract class RefreshError extends DomainError {
+  readonly domain = 'refresh';
+  abstract readonly reason: RefreshErrorReason;
+  /** The connection as it reads without credentials, when the refresh failed on a read: Nango answers with it. */
+  connection?: ApiPublicConnectionFull;
+
+  /** This failure, reported with the connection it happened to. */
+  withConnection(connection: ApiPublicConnectionFull): this {
+    this.connection = connection;
+    return this;
+  }
 }
 
 /** A recent refresh failed; the next attempt is allowed at `retryAt` (or when forced). */
 export class RefreshBackoffError extends RefreshError {
-  readonly code = 'connection_refresh_backoff';
-  readonly httpStatus = 424;
+  readonly reason = 'connection_refresh_backoff';
   constructor(readonly retryAt: Date) {
     super(`Token refresh is in backoff after a failure until ${retryAt.toISOString()}`);
     this.name = 'RefreshBackoffError';
@@ -23,8 +33,7 @@ export class RefreshBackoffError extends RefreshError {
 
 /** The connection needs its end user to reconnect (definitive failure, or failures over days). */
 export class RefreshExhaustedError extends RefreshError {
-  readonly code = 'connection_refresh_exhausted';
-  readonly httpStatus = 424;
+  readonly reason = 'connection_refresh_exhausted';
   constructor() {
     super('Token refresh failed for good: the connection needs to be reauthorized');
     this.name = 'RefreshExhaustedError';
@@ -33,8 +42,7 @@ export class RefreshExhaustedError extends RefreshError {
 
 /** This call's refresh attempt failed (and was recorded). */
 export class RefreshFailedError extends RefreshError {
-  readonly code = 'refresh_token_external_error';
-  readonly httpStatus = 400;
+  readonly reason = 'refresh_token_external_error';
   readonly kind: RefreshFailureKind;
   readonly definitive: boolean;
   readonly needsReauthorization: boolean;
@@ -56,8 +64,7 @@ export class RefreshFailedError extends RefreshError {
 
 /** Another instance held the lease for longer than we wait; its refresh may still succeed. */
 export class RefreshBusyError extends RefreshError {
-  readonly code = 'connection_refresh_in_progress';
-  readonly httpStatus = 503;
+  readonly reason = 'connection_refresh_in_progress';
   constructor() {
     super('Another token refresh of this connection is still running');
     this.name = 'RefreshBusyError';
@@ -66,8 +73,7 @@ export class RefreshBusyError extends RefreshError {
 
 /** The connection was deleted (or never was in this environment). */
 export class RefreshConnectionGoneError extends RefreshError {
-  readonly code = 'not_found';
-  readonly httpStatus = 404;
+  readonly reason = 'not_found';
   constructor() {
     super('Failed to find connection');
     this.name = 'RefreshConnectionGoneError';

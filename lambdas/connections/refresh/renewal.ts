@@ -1,7 +1,8 @@
 import { clientCredentials, refreshTokens, type TokenProvider, type TokenRequestContext } from '../../oauth/token-client';
 import { mergeRefreshed, type OAuth2Credentials, type ParsedTokenResponse } from '../../oauth/token-response';
 import type { Provider } from '../../providers/provider-schema';
-import { AppTokenError, fetchInstallationToken } from '../app-installation-token';
+import { fetchInstallationToken } from '../app-installation-token';
+import { AppTokenError } from '../errors';
 import type { StoredCredentials } from '../credentials';
 import type { RefreshFailureKind } from './refresh-policy';
 
@@ -87,7 +88,7 @@ export async function renew(old: RenewableCredentials, ctx: RenewalContext): Pro
  * wrong key) cannot heal by retrying; an unreachable or odd answer may.
  */
 export function appFailureKind(err: AppTokenError): RefreshFailureKind {
-  if (err.code === 'connection_test_failed') return 'invalid_grant';
-  if (err.code === 'invalid_body') return 'config';
+  if (err.reason === 'app_refused') return 'invalid_grant';
+  if (err.reason === 'app_config') return 'config';
   return 'server';
 }

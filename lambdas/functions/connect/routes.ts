@@ -1,15 +1,20 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { auditFrom, requestInfo, type AuditBase } from '../../audit/audit-event';
-import { callbackPage } from '../../connect/callback-page';
+import type { AuditBase } from '../../audit/audit-event';
+import { auditFrom, requestInfo } from '../../http/audit-request';
 import { ApiKeyBody, BasicBody, ClientCredentialsBody, ConnectQuery, EndUserText, PckParams } from '../../connect/connect-query';
 import { connectWithCredentials, type CredentialSubmission } from '../../connect/credential-flows';
 import { finishOAuth } from '../../connect/oauth-callback';
 import { startOAuth } from '../../connect/oauth-authorize';
 import { envelopeCipher } from '../../platform/crypto/process-cipher';
-import { ApiError, jsonResult } from '../../http/errors';
+import type { ApiError } from '../../http/errors';
+import { jsonResult } from '../../http/errors';
+import { trustedPublicBaseUrl } from '../../http/public-url';
 import { defineRoute, type AnyRoute, type ApiRequest, type InvalidInputRequest } from '../../http/route';
 import { recordRejectedInput } from '../../connect/connect-context';
 import type { FlowKind } from '../../connect/flow-connection';
+import { callbackPage } from './callback-page';
+import { stateCookie } from './state-cookie';
 
 /**
  * The `connect` function's routes: the end user's side of a connection (nango-api.md §3.4, §5),
@@ -21,11 +26,16 @@ import type { FlowKind } from '../../connect/flow-connection';
 function recordInvalidInput(flow: FlowKind) {
   return async (request: InvalidInputRequest, error: ApiError): Promise<void> => {
     if (request.principal.kind !== 'connect_session') return;
-    await recordRejectedInput(request.db, request.rawParams.providerConfigKey, flow, error, auditFrom(request));
+    await recordRejectedInput(request.db, request.rawParams.providerConfigKey, flow, error.code, auditFrom(request));
   };
 }
 
 const errorPage = (err: ApiError) => callbackPage(err.statusCode, { ok: false, errorType: err.code, message: err.message });
+
+/** Our own callback URL, from what the caller cannot forge (never the Host header). */
+function ownCallbackUrl(event: APIGatewayProxyEvent): string {
+  return `${trustedPublicBaseUrl(event)}/oauth/callback`;
+}
 
 export const oauthConnectRoute = defineRoute({
   method: 'GET',
@@ -38,17 +48,28 @@ export const oauthConnectRoute = defineRoute({
   responses: { 302: { description: "Redirect to the provider's authorization page" }, 400: { description: 'Error page (integration_not_allowed, invalid_auth_mode, missing_connection_config, …)' } },
   renderError: errorPage,
   onInvalidInput: recordInvalidInput('oauth2'),
-  handle: async (request) =>
-    startOAuth({
+  handle: async (request) => {
+    const callbackUrl = ownCallbackUrl(request.event);
+    const redirect = await startOAuth({
       db: request.db,
       cipher: envelopeCipher(),
-      principal: request.principal as never,
+      principal: request.principal,
       providerConfigKey: request.params.providerConfigKey,
       query: request.query,
-      event: request.event,
+      ownCallbackUrl: callbackUrl,
       now: request.now,
       audit: auditFrom(request),
-    }),
+    });
+    // The binding cookie goes to our callback path (also when a customer page forwards to it).
+    const cookie = stateCookie.set(redirect.state, redirect.browserBinding, new URL(callbackUrl).pathname, redirect.redirectUri.startsWith('https:'));
+    return {
+      statusCode: 302,
+      headers: { location: redirect.url, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
+      // multiValueHeaders is how a REST proxy integration sets cookies; one here.
+      multiValueHeaders: { 'set-cookie': [cookie] },
+      body: '',
+    };
+  },
 });
 
 /** Whatever the provider appends; only strings (a repeated parameter is refused). */
@@ -65,7 +86,11 @@ export const oauthCallbackRoute = defineRoute({
   renderError: errorPage,
   handle: async (request) => {
     const audit: AuditBase = { environmentId: null, actor: { type: 'system', id: null }, request: requestInfo(request.event, request.requestId), outcome: 'success' };
-    return finishOAuth({ db: request.db, cipher: envelopeCipher(), query: request.query, event: request.event, now: request.now, audit });
+    const { state } = request.query;
+    const browserBinding = state ? stateCookie.read(request.event, state) : undefined;
+    const done = await finishOAuth({ db: request.db, cipher: envelopeCipher(), query: request.query, browserBinding, now: request.now, audit });
+    const clear = stateCookie.clear(done.state, new URL(ownCallbackUrl(request.event)).pathname, done.redirectUri.startsWith('https:'));
+    return { ...callbackPage(200, { ok: true }), multiValueHeaders: { 'set-cookie': [clear] } };
   },
 });
 
@@ -87,11 +112,11 @@ function credentialRoute<B>(path: string, summary: string, body: z.ZodType<B>, f
       400: { description: 'connection_test_failed, integration_not_allowed, invalid_auth_mode, invalid_body, …' },
       404: { description: 'unknown_provider_config' },
     },
-    handle: async (request: ApiRequest<z.output<typeof ConnectQuery>, B, z.output<typeof PckParams>>) => {
+    handle: async (request: ApiRequest<z.output<typeof ConnectQuery>, B, z.output<typeof PckParams>, 'connect_session_query'>) => {
       const outcome = await connectWithCredentials({
         db: request.db,
         cipher: envelopeCipher(),
-        principal: request.principal as never,
+        principal: request.principal,
         providerConfigKey: request.params.providerConfigKey,
         query: request.query,
         submission: submission(request.body),

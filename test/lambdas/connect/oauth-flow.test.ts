@@ -1,6 +1,6 @@
 import { Nango } from '@nangohq/node';
 import { database } from '../../../lambdas/platform/config';
-import { CALLBACK_PAGE_CSP } from '../../../lambdas/connect/callback-page';
+import { CALLBACK_PAGE_CSP } from '../../../lambdas/functions/connect/callback-page';
 import { HttpBrowser } from '../../support/http-browser';
 import { readJson, startTestStack, type TestStack } from '../../support/local-stack';
 import { startOAuthServer, type OAuthServer } from '../../support/oauth-server';

@@ -1,11 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
 import {
-  AppTokenError,
   fetchInstallationToken,
   loadAppPrivateKey,
   signAppJwt,
   type InstallationTokenRequest,
 } from '../../../lambdas/connections/app-installation-token';
+import { AppTokenError } from '../../../lambdas/connections/errors';
+import type { ApiError } from '../../../lambdas/http/errors';
+import { answerFor } from '../../../lambdas/http/error-table';
 import { CATALOG } from '../../../lambdas/providers/catalog';
 import { CustomProviderSchema, type CustomProviderInput } from '../../../lambdas/providers/provider-schema';
 import type { ResolvedProvider } from '../../../lambdas/providers/provider-registry';
@@ -60,12 +62,13 @@ const request = (extra: Partial<InstallationTokenRequest> = {}): InstallationTok
   ...extra,
 });
 
-async function refusal(promise: Promise<unknown>): Promise<AppTokenError> {
+/** The refusal as the API answers it (the error table maps AppTokenErrors). */
+async function refusal(promise: Promise<unknown>): Promise<ApiError> {
   try {
     await promise;
   } catch (err) {
     expect(err).toBeInstanceOf(AppTokenError);
-    return err as AppTokenError;
+    return answerFor(err as AppTokenError)!;
   }
   throw new Error('no error');
 }
@@ -115,7 +118,7 @@ describe('loadAppPrivateKey', () => {
       throw new Error('accepted');
     } catch (err) {
       expect(err).toBeInstanceOf(AppTokenError);
-      expect(err).toMatchObject({ statusCode: 400, code: 'invalid_body' });
+      expect(answerFor(err as AppTokenError)).toMatchObject({ statusCode: 400, code: 'invalid_body' });
       expect((err as Error).message).toMatch(/private key is missing or unusable/);
       expect((err as Error).message).not.toContain('secretish');
       expect((err as Error).message).not.toContain('BEGIN');

@@ -1,5 +1,6 @@
 import { database } from '../../../lambdas/platform/config';
-import { importConnection, ImportRefusal, type ImportRequest } from '../../../lambdas/connections/connection-import';
+import { importConnection, type ImportRequest } from '../../../lambdas/connections/connection-import';
+import { ImportRefusal } from '../../../lambdas/connections/errors';
 import { openCredentials } from '../../../lambdas/connections/connection-read';
 import { envelopeCipher } from '../../../lambdas/platform/crypto/process-cipher';
 import { ProviderRegistry } from '../../../lambdas/providers/provider-registry';

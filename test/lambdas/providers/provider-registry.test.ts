@@ -2,7 +2,8 @@ import { migrate } from '../../../lambdas/platform/db/migrator';
 import { uuid } from '../../../lambdas/platform/db/parameters';
 import { runInRequestScope, RequestScope } from '../../../lambdas/platform/observability/request-scope';
 import { CATALOG } from '../../../lambdas/providers/catalog';
-import { ProviderRegistry, ProviderRegistryError } from '../../../lambdas/providers/provider-registry';
+import { ProviderRegistryError } from '../../../lambdas/providers/errors';
+import { ProviderRegistry } from '../../../lambdas/providers/provider-registry';
 import { startDataApi, type DataApiFixture } from '../../support/data-api';
 
 let f: DataApiFixture;
@@ -73,8 +74,8 @@ describe('ProviderRegistry', () => {
   });
 
   test('catalog names cannot be taken, replaced or deleted', async () => {
-    await expect(registry.putCustom(f.db, envA, 'slack', internalApi)).rejects.toMatchObject({ code: 'provider_name_reserved' });
-    await expect(registry.deleteCustom(f.db, envA, 'slack')).rejects.toMatchObject({ code: 'provider_name_reserved' });
+    await expect(registry.putCustom(f.db, envA, 'slack', internalApi)).rejects.toMatchObject({ reason: 'provider_name_reserved' });
+    await expect(registry.deleteCustom(f.db, envA, 'slack')).rejects.toMatchObject({ reason: 'provider_name_reserved' });
     expect((await registry.get(f.db, envA, 'slack'))!.custom).toBe(false);
   });
 
@@ -87,22 +88,22 @@ describe('ProviderRegistry', () => {
   });
 
   test('invalid names and definitions are refused with their issues, and nothing is written', async () => {
-    await expect(registry.putCustom(f.db, envA, 'Bad Name', internalApi)).rejects.toMatchObject({ code: 'invalid_provider_name' });
+    await expect(registry.putCustom(f.db, envA, 'Bad Name', internalApi)).rejects.toMatchObject({ reason: 'invalid_provider_name' });
     const err = await registry.putCustom(f.db, envA, 'ok', { ...internalApi, allow_private_network: false, extra: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderRegistryError);
-    expect(err).toMatchObject({ code: 'invalid_provider', issues: [{ path: [], code: 'unrecognized_keys', message: 'Unrecognized key: "extra"' }] });
+    expect(err).toMatchObject({ reason: 'invalid_provider', issues: [{ path: [], code: 'unrecognized_keys', message: 'Unrecognized key: "extra"' }] });
     const http = await registry.putCustom(f.db, envA, 'ok', { ...internalApi, allow_private_network: false }).catch((e: unknown) => e);
-    expect(http).toMatchObject({ code: 'invalid_provider', issues: [{ path: ['proxy', 'base_url'], message: 'must use https (http needs allow_private_network)' }, { path: ['proxy', 'base_url'] }] });
-    await expect(registry.putCustom(f.db, envA, 'ok', 'not an object')).rejects.toMatchObject({ code: 'invalid_provider' });
+    expect(http).toMatchObject({ reason: 'invalid_provider', issues: [{ path: ['proxy', 'base_url'], message: 'must use https (http needs allow_private_network)' }, { path: ['proxy', 'base_url'] }] });
+    await expect(registry.putCustom(f.db, envA, 'ok', 'not an object')).rejects.toMatchObject({ reason: 'invalid_provider' });
     expect(await f.db.query('SELECT count(*)::int AS n FROM providers')).toEqual([{ n: 0 }]);
   });
 
   test('size and count caps', async () => {
     const small = new ProviderRegistry({ maxCustomProviders: 2, maxDefinitionBytes: 1024 });
-    await expect(small.putCustom(f.db, envA, 'big', { ...internalApi, display_name: 'x'.repeat(200), categories: Array(15).fill('a'.repeat(60)) })).rejects.toMatchObject({ code: 'provider_too_large' });
+    await expect(small.putCustom(f.db, envA, 'big', { ...internalApi, display_name: 'x'.repeat(200), categories: Array(15).fill('a'.repeat(60)) })).rejects.toMatchObject({ reason: 'provider_too_large' });
     await small.putCustom(f.db, envA, 'p1', internalApi);
     await small.putCustom(f.db, envA, 'p2', internalApi);
-    await expect(small.putCustom(f.db, envA, 'p3', internalApi)).rejects.toMatchObject({ code: 'too_many_providers' });
+    await expect(small.putCustom(f.db, envA, 'p3', internalApi)).rejects.toMatchObject({ reason: 'too_many_providers' });
     // Replacing one at the cap still works, and the other environment has its own allowance.
     await expect(small.putCustom(f.db, envA, 'p2', { ...internalApi, display_name: 'P2' })).resolves.toMatchObject({ created: false });
     await expect(small.putCustom(f.db, envB, 'p3', internalApi)).resolves.toMatchObject({ created: true });
@@ -132,7 +133,7 @@ describe('ProviderRegistry', () => {
   test('deleteCustom: true once, then false; refused while a live integration uses it', async () => {
     await registry.putCustom(f.db, envA, 'internal-api', internalApi);
     await f.db.query("INSERT INTO integrations (environment_id, unique_key, provider) VALUES (:env, 'int-1', 'internal-api')", { env: uuid(envA) });
-    await expect(registry.deleteCustom(f.db, envA, 'internal-api')).rejects.toMatchObject({ code: 'provider_in_use' });
+    await expect(registry.deleteCustom(f.db, envA, 'internal-api')).rejects.toMatchObject({ reason: 'provider_in_use' });
     await f.db.query("UPDATE integrations SET deleted_at = now() WHERE unique_key = 'int-1'");
     expect(await registry.deleteCustom(f.db, envA, 'internal-api')).toBe(true);
     expect(await registry.deleteCustom(f.db, envA, 'internal-api')).toBe(false);

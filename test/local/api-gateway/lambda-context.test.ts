@@ -1,4 +1,5 @@
 import { createLambdaContext, invokeLocal, localFunction, type LocalFunction } from '../../../local/lambda-context';
+import { DEPLOY_FUNCTIONS, FUNCTIONS } from '../../../lib/topology';
 import { slow } from '../../fixtures/behaviour-handlers';
 
 describe('Lambda context and invoke semantics', () => {
@@ -52,4 +53,11 @@ describe('Lambda context and invoke semantics', () => {
     circular.self = circular;
     expect(await invokeLocal(async () => circular, {}, localFunction('api'))).toMatchObject({ ok: false, errorType: 'Runtime.MarshalError' });
   });
+});
+
+test('every function of the topology, deploy-time ones included, runs locally with its own timeout and memory', () => {
+  for (const spec of [...FUNCTIONS, ...DEPLOY_FUNCTIONS]) {
+    expect(localFunction(spec.name)).toMatchObject({ timeoutMs: (spec.timeoutSeconds ?? 3) * 1000, memoryMb: spec.memoryMb ?? 128 });
+  }
+  expect(localFunction('migrate').timeoutMs).toBeGreaterThan(3_000);
 });

@@ -1,14 +1,13 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod';
-import type { ConnectSessionPrincipal } from '../../../auth/principal';
 import { secretHasher } from '../../../auth/secret-hasher';
 import { CreateSessionBody, ReconnectSessionBody } from '../../../connect-sessions/connect-session-schema';
 import { createConnectSession, createReconnectSession, toApiConnectSession, type CreatedSession } from '../../../connect-sessions/connect-session-service';
 import { deleteConnectSession, getConnectSession } from '../../../connect-sessions/connect-session-store';
 import { ApiError, emptyResult, jsonResult } from '../../../http/errors';
-import { auditFrom } from '../../../audit/audit-event';
+import { auditFrom } from '../../../http/audit-request';
 import { defineRoute, type AnyRoute } from '../../../http/route';
-import { publicBaseUrl } from '../../../integrations/public-url';
+import { publicBaseUrl } from '../../../http/public-url';
 
 /* Nango's connect sessions (reference §2.1, §7), wire-compatible with @nangohq/node. */
 
@@ -60,7 +59,7 @@ export const getSessionRoute = defineRoute({
   auth: 'connect_session',
   responses: { 200: { description: 'The session', schema: z.object({ data: z.record(z.string(), z.unknown()) }) } },
   handle: async ({ db, principal }) => {
-    const { environmentId, sessionId } = principal as ConnectSessionPrincipal;
+    const { environmentId, sessionId } = principal;
     const row = await getConnectSession(db, environmentId, sessionId);
     // Deleted between authentication and this read.
     if (!row) throw new ApiError(401, 'unknown_connect_session_token', 'Authentication failed: the connect session token is expired, deleted or unknown.');
@@ -76,7 +75,7 @@ export const deleteSessionRoute = defineRoute({
   auth: 'connect_session',
   responses: { 204: { description: 'Deleted' } },
   handle: async (request) => {
-    const { environmentId, sessionId } = request.principal as ConnectSessionPrincipal;
+    const { environmentId, sessionId } = request.principal;
     await deleteConnectSession(request.db, environmentId, sessionId, auditFrom(request));
     return emptyResult(204);
   },

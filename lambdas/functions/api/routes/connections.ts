@@ -1,11 +1,10 @@
 import * as z from 'zod';
-import { auditFrom } from '../../../audit/audit-event';
+import { auditFrom } from '../../../http/audit-request';
 import { hasScope } from '../../../auth/scopes';
-import { importConnection, ImportRefusal } from '../../../connections/connection-import';
-import { getConnectionForApi, UnreadableCredentialsError } from '../../../connections/connection-read';
-import { toPublicConnection, toPublicConnectionFull, type ApiPublicConnectionFull } from '../../../connections/connection-format';
+import { importConnection } from '../../../connections/connection-import';
+import { getConnectionForApi } from '../../../connections/connection-read';
+import { toPublicConnection, toPublicConnectionFull } from '../../../connections/connection-format';
 import { refreshConnection } from '../../../connections/refresh/refresh-coordinator';
-import { RefreshBusyError, RefreshConnectionGoneError, type RefreshError } from '../../../connections/refresh/refresh-errors';
 import { connectionEvent, listConnections, softDeleteConnection, writeMetadata, type ConnectionKey } from '../../../connections/connection-store';
 import { purgeConnection } from '../../../connections/connection-purge';
 import { updateConnection } from '../../../connections/connection-update';
@@ -15,7 +14,6 @@ import { EndUserInputSchema, TagsSchema } from '../../../end-users/end-user-sche
 import { ApiError, jsonResult } from '../../../http/errors';
 import { capped, STORED_DOCUMENT_LIMITS } from '../../../platform/db/stored-document';
 import { defineRoute, type AnyRoute } from '../../../http/route';
-import { logger } from '../../../platform/observability/logger';
 import { ProviderRegistry } from '../../../providers/provider-registry';
 
 /* Nango's connection routes (§2.3 of the reference), wire-compatible with @nangohq/node. */
@@ -136,13 +134,6 @@ const keyOf = (environmentId: string, providerConfigKey: string, connectionId: s
 const unknownProviderConfig = () => new ApiError(400, 'unknown_provider_config', 'Provider does not exists');
 const connectionNotFound = () => new ApiError(404, 'not_found', 'Failed to find connection');
 
-/** A failed refresh-on-read in Nango's envelope (§2.3); the messages carry no token or secret. */
-function refreshFailure(err: RefreshError, connection: ApiPublicConnectionFull): ApiError {
-  if (err instanceof RefreshConnectionGoneError) return connectionNotFound();
-  if (err instanceof RefreshBusyError) return new ApiError(503, err.code, err.message, undefined, { 'retry-after': '1' });
-  return new ApiError(err.httpStatus, 'invalid_credentials', err.message, undefined, {}, { payload: { connection } });
-}
-
 export const listConnectionsRoute = defineRoute({
   method: 'GET',
   path: '/connections',
@@ -187,30 +178,25 @@ export const getConnectionRoute = defineRoute({
   },
   handle: async (request) => {
     const { db, principal, params, query, now } = request;
-    const withCredentials = principal.kind === 'secret_key' && hasScope(principal.scopes, READ_CREDENTIALS);
+    const withCredentials = hasScope(principal.scopes, READ_CREDENTIALS);
     if (!withCredentials && (query.refresh_token || query.force_refresh || query.refresh_github_app_jwt_token)) {
       throw new ApiError(403, 'forbidden', `Insufficient scope. Required: ${READ_CREDENTIALS}`);
     }
     // Tokens due (or force_refresh) are refreshed on read; refresh_github_app_jwt_token forces a new GitHub App installation token.
     const key = keyOf(principal.environmentId, query.provider_config_key, params.connectionId);
-    try {
-      const options = {
-        withCredentials,
-        includeRefreshToken: query.refresh_token,
-        forceRefresh: query.force_refresh,
-        forceAppRefresh: query.refresh_github_app_jwt_token,
-        refresh: withCredentials ? refreshConnection : undefined,
-      };
-      const result = await getConnectionForApi(db, envelopeCipher(), key, now, options, auditFrom(request));
-      if (result.kind === 'unknown_integration') throw unknownProviderConfig();
-      if (result.kind === 'unknown_connection') throw connectionNotFound();
-      if (result.kind === 'refresh_failed') throw refreshFailure(result.error, result.connection);
-      return jsonResult(200, result.connection, { 'cache-control': 'no-store' });
-    } catch (err) {
-      if (!(err instanceof UnreadableCredentialsError)) throw err;
-      logger.error('Connection credentials could not be decrypted', { connectionRowId: err.rowId, reason: err.reason });
-      throw new ApiError(500, 'server_error', 'The stored credentials of this connection could not be decrypted');
-    }
+    const options = {
+      withCredentials,
+      includeRefreshToken: query.refresh_token,
+      forceRefresh: query.force_refresh,
+      forceAppRefresh: query.refresh_github_app_jwt_token,
+      refresh: withCredentials ? refreshConnection : undefined,
+    };
+    const result = await getConnectionForApi(db, envelopeCipher(), key, now, options, auditFrom(request));
+    if (result.kind === 'unknown_integration') throw unknownProviderConfig();
+    if (result.kind === 'unknown_connection') throw connectionNotFound();
+    // Nango answers a failed refresh-on-read with the connection (credentials {}).
+    if (result.kind === 'refresh_failed') throw result.error.withConnection(result.connection);
+    return jsonResult(200, result.connection, { 'cache-control': 'no-store' });
   },
 });
 
@@ -230,16 +216,10 @@ export const importConnectionRoute = defineRoute({
   },
   handle: async (request) => {
     const { db, principal, body, now } = request;
-    try {
-      // Credentials come back only to a key that could read them with GET (and the read is audited).
-      const revealCredentials = principal.kind === 'secret_key' && hasScope(principal.scopes, READ_CREDENTIALS);
-      const result = await importConnection({ db, cipher: envelopeCipher(), registry, revealCredentials }, principal.environmentId, body, now, auditFrom(request));
-      return jsonResult(201, toPublicConnectionFull(result.row, result.credentials, 'iso'), { 'cache-control': 'no-store' });
-    } catch (err) {
-      if (!(err instanceof ImportRefusal)) throw err;
-      if (err.reason === 'unknown_integration' || err.reason === 'unknown_provider') throw new ApiError(404, 'not_found', err.message);
-      throw new ApiError(400, 'invalid_body', err.message);
-    }
+    // Credentials come back only to a key that could read them with GET (and the read is audited).
+    const revealCredentials = hasScope(principal.scopes, READ_CREDENTIALS);
+    const result = await importConnection({ db, cipher: envelopeCipher(), registry, revealCredentials }, principal.environmentId, body, now, auditFrom(request));
+    return jsonResult(201, toPublicConnectionFull(result.row, result.credentials, 'iso'), { 'cache-control': 'no-store' });
   },
 });
 

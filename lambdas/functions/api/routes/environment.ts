@@ -1,14 +1,13 @@
 import * as z from 'zod';
-import { auditFrom } from '../../../audit/audit-event';
+import { auditFrom } from '../../../http/audit-request';
 import { forgetCachedKeys } from '../../../http/authenticate';
 import { hasScope } from '../../../auth/scopes';
-import type { SecretKeyPrincipal } from '../../../auth/principal';
 import { secretHasher } from '../../../auth/secret-hasher';
 import { envelopeCipher } from '../../../platform/crypto/process-cipher';
 import { getEnvironment, rotateWebhookSigningKey, updateEnvironmentSettings, type Environment } from '../../../environments/environment-store';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { defineRoute } from '../../../http/route';
-import { createSecretKey, DuplicateKeyNameError, KeyLimitError, listSecretKeys, revokeSecretKey, type SecretKeyInfo } from '../../../keys/secret-keys';
+import { createSecretKey, listSecretKeys, revokeSecretKey, type SecretKeyInfo } from '../../../keys/secret-keys';
 
 /* Our extensions in Nango's style: the caller's environment (derived from its key), its settings and keys. */
 
@@ -142,19 +141,13 @@ export const createKeyRoute = defineRoute({
   },
   handle: async (request) => {
     const { db, principal, body } = request;
-    const scopes = body.scopes ?? (principal as SecretKeyPrincipal).scopes;
+    const scopes = body.scopes ?? principal.scopes;
     // A key can hand out at most what it holds itself.
-    const excess = scopes.filter((scope) => !hasScope(principal.kind === 'secret_key' ? principal.scopes : [], scope));
+    const excess = scopes.filter((scope) => !hasScope(principal.scopes, scope));
     if (excess.length) throw new ApiError(403, 'forbidden', `Insufficient scope to grant: ${excess.join(', ')}`);
-    try {
-      const key = await createSecretKey(db, await secretHasher(), principal.environmentId, body.display_name, scopes, auditFrom(request));
-      const { key_hint: _hint, last_used_at: _unused, ...data } = key;
-      return jsonResult(201, { data }, { 'cache-control': 'no-store' });
-    } catch (err) {
-      if (err instanceof DuplicateKeyNameError) throw new ApiError(409, 'conflict', err.message);
-      if (err instanceof KeyLimitError) throw new ApiError(400, 'resource_capped', err.message);
-      throw err;
-    }
+    const key = await createSecretKey(db, await secretHasher(), principal.environmentId, body.display_name, scopes, auditFrom(request));
+    const { key_hint: _hint, last_used_at: _unused, ...data } = key;
+    return jsonResult(201, { data }, { 'cache-control': 'no-store' });
   },
 });
 
@@ -173,8 +166,7 @@ export const revokeKeyRoute = defineRoute({
   },
   handle: async (request) => {
     const { db, principal, params } = request;
-    const callerScopes = principal.kind === 'secret_key' ? principal.scopes : [];
-    const outcome = await revokeSecretKey(db, principal.environmentId, params.keyId, callerScopes, auditFrom(request));
+    const outcome = await revokeSecretKey(db, principal.environmentId, params.keyId, principal.scopes, auditFrom(request));
     if (outcome === 'not_found') throw new ApiError(404, 'not_found', 'Secret key does not exist');
     // Like creating one: a key may revoke only keys whose every scope it holds itself.
     if (outcome === 'insufficient_scope') throw new ApiError(403, 'forbidden', "Insufficient scope to revoke this key: the caller's scopes must cover the key's");

@@ -3,13 +3,13 @@ import type { Principal } from '../../../auth/principal';
 import { hasScope } from '../../../auth/scopes';
 import { envelopeCipher } from '../../../platform/crypto/process-cipher';
 import { ApiError, jsonResult } from '../../../http/errors';
-import { auditFrom } from '../../../audit/audit-event';
+import { auditFrom } from '../../../http/audit-request';
 import { defineRoute, type AnyRoute } from '../../../http/route';
 import { AllowedHostsSchema, IntegrationCredentialsSchema, IntegrationKeySchema, ProviderNameSchema, StringMapSchema } from '../../../integrations/integration-schema';
-import { createIntegration, deleteIntegration, IntegrationError, openSecrets, updateIntegration } from '../../../integrations/integration-service';
+import { createIntegration, deleteIntegration, openSecrets, updateIntegration } from '../../../integrations/integration-service';
 import { getIntegration, listIntegrations } from '../../../integrations/integration-store';
 import { toApiIntegration } from '../../../integrations/public-integration';
-import { publicBaseUrl } from '../../../integrations/public-url';
+import { publicBaseUrl } from '../../../http/public-url';
 import { ProviderRegistry } from '../../../providers/provider-registry';
 
 /* Nango's /integrations (reference §2.2), wire-compatible with @nangohq/node. */
@@ -70,29 +70,6 @@ function requireAllowedHostsScope(principal: Principal, allowedHosts: string[] |
   throw new ApiError(403, 'forbidden', `Insufficient scope. Setting allowed_hosts requires: ${READ_CREDENTIALS}`);
 }
 
-/** Nango's exact bodies for each rule of the service. */
-function toApiError(err: unknown, uniqueKey?: string): unknown {
-  if (!(err instanceof IntegrationError)) return err;
-  switch (err.code) {
-    case 'invalid_provider':
-      return new ApiError(400, 'invalid_body', undefined, [{ code: 'invalid_string', message: 'Invalid provider', path: ['provider'] }]);
-    case 'unique_key_exists':
-      return new ApiError(400, 'invalid_body', undefined, [{ code: 'invalid_string', message: 'Unique key already exists', path: ['uniqueKey'] }]);
-    case 'incompatible_credentials':
-      return new ApiError(400, 'invalid_body', 'incompatible credentials auth type and provider auth');
-    case 'missing_credentials':
-      return new ApiError(400, 'invalid_body', 'Missing credentials');
-    case 'unique_key_taken':
-      return new ApiError(400, 'invalid_body', 'uniqueKey is already used by another integration');
-    case 'has_connections':
-      return new ApiError(400, 'invalid_body', "Can't rename an integration with active connections");
-    case 'unknown_provider':
-      return new ApiError(404, 'not_found', 'Unknown provider of this integration');
-    case 'not_found':
-      return new ApiError(404, 'not_found', `Integration "${uniqueKey}" does not exist`);
-  }
-}
-
 export const listIntegrationsRoute = defineRoute({
   method: 'GET',
   path: '/integrations',
@@ -148,12 +125,8 @@ export const createIntegrationRoute = defineRoute({
   handle: async (request) => {
     const { db, principal, event, body } = request;
     requireAllowedHostsScope(principal, body.allowed_hosts?.length ? body.allowed_hosts : undefined);
-    try {
-      const row = await createIntegration(db, envelopeCipher(), registry, principal.environmentId, body, auditFrom(request));
-      return jsonResult(200, { data: toApiIntegration(row, publicBaseUrl(event)) });
-    } catch (err) {
-      throw toApiError(err);
-    }
+    const row = await createIntegration(db, envelopeCipher(), registry, principal.environmentId, body, auditFrom(request));
+    return jsonResult(200, { data: toApiIntegration(row, publicBaseUrl(event)) });
   },
 });
 
@@ -170,12 +143,8 @@ export const patchIntegrationRoute = defineRoute({
   handle: async (request) => {
     const { db, principal, event, params, body } = request;
     requireAllowedHostsScope(principal, body.allowed_hosts);
-    try {
-      const row = await updateIntegration(db, envelopeCipher(), principal.environmentId, params.uniqueKey, body, auditFrom(request));
-      return jsonResult(200, { data: toApiIntegration(row, publicBaseUrl(event)) });
-    } catch (err) {
-      throw toApiError(err, params.uniqueKey);
-    }
+    const row = await updateIntegration(db, envelopeCipher(), principal.environmentId, params.uniqueKey, body, auditFrom(request));
+    return jsonResult(200, { data: toApiIntegration(row, publicBaseUrl(event)) });
   },
 });
 
@@ -190,12 +159,7 @@ export const deleteIntegrationRoute = defineRoute({
   responses: { 200: { description: 'Deleted', schema: z.object({ success: z.literal(true) }) }, 404: { description: 'No such integration' } },
   handle: async (request) => {
     const { db, principal, params, now } = request;
-    try {
-      await deleteIntegration(db, principal.environmentId, params.uniqueKey, now, auditFrom(request));
-    } catch (err) {
-      if (err instanceof IntegrationError && err.code === 'not_found') throw new ApiError(404, 'not_found', 'Integration does not exist');
-      throw err;
-    }
+    await deleteIntegration(db, principal.environmentId, params.uniqueKey, now, auditFrom(request));
     return jsonResult(200, { success: true });
   },
 });

@@ -1,12 +1,13 @@
 import * as z from 'zod';
-import { auditFrom } from '../../../audit/audit-event';
+import { auditFrom } from '../../../http/audit-request';
 import { recordAudit } from '../../../audit/audit-log';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { capped, STORED_DOCUMENT_LIMITS } from '../../../platform/db/stored-document';
 import { defineRoute, type AnyRoute } from '../../../http/route';
-import { ProviderRegistry, ProviderRegistryError } from '../../../providers/provider-registry';
+import { RepointRefused } from '../../../providers/errors';
+import { ProviderRegistry } from '../../../providers/provider-registry';
 import { PROVIDER_NAME, type Provider } from '../../../providers/provider-schema';
-import { urlChanges, type UrlChange } from '../../../providers/provider-repointing';
+import { urlChanges } from '../../../providers/provider-repointing';
 import { hasScope } from '../../../auth/scopes';
 import { toApiProvider } from '../../../providers/public-provider';
 
@@ -16,20 +17,6 @@ const Name = z.object({ provider: z.string().regex(PROVIDER_NAME, 'Provider name
 
 function notFound(name: string): ApiError {
   return new ApiError(404, 'not_found', `Provider "${name}" does not exist`);
-}
-
-/** Registry refusals in Nango's envelope: validation problems as `invalid_body` with `errors[]`. */
-function toApiError(err: unknown): unknown {
-  if (!(err instanceof ProviderRegistryError)) return err;
-  switch (err.code) {
-    case 'provider_name_reserved':
-    case 'provider_in_use':
-      return new ApiError(409, 'conflict', err.message);
-    case 'too_many_providers':
-      return new ApiError(400, 'resource_capped', err.message);
-    default:
-      return new ApiError(400, 'invalid_body', err.message, err.issues);
-  }
 }
 
 export const listProvidersRoute = defineRoute({
@@ -70,15 +57,6 @@ export const getProviderRoute = defineRoute({
  */
 export const REPOINT_SCOPES = ['environment:integrations:read_credentials', 'environment:connections:read_credentials'] as const;
 
-class RepointRefused extends ApiError {
-  constructor(
-    missing: string[],
-    readonly changes: UrlChange[],
-  ) {
-    super(403, 'forbidden', `Insufficient scope. Changing the URLs of a provider that integrations use requires: ${missing.join(', ')}`);
-  }
-}
-
 export const putProviderRoute = defineRoute({
   method: 'PUT',
   path: '/providers/{provider}',
@@ -102,7 +80,7 @@ export const putProviderRoute = defineRoute({
         const put = await registry.putCustom(tx, principal.environmentId, params.provider, body);
         const changes = current.definition ? urlChanges(current.definition as Provider, put.provider.provider) : [];
         const repoints = current.inUse && changes.length > 0;
-        const missing = REPOINT_SCOPES.filter((scope) => principal.kind === 'secret_key' && !hasScope(principal.scopes, scope));
+        const missing = REPOINT_SCOPES.filter((scope) => !hasScope(principal.scopes, scope));
         // Thrown inside the transaction: the replacement is rolled back.
         if (repoints && missing.length > 0) throw new RepointRefused(missing, changes);
         await recordAudit(tx, {
@@ -118,9 +96,9 @@ export const putProviderRoute = defineRoute({
     } catch (err) {
       // The refused attempt is audited too (after the rollback), with the hosts it tried to set.
       if (err instanceof RepointRefused) {
-        await recordAudit(db, { ...auditFrom(request), outcome: 'failure', action: 'provider.put', targetType: 'provider', targetId: params.provider, detail: { in_use: true, url_changes: err.changes, error_type: err.code } });
+        await recordAudit(db, { ...auditFrom(request), outcome: 'failure', action: 'provider.put', targetType: 'provider', targetId: params.provider, detail: { in_use: true, url_changes: err.changes, error_type: 'forbidden' } });
       }
-      throw toApiError(err);
+      throw err;
     }
   },
 });
@@ -136,17 +114,13 @@ export const deleteProviderRoute = defineRoute({
   responses: { 200: { description: 'Deleted' }, 404: { description: 'No such custom provider' }, 409: { description: 'An integration uses it' } },
   handle: async (request) => {
     const { db, principal, params } = request;
-    try {
-      const deleted = await db.transaction(async (tx) => {
-        const done = await registry.deleteCustom(tx, principal.environmentId, params.provider);
-        if (done) await recordAudit(tx, { ...auditFrom(request), action: 'provider.delete', targetType: 'provider', targetId: params.provider });
-        return done;
-      });
-      if (!deleted) throw notFound(params.provider);
-      return jsonResult(200, { success: true });
-    } catch (err) {
-      throw toApiError(err);
-    }
+    const deleted = await db.transaction(async (tx) => {
+      const done = await registry.deleteCustom(tx, principal.environmentId, params.provider);
+      if (done) await recordAudit(tx, { ...auditFrom(request), action: 'provider.delete', targetType: 'provider', targetId: params.provider });
+      return done;
+    });
+    if (!deleted) throw notFound(params.provider);
+    return jsonResult(200, { success: true });
   },
 });
 

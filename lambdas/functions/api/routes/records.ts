@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { auditFrom, type AuditBase } from '../../../audit/audit-event';
+import type { AuditBase } from '../../../audit/audit-event';
+import { auditFrom } from '../../../http/audit-request';
 import { secretHasher } from '../../../auth/secret-hasher';
 import { envelopeCipher } from '../../../platform/crypto/process-cipher';
 import { ApiError, jsonResult } from '../../../http/errors';

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { auditFrom } from '../../../audit/audit-event';
+import { auditFrom } from '../../../http/audit-request';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { defineRoute } from '../../../http/route';
 import { getDelivery, listDeliveries, replayDelivery, type DeliveryRow } from '../../../webhooks/delivery-log';

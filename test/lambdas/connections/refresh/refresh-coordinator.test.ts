@@ -191,7 +191,7 @@ test('invalid_client from the real server is definitive: auth_error set, one fai
   t.secrets.register(wrong.client_secret);
   const { error, text } = await rejection(new RefreshCoordinator().refresh({ ...base, integrationSecrets: wrong }));
   expect(error).toBeInstanceOf(RefreshFailedError);
-  expect(error).toMatchObject({ kind: 'invalid_client', definitive: true, needsReauthorization: true, status: 401, code: 'refresh_token_external_error' });
+  expect(error).toMatchObject({ kind: 'invalid_client', definitive: true, needsReauthorization: true, status: 401, reason: 'refresh_token_external_error' });
   for (const secret of [wrong.client_secret, server.clients.post.client_secret, ...(await tokensOf(c))]) expect(text).not.toContain(secret);
 
   const row = await columns(c);

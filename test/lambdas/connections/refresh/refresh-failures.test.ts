@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { database } from '../../../../lambdas/platform/config';
 import { RefreshCoordinator, type RefreshConnectionInput } from '../../../../lambdas/connections/refresh/refresh-coordinator';
 import { RefreshBackoffError, RefreshConnectionGoneError, RefreshExhaustedError, RefreshFailedError } from '../../../../lambdas/connections/refresh/refresh-errors';
+import { answerFor } from '../../../../lambdas/http/error-table';
 import { releaseLease, tryAcquireLease } from '../../../../lambdas/connections/refresh/refresh-lease';
 import { envelopeCipher } from '../../../../lambdas/platform/crypto/process-cipher';
 import { uuid } from '../../../../lambdas/platform/db/parameters';
@@ -87,7 +88,8 @@ test('503: failure recorded with backoff, no auth_error; within backoff no provi
 
   const within = await rejection(refresher().refresh(await at(c, new Date(t0.getTime() + 5 * SECOND))));
   expect(within.error).toBeInstanceOf(RefreshBackoffError);
-  expect(within.error).toMatchObject({ code: 'connection_refresh_backoff', httpStatus: 424, retryAt: row.refresh_backoff_until });
+  expect(within.error).toMatchObject({ reason: 'connection_refresh_backoff', retryAt: row.refresh_backoff_until });
+  expect(answerFor(within.error as RefreshBackoffError)).toMatchObject({ statusCode: 424, code: 'invalid_credentials' });
   expect(raw.requests.length - count).toBe(1);
 
   // After the cooldown: tried again, cooldown doubles.
@@ -120,7 +122,8 @@ test('invalid_grant is definitive: auth_error set, later reads refused without a
   const count = raw.requests.length;
   const now = new Date();
   const { error, text } = await rejection(refresher().refresh(await at(c, now)));
-  expect(error).toMatchObject({ kind: 'invalid_grant', definitive: true, needsReauthorization: true, status: 400, httpStatus: 400 });
+  expect(error).toMatchObject({ kind: 'invalid_grant', definitive: true, needsReauthorization: true, status: 400 });
+  expect(answerFor(error as RefreshFailedError)).toMatchObject({ statusCode: 400, code: 'invalid_credentials' });
   for (const secret of [OLD_RT, CLIENT.client_secret, ...Object.values(await storedCredentials(c)).filter((v): v is string => typeof v === 'string' && v.length >= 12)]) {
     expect(text).not.toContain(secret);
   }

@@ -1,6 +1,7 @@
 import { Nango } from '@nangohq/node';
 import { database } from '../../../../../lambdas/platform/config';
-import { AppTokenError } from '../../../../../lambdas/connections/app-installation-token';
+import { AppTokenError } from '../../../../../lambdas/connections/errors';
+import { answerFor } from '../../../../../lambdas/http/error-table';
 import { importConnection as importDirect } from '../../../../../lambdas/connections/connection-import';
 import { openCredentials } from '../../../../../lambdas/connections/connection-read';
 import { envelopeCipher } from '../../../../../lambdas/platform/crypto/process-cipher';
@@ -203,7 +204,7 @@ describe('refusals write nothing and leak nothing', () => {
     const started = Date.now();
     const err = await rejection<AppTokenError>(importDirect(deps, devId, appImport('gh-app', 'hang') as never, new Date()));
     expect(err).toBeInstanceOf(AppTokenError);
-    expect(err).toMatchObject({ statusCode: 502, code: 'provider_unavailable', message: 'The provider could not be reached for an installation token (timeout)' });
+    expect(answerFor(err)).toMatchObject({ statusCode: 502, code: 'provider_unavailable', message: 'The provider could not be reached for an installation token (timeout)' });
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(await snapshot()).toEqual(before);
   });

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { setting } from '../platform/config';
-import { header } from '../http/request-parts';
+import { header } from './request-parts';
 
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 const EXECUTE_API = /\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?::\d+)?$/i;

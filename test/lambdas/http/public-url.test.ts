@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { publicBaseUrl } from '../../../lambdas/integrations/public-url';
+import { publicBaseUrl } from '../../../lambdas/http/public-url';
 
 function event(headers: Record<string, string>, requestContext: Partial<APIGatewayProxyEvent['requestContext']> = {}): APIGatewayProxyEvent {
   return { headers, requestContext: { stage: 'prod', domainName: 'fallback.example.com', ...requestContext } } as unknown as APIGatewayProxyEvent;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CALLBACK_PAGE_CSP, callbackPage } from '../../../lambdas/connect/callback-page';
+import { CALLBACK_PAGE_CSP, callbackPage } from '../../../../lambdas/functions/connect/callback-page';
 
 const sha = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 

@@ -1,7 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { timingSafeEqual } from 'node:crypto';
-import { header } from '../http/request-parts';
-import { sha256 } from './oauth-session-store';
+import { sha256 } from '../../connect/oauth-session-store';
+import { header } from '../../http/request-parts';
 
 /**
  * The cookie that binds an OAuth flow to the browser that started it. Its name derives from the
@@ -25,12 +24,9 @@ export const stateCookie = {
     return [`${nameOf(state)}=`, `Path=${path}`, 'Max-Age=0', 'HttpOnly', 'SameSite=Lax', ...(secure ? ['Secure'] : [])].join('; ');
   },
 
-  /** Whether the request carries the cookie of `state` with the value whose hash is `expectedHash`. */
-  matches(event: APIGatewayProxyEvent, state: string, expectedHash: Buffer): boolean {
-    const value = cookies(event).get(nameOf(state));
-    if (!value) return false;
-    const actual = sha256(value);
-    return actual.length === expectedHash.length && timingSafeEqual(actual, expectedHash);
+  /** The binding the request carries for `state` (the OAuth callback checks it against the session's hash). */
+  read(event: APIGatewayProxyEvent, state: string): string | undefined {
+    return cookies(event).get(nameOf(state)) || undefined;
   },
 };
 
