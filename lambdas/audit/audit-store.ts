@@ -1,4 +1,5 @@
 import type { SqlExecutor } from '../platform/db/data-api';
+import { deleteInBatches, type SweepBudget } from '../platform/db/batched-delete';
 import { uuid, type Parameters } from '../platform/db/parameters';
 import type { ActorType, AuditAction } from './audit-event';
 import type { KeysetCursor } from '../platform/db/keyset-cursor';
@@ -60,4 +61,9 @@ export async function listAuditEvents(db: SqlExecutor, environmentId: string, q:
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
   return { rows: page, next: { at: last.cursor_at, id: last.id } };
+}
+
+/** Deletes events that occurred before `cutoff`, in batches within the budget; how many. */
+export function deleteAuditEventsBefore(db: SqlExecutor, cutoff: Date, budget: SweepBudget): Promise<number> {
+  return deleteInBatches(db, 'audit_events', 'SELECT id FROM audit_events WHERE occurred_at < :cutoff', { cutoff }, budget);
 }

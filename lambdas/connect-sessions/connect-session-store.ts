@@ -1,10 +1,11 @@
-import { auditClause, emitAfterCommit, executeAudited } from '../audit/audit-log';
+import { randomUUID } from 'node:crypto';
 import type { AuditBase, AuditEvent } from '../audit/audit-event';
+import { runChange } from '../platform/db/change-statement';
 import type { SqlExecutor } from '../platform/db/data-api';
-import { json, uuid } from '../platform/db/parameters';
+import { deleteInBatches, type SweepBudget } from '../platform/db/batched-delete';
+import { json, toTextArray, uuid } from '../platform/db/parameters';
 import { endUserParameters, endUserUpsertSql, type EndUserRow } from '../end-users/end-user-store';
 import type { EndUserInput, Organization } from '../end-users/end-user-schema';
-import { toTextArray } from '../keys/secret-keys';
 
 /** A session to store: only the token's hash is ever written. */
 export interface NewConnectSession {
@@ -39,9 +40,10 @@ export type CreateSessionResult =
 export async function insertConnectSession(db: SqlExecutor, s: NewConnectSession): Promise<CreateSessionResult> {
   const reconnect = s.reconnect !== undefined;
   const endUserCte = s.endUser ? `, eu AS (${endUserUpsertSql('(SELECT ok FROM checks)')})` : '';
-  const audit = auditClause(s.audit, 'EXISTS (SELECT 1 FROM created)', '(SELECT id::text FROM created)');
-  const [row] = await db.query<{ ok: boolean; missing: string[]; session_id: string | null }>(
-    `WITH wanted AS (
+  // Chosen here, so the audit record names the session it creates.
+  const id = randomUUID();
+  const [row] = await runChange<{ ok: boolean; missing: string[]; session_id: string | null }>(db, {
+    with: `wanted AS (
        SELECT DISTINCT w.key FROM jsonb_array_elements_text(:required) AS w(key)
      ), missing AS (
        SELECT key FROM wanted w
@@ -53,17 +55,18 @@ export async function insertConnectSession(db: SqlExecutor, s: NewConnectSession
      ), checks AS (
        SELECT NOT EXISTS (SELECT 1 FROM missing) AND (NOT :reconnect OR EXISTS (SELECT 1 FROM target)) AS ok
      )${endUserCte}, created AS (
-       INSERT INTO connect_sessions (environment_id, token_hash, end_user_id, allowed_integrations, integrations_config_defaults,
+       INSERT INTO connect_sessions (id, environment_id, token_hash, end_user_id, allowed_integrations, integrations_config_defaults,
                                      overrides, webhook_url_override, tags, connection_id, expires_at)
-       SELECT :environment_id, :token_hash, ${s.endUser ? '(SELECT id FROM eu)' : '(SELECT end_user_id FROM target)'},
+       SELECT :id, :environment_id, :token_hash, ${s.endUser ? '(SELECT id FROM eu)' : '(SELECT end_user_id FROM target)'},
               CAST(:allowed AS text[]), :config_defaults, :overrides, :webhook_url_override, :tags, (SELECT id FROM target), :expires_at
         WHERE (SELECT ok FROM checks)
        RETURNING id
-     )${audit.sql}
-     SELECT (SELECT ok FROM checks) AS ok,
+     )`,
+    select: `SELECT (SELECT ok FROM checks) AS ok,
             ARRAY(SELECT key FROM missing ORDER BY key) AS missing,
             (SELECT id FROM created) AS session_id`,
-    {
+    params: {
+      id: uuid(id),
       environment_id: uuid(s.environmentId),
       required: json(s.requiredIntegrations),
       reconnect,
@@ -77,10 +80,11 @@ export async function insertConnectSession(db: SqlExecutor, s: NewConnectSession
       tags: json(s.tags),
       expires_at: s.expiresAt,
       ...(s.endUser ? endUserParameters(s.environmentId, s.endUser, s.organization) : {}),
-      ...audit.params,
     },
-  );
-  if (row.session_id && s.audit) emitAfterCommit({ ...s.audit, targetId: row.session_id });
+    when: 'EXISTS (SELECT 1 FROM created)',
+    happened: ([r]) => r.session_id !== null,
+    audit: s.audit && { ...s.audit, targetId: id },
+  });
   if (row.session_id) return { kind: 'created', id: row.session_id };
   if (row.missing.length) return { kind: 'missing_integrations', keys: row.missing };
   return { kind: 'unknown_connection' };
@@ -114,10 +118,29 @@ export async function getConnectSession(db: SqlExecutor, environmentId: string, 
 
 /** Deletes the session, so its token stops authenticating at once. */
 export async function deleteConnectSession(db: SqlExecutor, environmentId: string, sessionId: string, audit?: AuditBase): Promise<boolean> {
-  const sql = 'DELETE FROM connect_sessions WHERE id = :id AND environment_id = :environment_id RETURNING id';
-  const params = { id: uuid(sessionId), environment_id: uuid(environmentId) };
-  const rows = audit
-    ? await executeAudited(db, sql, params, { ...audit, action: 'connect_session.delete', targetType: 'connect_session', targetId: sessionId })
-    : await db.query(sql, params);
+  const rows = await runChange(db, {
+    with: 'gone AS (DELETE FROM connect_sessions WHERE id = :id AND environment_id = :environment_id RETURNING id)',
+    select: 'SELECT id FROM gone',
+    params: { id: uuid(sessionId), environment_id: uuid(environmentId) },
+    when: 'EXISTS (SELECT 1 FROM gone)',
+    audit: audit && { ...audit, action: 'connect_session.delete', targetType: 'connect_session', targetId: sessionId },
+  });
   return rows.length > 0;
+}
+
+/** The live session a token hash belongs to, with its environment's name (authentication). */
+export async function findLiveSessionByTokenHash(db: SqlExecutor, tokenHash: Buffer, now: Date): Promise<{ id: string; environment_id: string; environment_name: string } | undefined> {
+  const [row] = await db.query<{ id: string; environment_id: string; environment_name: string }>(
+    `SELECT s.id, s.environment_id, e.name AS environment_name
+       FROM connect_sessions s JOIN environments e ON e.id = s.environment_id
+      WHERE s.token_hash = :hash AND s.expires_at > :now`,
+    { hash: tokenHash, now },
+    { idempotent: true },
+  );
+  return row;
+}
+
+/** Deletes sessions that expired before `now`, in batches within the budget; how many. */
+export function deleteExpiredConnectSessions(db: SqlExecutor, now: Date, budget: SweepBudget): Promise<number> {
+  return deleteInBatches(db, 'connect_sessions', 'SELECT id FROM connect_sessions WHERE expires_at < :now', { now }, budget);
 }

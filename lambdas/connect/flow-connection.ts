@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { auditClause, emitAfterCommit } from '../audit/audit-log';
 import type { AuditBase, AuditEvent } from '../audit/audit-event';
 import { connectionEvent, insertConnection, overrideConnection, type ConnectionKey } from '../connections/connection-store';
 import { credentialsBinding, type StoredCredentials } from '../connections/credentials';
 import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
 import type { SqlExecutor } from '../platform/db/data-api';
+import { runChange } from '../platform/db/change-statement';
 import { uuid } from '../platform/db/parameters';
 import { authEventPayload } from '../connections/auth-event';
-import { newOutboxEvent, outboxClause, publishAfterCommit } from '../platform/events/outbox';
+import { newOutboxEvent } from '../platform/events/outbox-event';
 import type { ConnectContext } from './connect-facts';
 import { ConnectError } from './errors';
 
@@ -110,13 +110,13 @@ export async function recordFlowFailure(db: SqlExecutor, ctx: Pick<ConnectContex
     }),
     session.webhookUrlOverride,
   );
-  const audited = auditClause(event, 'true');
-  const outboxed = outboxClause(outbox, 'true', session.reconnect ? ':failed_connection_id' : undefined);
-  await db.query(`WITH noop AS (SELECT 1)${audited.sql}${outboxed.sql} SELECT 1 AS done`, {
-    ...audited.params,
-    ...outboxed.params,
-    ...(session.reconnect ? { failed_connection_id: uuid(session.reconnect.rowId) } : {}),
+  await runChange(db, {
+    when: 'true',
+    audit: event,
+    events: [
+      session.reconnect
+        ? { event: outbox, connectionIdSql: ':failed_connection_id', params: { failed_connection_id: uuid(session.reconnect.rowId) } }
+        : { event: outbox },
+    ],
   });
-  emitAfterCommit(event);
-  publishAfterCommit(outbox);
 }

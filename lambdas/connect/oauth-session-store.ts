@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { auditClause, emitAfterCommit } from '../audit/audit-log';
 import type { AuditEvent } from '../audit/audit-event';
 import type { CipherBinding } from '../platform/crypto/binding';
+import { runChange } from '../platform/db/change-statement';
 import type { SqlExecutor } from '../platform/db/data-api';
+import { deleteInBatches, type SweepBudget } from '../platform/db/batched-delete';
 import { json, uuid } from '../platform/db/parameters';
-import { CONTEXT_COLUMNS, contextJoins, type ContextRow } from './connect-context';
+import { CONTEXT_COLUMNS, contextJoins, type ContextRow } from './connect-context-store';
 
 /**
  * One-time OAuth sessions: the state between the authorize redirect and the provider's callback.
@@ -56,17 +57,16 @@ export interface NewOAuthSession {
 
 /** One statement, with its audit event. */
 export async function insertOAuthSession(db: SqlExecutor, s: NewOAuthSession, audit?: AuditEvent): Promise<void> {
-  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM created)');
-  await db.query(
-    `WITH created AS (
+  await runChange(db, {
+    with: `created AS (
        INSERT INTO oauth_sessions (id, environment_id, state_hash, browser_binding_hash, connect_session_id, integration_id, connection_id,
                                    secrets, redirect_uri, request, ws_client_id, expires_at)
        VALUES (:id, :environment_id, :state_hash, :browser_binding_hash, :connect_session_id, :integration_id, CAST(:connection_id AS uuid),
                :secrets, :redirect_uri, :request, :ws_client_id, :expires_at)
        RETURNING id
-     )${event.sql}
-     SELECT id FROM created`,
-    {
+     )`,
+    select: 'SELECT id FROM created',
+    params: {
       id: uuid(s.id),
       environment_id: uuid(s.environmentId),
       state_hash: s.stateHash,
@@ -79,10 +79,10 @@ export async function insertOAuthSession(db: SqlExecutor, s: NewOAuthSession, au
       request: json(s.request),
       ws_client_id: s.wsClientId,
       expires_at: s.expiresAt,
-      ...event.params,
     },
-  );
-  if (audit) emitAfterCommit(audit);
+    when: 'EXISTS (SELECT 1 FROM created)',
+    audit,
+  });
 }
 
 export interface ConsumedOAuthSession extends ContextRow {
@@ -118,4 +118,9 @@ export async function consumeOAuthSession(db: SqlExecutor, stateHash: Buffer, no
     { state_hash: stateHash, now },
   );
   return row;
+}
+
+/** Deletes sessions that expired before `now`, in batches within the budget; how many. */
+export function deleteExpiredOAuthSessions(db: SqlExecutor, now: Date, budget: SweepBudget): Promise<number> {
+  return deleteInBatches(db, 'oauth_sessions', 'SELECT id FROM oauth_sessions WHERE expires_at < :now', { now }, budget);
 }

@@ -1,16 +1,14 @@
 import type { AuditBase } from '../audit/audit-event';
 import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
-import { DecryptionError } from '../platform/crypto/decryption-error';
 import type { SqlExecutor } from '../platform/db/data-api';
-import { toPublicConnectionFull, type ApiPublicConnectionFull, type ConnectionRow } from './connection-format';
+import { toPublicConnectionFull, type ApiPublicConnectionFull } from './connection-format';
 import { openSecrets } from '../integrations/integration-service';
 import { isCatalogProvider, resolveStoredProvider } from '../providers/provider-registry';
 import { connectionEvent, readConnection, type ConnectionKey, type ReadRow } from './connection-store';
 import type { RefreshConnectionInput, RefreshResult } from './refresh/refresh-coordinator';
 import { RefreshError } from './refresh/refresh-errors';
 import { needsRefresh, tokenMarginMs } from './refresh/refresh-policy';
-import { UnreadableCredentialsError } from './errors';
-import { credentialsBinding, stripRefreshTokens, type StoredCredentials } from './credentials';
+import { openCredentials, stripRefreshTokens, type StoredCredentials } from './credentials';
 import { isRenewable, type IntegrationSecretsForRenewal } from './refresh/renewal';
 
 export interface ReadOptions {
@@ -22,10 +20,7 @@ export interface ReadOptions {
   forceRefresh?: boolean;
   /** refresh_github_app_jwt_token: a new installation token for APP connections, even when fresh. */
   forceAppRefresh?: boolean;
-  /**
-   * Refresh-on-read (the process coordinator's `refreshConnection`), injected by the route so this
-   * module and the coordinator (which uses `openCredentials`) do not import each other. Absent: no refresh.
-   */
+  /** Refresh-on-read (the process coordinator's `refreshConnection`), passed in by the route. Absent: no refresh. */
   refresh?: (input: RefreshConnectionInput) => Promise<RefreshResult>;
 }
 
@@ -114,15 +109,4 @@ export async function integrationClient(
     ...(secrets.private_key ? { private_key: secrets.private_key } : {}),
     ...(row.integration_scopes?.length ? { scopes: row.integration_scopes } : {}),
   };
-}
-
-/** Decrypts a row's credentials; a connection without any (NONE) has `{}`. */
-export async function openCredentials(cipher: EnvelopeCipher, environmentId: string, row: Pick<ConnectionRow, 'id' | 'credentials'>): Promise<StoredCredentials | Record<string, never>> {
-  if (!row.credentials) return {};
-  try {
-    return await cipher.decryptJson<StoredCredentials>(row.credentials, credentialsBinding(environmentId, row.id));
-  } catch (err) {
-    if (err instanceof DecryptionError) throw new UnreadableCredentialsError(row.id, err.reason);
-    throw err;
-  }
 }

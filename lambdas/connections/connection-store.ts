@@ -1,10 +1,9 @@
-import { auditClause, auditCte, emitAfterCommit } from '../audit/audit-log';
 import type { AuditAction, AuditBase, AuditEvent } from '../audit/audit-event';
+import { runChange, type ChangeEvent } from '../platform/db/change-statement';
 import type { SqlExecutor } from '../platform/db/data-api';
 import { json, uuid, type Parameters } from '../platform/db/parameters';
-import { outboxClause, publishAfterCommit, type OutboxEvent } from '../platform/events/outbox';
+import { newOutboxEvent, type OutboxEvent } from '../platform/events/outbox-event';
 import type { ConnectionRow } from './connection-format';
-import { connectionDeletedClause } from '../webhooks/connection-deleted';
 
 /**
  * SQL for connections. Every statement is filtered by environment and sees only live rows of live
@@ -78,9 +77,8 @@ export const LAST_FETCHED_RESOLUTION_MS = 60_000;
  * miss needs no second round trip.
  */
 export async function readConnection(db: SqlExecutor, key: ConnectionKey, now: Date, touch: boolean, audit?: AuditEvent): Promise<ReadOutcome> {
-  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM target)', '(SELECT id::text FROM target)');
-  const [row] = await db.query<ReadRow & { integration_exists: boolean }>(
-    `WITH integration AS (
+  const [row] = await runChange<ReadRow & { integration_exists: boolean }>(db, {
+    with: `integration AS (
        SELECT id, provider, deleted_at, client_id, scopes, CASE WHEN :touch THEN client_secret END AS client_secret FROM integrations
         WHERE environment_id = :environment_id AND unique_key = :provider_config_key AND deleted_at IS NULL
      ), target AS (
@@ -93,21 +91,22 @@ export async function readConnection(db: SqlExecutor, key: ConnectionKey, now: D
          FROM target t
         WHERE c.id = t.id AND :touch AND (c.last_fetched_at IS NULL OR c.last_fetched_at < :stale_before)
        RETURNING c.id, c.last_fetched_at
-     )${event.sql}
-     SELECT EXISTS (SELECT 1 FROM integration) AS integration_exists, ${projection('c.provider', true, 'COALESCE(tt.last_fetched_at, c.last_fetched_at)')},
+     )`,
+    select: `SELECT EXISTS (SELECT 1 FROM integration) AS integration_exists, ${projection('c.provider', true, 'COALESCE(tt.last_fetched_at, c.last_fetched_at)')},
             c.credentials_version, c.integration_id, c.integration_client_id, c.integration_secrets, c.integration_scopes, c.provider_definition
        FROM (SELECT 1) AS one
        LEFT JOIN target c ON true
        LEFT JOIN touched tt ON tt.id = c.id
        LEFT JOIN end_users eu ON eu.id = c.end_user_id`,
-    { ...keyParams(key), now, touch, stale_before: new Date(now.getTime() - LAST_FETCHED_RESOLUTION_MS), ...event.params },
+    params: { ...keyParams(key), now, touch, stale_before: new Date(now.getTime() - LAST_FETCHED_RESOLUTION_MS) },
+    when: 'EXISTS (SELECT 1 FROM target)',
+    happened: (rows) => rows[0]?.id !== null,
+    audit,
+    auditTargetSql: '(SELECT id::text FROM target)',
     // A read; last_fetched_at converges and the audit row's id is fixed, so a resend is harmless.
-    { idempotent: true },
-  );
-  if (row.id !== null) {
-    if (audit) emitAfterCommit(audit);
-    return { kind: 'found', row };
-  }
+    options: { idempotent: true },
+  });
+  if (row.id !== null) return { kind: 'found', row };
   return row.integration_exists ? { kind: 'unknown_connection' } : { kind: 'unknown_integration' };
 }
 
@@ -303,30 +302,29 @@ export async function overrideConnection(db: SqlExecutor, environmentId: string,
  * (`:provider` is a parameter of `params`).
  */
 async function writeConnection(db: SqlExecutor, write: string, params: Parameters, audit?: AuditEvent | readonly AuditEvent[], outbox?: OutboxEvent): Promise<ConnectionRow | undefined> {
-  const events: readonly AuditEvent[] = audit === undefined ? [] : Array.isArray(audit) ? audit : [audit as AuditEvent];
-  const audits = events.map((event, i) => auditCte(`audit_${i}`, event, 'EXISTS (SELECT 1 FROM c)', '(SELECT id::text FROM c)'));
-  const outboxed = outboxClause(outbox, 'EXISTS (SELECT 1 FROM c)', '(SELECT id FROM c)');
-  const [row] = await db.query<ConnectionRow>(
-    `WITH c AS (${write})${audits.map((a) => `, ${a.sql}`).join('')}${outboxed.sql}
-     SELECT ${projection(':provider')} FROM c LEFT JOIN end_users eu ON eu.id = c.end_user_id`,
-    { ...params, ...Object.assign({}, ...audits.map((a) => a.params)), ...outboxed.params },
-  );
-  if (row) events.forEach(emitAfterCommit);
-  if (row && outbox) publishAfterCommit(outbox);
+  const [row] = await runChange<ConnectionRow>(db, {
+    with: `c AS (${write})`,
+    select: `SELECT ${projection(':provider')} FROM c LEFT JOIN end_users eu ON eu.id = c.end_user_id`,
+    params,
+    when: 'EXISTS (SELECT 1 FROM c)',
+    audit,
+    auditTargetSql: '(SELECT id::text FROM c)',
+    events: outbox ? [{ event: outbox, connectionIdSql: '(SELECT id FROM c)' }] : [],
+  });
   return row;
 }
 
 /** Retires a connection left behind by a deleted integration of the same key, so an import can take its ids. */
 export async function retireConnection(db: SqlExecutor, environmentId: string, rowId: string, now: Date, audit?: AuditEvent): Promise<void> {
-  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM gone)');
-  const rows = await db.query(
-    `WITH gone AS (
+  await runChange(db, {
+    with: `gone AS (
        UPDATE connections SET deleted_at = :now WHERE id = :id AND environment_id = :environment_id AND deleted_at IS NULL RETURNING id
-     )${event.sql}
-     SELECT id FROM gone`,
-    { id: uuid(rowId), environment_id: uuid(environmentId), now, ...event.params },
-  );
-  if (rows.length && audit) emitAfterCommit(audit);
+     )`,
+    select: 'SELECT id FROM gone',
+    params: { id: uuid(rowId), environment_id: uuid(environmentId), now },
+    when: 'EXISTS (SELECT 1 FROM gone)',
+    audit,
+  });
 }
 
 export interface ConnectionPatch {
@@ -341,9 +339,8 @@ export interface ConnectionPatch {
 
 /** Applies a PATCH in one statement; false if there is no such live connection. */
 export async function patchConnection(db: SqlExecutor, key: ConnectionKey, patch: ConnectionPatch, now: Date, audit?: AuditEvent): Promise<boolean> {
-  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM changed)', '(SELECT id::text FROM changed)');
-  const rows = await db.query(
-    `WITH changed AS (
+  const rows = await runChange(db, {
+    with: `changed AS (
        UPDATE connections c SET
          tags = CASE WHEN :replace_tags THEN '{}'::jsonb ELSE c.tags END || CAST(:generated_tags AS jsonb) || CAST(:tags AS jsonb),
          end_user_id = COALESCE(CAST(:end_user_id AS uuid), c.end_user_id),
@@ -352,9 +349,9 @@ export async function patchConnection(db: SqlExecutor, key: ConnectionKey, patch
         FROM integrations i
        WHERE ${LIVE_CONNECTION}
        RETURNING c.id
-     )${event.sql}
-     SELECT id FROM changed`,
-    {
+     )`,
+    select: 'SELECT id FROM changed',
+    params: {
       ...keyParams(key),
       replace_tags: patch.tags !== undefined,
       generated_tags: json(patch.generatedTags ?? {}),
@@ -363,30 +360,31 @@ export async function patchConnection(db: SqlExecutor, key: ConnectionKey, patch
       set_webhook: patch.webhookUrlOverride !== undefined,
       webhook_url_override: patch.webhookUrlOverride ?? null,
       now,
-      ...event.params,
     },
-  );
-  if (rows.length && audit) emitAfterCommit(audit);
+    when: 'EXISTS (SELECT 1 FROM changed)',
+    audit,
+    auditTargetSql: '(SELECT id::text FROM changed)',
+  });
   return rows.length > 0;
 }
 
 /** Soft delete: invisible to every route at once. False if there was no such live connection. */
 export async function softDeleteConnection(db: SqlExecutor, key: ConnectionKey, now: Date, audit?: AuditEvent): Promise<boolean> {
-  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM gone)', '(SELECT id::text FROM gone)');
-  // The `connection.deleted` webhook, when the environment wants it, commits with the delete.
-  const webhook = connectionDeletedClause(key.environmentId, now);
-  const rows = await db.query<{ id: string; webhook_event: boolean }>(
-    `WITH gone AS (
+  const rows = await runChange<{ id: string; webhook_event: boolean }>(db, {
+    with: `gone AS (
        UPDATE connections c SET deleted_at = :now, updated_at = :now
          FROM integrations i
         WHERE ${LIVE_CONNECTION}
        RETURNING c.id, c.connection_id, c.provider_config_key, c.tags, c.end_user_id, i.provider
-     )${event.sql}${webhook.sql}
-     SELECT id, EXISTS (SELECT 1 FROM deleted_event) AS webhook_event FROM gone`,
-    { ...keyParams(key), now, ...event.params, ...webhook.params },
-  );
-  if (rows.length && audit) emitAfterCommit(audit);
-  if (rows[0]?.webhook_event) publishAfterCommit(webhook.event);
+     )`,
+    select: 'SELECT id, EXISTS (SELECT 1 FROM deleted_event) AS webhook_event FROM gone',
+    params: { ...keyParams(key), now },
+    when: 'EXISTS (SELECT 1 FROM gone)',
+    audit,
+    auditTargetSql: '(SELECT id::text FROM gone)',
+    // The `connection.deleted` webhook, when the environment wants it, commits with the delete.
+    events: [connectionDeletedEvent(key.environmentId, now)],
+  });
   return rows.length > 0;
 }
 
@@ -406,10 +404,8 @@ export async function writeMetadata(
   /** The stored document's limit (jsonb text bytes): a merge that would pass it writes nothing. */
   maxBytes = Number.MAX_SAFE_INTEGER,
 ): Promise<{ missing: string[]; tooLarge: string[] }> {
-  // One event per request; its target is the connection when there is exactly one.
-  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM updated)', '(SELECT CASE WHEN count(*) = 1 THEN min(id::text) END FROM updated)');
-  const [row] = await db.query<{ missing: string[] | null; too_large: string[] | null }>(
-    `WITH wanted AS (
+  const [row] = await runChange<{ missing: string[] | null; too_large: string[] | null }>(db, {
+    with: `wanted AS (
        SELECT value AS connection_id, min(ord) AS ord
          FROM jsonb_array_elements_text(:connection_ids) WITH ORDINALITY AS e(value, ord) GROUP BY value
      ), targets AS (
@@ -427,10 +423,10 @@ export async function writeMetadata(
          FROM targets t
         WHERE c.id = t.id AND NOT EXISTS (SELECT 1 FROM missing) AND NOT EXISTS (SELECT 1 FROM too_large)
        RETURNING c.id
-     )${event.sql}
-     SELECT (SELECT array_agg(connection_id ORDER BY ord) FROM missing) AS missing,
+     )`,
+    select: `SELECT (SELECT array_agg(connection_id ORDER BY ord) FROM missing) AS missing,
             (SELECT array_agg(connection_id ORDER BY connection_id) FROM too_large) AS too_large, (SELECT count(*) FROM updated) AS updated`,
-    {
+    params: {
       environment_id: uuid(environmentId),
       provider_config_key: providerConfigKey,
       connection_ids: json(connectionIds),
@@ -438,9 +434,42 @@ export async function writeMetadata(
       merge,
       now,
       max_bytes: maxBytes,
-      ...event.params,
     },
-  );
-  if (!row.missing && !row.too_large && audit) emitAfterCommit(audit);
+    when: 'EXISTS (SELECT 1 FROM updated)',
+    happened: ([r]) => !r.missing && !r.too_large,
+    audit,
+    // One event per request; its target is the connection when there is exactly one.
+    auditTargetSql: '(SELECT CASE WHEN count(*) = 1 THEN min(id::text) END FROM updated)',
+  });
   return { missing: row.missing ?? [], tooLarge: row.too_large ?? [] };
+}
+
+/**
+ * The `connection.deleted` webhook (our event, in the style of Nango's auth webhook, §4.1):
+ *
+ *   { from: 'nango', type: 'connection.deleted', connectionId, providerConfigKey, provider,
+ *     environment, deletedAt, tags, endUser?: { endUserId, endUserEmail, organizationId?, tags } }
+ *
+ * Built from the soft-deleted row by the statement that deletes it, only when the environment's
+ * `webhook_on_connection_deleted` is on. `gone` must be a CTE returning the deleted row's id,
+ * connection_id, provider_config_key, tags and end_user_id, and `provider` (the integration's).
+ */
+function connectionDeletedEvent(environmentId: string, deletedAt: Date): ChangeEvent<{ webhook_event: boolean }> {
+  const endUser = `CASE WHEN eu.id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('endUser',
+      jsonb_build_object('endUserId', eu.end_user_id, 'endUserEmail', eu.email, 'tags', eu.tags)
+      || CASE WHEN eu.organization_id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('organizationId', eu.organization_id) END) END`;
+  return {
+    event: newOutboxEvent(environmentId, 'connection.deleted', {}),
+    name: 'deleted_event',
+    select: {
+      payloadSql: `jsonb_build_object('from', 'nango', 'type', 'connection.deleted', 'connectionId', g.connection_id,
+        'providerConfigKey', g.provider_config_key, 'provider', g.provider, 'environment', e.name,
+        'deletedAt', :deleted_event_at, 'tags', g.tags) || ${endUser}`,
+      fromSql: 'gone g JOIN environments e ON e.id = :deleted_event_environment_id LEFT JOIN end_users eu ON eu.id = g.end_user_id',
+      whereSql: 'e.webhook_on_connection_deleted',
+      connectionIdSql: 'g.id',
+    },
+    params: { deleted_event_at: deletedAt.toISOString() },
+    written: (rows) => rows[0]?.webhook_event === true,
+  };
 }

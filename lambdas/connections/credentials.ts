@@ -1,5 +1,8 @@
 import * as z from 'zod';
 import type { CipherBinding } from '../platform/crypto/binding';
+import { DecryptionError } from '../platform/crypto/decryption-error';
+import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
+import { UnreadableCredentialsError } from './errors';
 
 /**
  * Connection credentials: what `POST /connections` accepts, what we store (encrypted, one JSON
@@ -136,4 +139,15 @@ export function stripRefreshTokens<T>(value: T): T {
 /** Every connection's credentials envelope is bound to its row: copied elsewhere, it does not open. */
 export function credentialsBinding(environmentId: string, rowId: string): CipherBinding {
   return { environmentId, purpose: 'connection-credentials', table: 'connections', rowId, field: 'credentials' };
+}
+
+/** Decrypts a row's credentials; a connection without any (NONE) has `{}`. */
+export async function openCredentials(cipher: EnvelopeCipher, environmentId: string, row: { id: string; credentials: Buffer | null }): Promise<StoredCredentials | Record<string, never>> {
+  if (!row.credentials) return {};
+  try {
+    return await cipher.decryptJson<StoredCredentials>(row.credentials, credentialsBinding(environmentId, row.id));
+  } catch (err) {
+    if (err instanceof DecryptionError) throw new UnreadableCredentialsError(row.id, err.reason);
+    throw err;
+  }
 }

@@ -1,4 +1,5 @@
 import type { SqlExecutor } from '../platform/db/data-api';
+import { deleteInBatches, type SweepBudget } from '../platform/db/batched-delete';
 import { json, uuid, type Parameters } from '../platform/db/parameters';
 import type { ApiEndUser, EndUserInput, Organization } from './end-user-schema';
 
@@ -79,4 +80,21 @@ export function toApiEndUser(row: Pick<EndUserRow, 'end_user_id' | 'email' | 'di
     tags: row.tags && Object.keys(row.tags).length ? row.tags : null,
     organization: row.organization_id ? { id: row.organization_id, display_name: row.organization_display_name } : null,
   };
+}
+
+/**
+ * Deletes end users last written before `settledBefore` that no connection row and no unexpired
+ * connect session uses, in batches within the budget; how many.
+ */
+export function deleteUnusedEndUsers(db: SqlExecutor, now: Date, settledBefore: Date, budget: SweepBudget): Promise<number> {
+  return deleteInBatches(
+    db,
+    'end_users',
+    `SELECT e.id FROM end_users e
+      WHERE e.updated_at < :settled_before
+        AND NOT EXISTS (SELECT 1 FROM connections c WHERE c.end_user_id = e.id)
+        AND NOT EXISTS (SELECT 1 FROM connect_sessions s WHERE s.end_user_id = e.id AND s.expires_at > :now)`,
+    { now, settled_before: settledBefore },
+    budget,
+  );
 }

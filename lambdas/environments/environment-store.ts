@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { executeAudited } from '../audit/audit-log';
 import type { AuditBase } from '../audit/audit-event';
 import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
+import { runChange } from '../platform/db/change-statement';
 import type { SqlExecutor } from '../platform/db/data-api';
 import { uuid } from '../platform/db/parameters';
 
@@ -44,13 +44,14 @@ export async function updateEnvironmentSettings(
   const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
   // Column names come from the caller's typed keys, which the route's strict schema limits.
   const assignments = entries.map(([column]) => `${column} = :${column}`);
-  const [row] = await executeAudited<Environment>(
-    db,
-    `UPDATE environments SET ${[...assignments, 'updated_at = now()'].join(', ')} WHERE id = :id RETURNING ${COLUMNS}`,
-    { id: uuid(environmentId), ...Object.fromEntries(entries) },
+  const [row] = await runChange<Environment>(db, {
+    with: `changed AS (UPDATE environments SET ${[...assignments, 'updated_at = now()'].join(', ')} WHERE id = :id RETURNING ${COLUMNS})`,
+    select: 'SELECT * FROM changed',
+    params: { id: uuid(environmentId), ...Object.fromEntries(entries) },
+    when: 'EXISTS (SELECT 1 FROM changed)',
     // Which settings changed, not their values: URLs may embed tokens.
-    { ...audit, action: 'environment.settings.update', targetType: 'environment', targetId: environmentId, detail: { fields: entries.map(([k]) => k) } },
-  );
+    audit: { ...audit, action: 'environment.settings.update', targetType: 'environment', targetId: environmentId, detail: { fields: entries.map(([k]) => k) } },
+  });
   return row;
 }
 
@@ -72,11 +73,12 @@ export async function rotateWebhookSigningKey(
     rowId: environmentId,
     field: 'webhook_signing_key',
   });
-  await executeAudited(db, 'UPDATE environments SET webhook_signing_key = :envelope, updated_at = now() WHERE id = :id RETURNING id', { envelope, id: uuid(environmentId) }, {
-    ...audit,
-    action: 'environment.webhook_signing_key.rotate',
-    targetType: 'environment',
-    targetId: environmentId,
+  await runChange(db, {
+    with: 'changed AS (UPDATE environments SET webhook_signing_key = :envelope, updated_at = now() WHERE id = :id RETURNING id)',
+    select: 'SELECT * FROM changed',
+    params: { envelope, id: uuid(environmentId) },
+    when: 'EXISTS (SELECT 1 FROM changed)',
+    audit: { ...audit, action: 'environment.webhook_signing_key.rotate', targetType: 'environment', targetId: environmentId },
   });
   return signingKey;
 }

@@ -1,4 +1,5 @@
 import type { SqlExecutor } from '../platform/db/data-api';
+import { schemaVersion } from '../platform/db/schema-version';
 
 export interface HealthReport {
   status: 'ok';
@@ -8,6 +9,6 @@ export interface HealthReport {
 /** One statement: proves the path to PostgreSQL and reports the applied schema version. */
 export async function checkHealth(db: SqlExecutor): Promise<HealthReport> {
   const started = Date.now();
-  const [row] = await db.query<{ schema_version: number | null }>('SELECT (SELECT max(version) FROM schema_migrations) AS schema_version', {}, { idempotent: true });
-  return { status: 'ok', database: { reachable: true, schemaVersion: row?.schema_version ?? 0, latencyMs: Date.now() - started } };
+  const version = await schemaVersion(db);
+  return { status: 'ok', database: { reachable: true, schemaVersion: version, latencyMs: Date.now() - started } };
 }

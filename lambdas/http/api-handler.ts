@@ -7,9 +7,8 @@ import { authenticate } from './authenticate';
 import { hasScope } from '../auth/scopes';
 import { systemClock } from '../platform/clock';
 import { setting } from '../platform/config';
-import { publishScopeOutbox } from '../platform/events/publisher';
 import { logger } from '../platform/observability/logger';
-import { currentRequestScope, runInRequestScope } from '../platform/observability/request-scope';
+import { currentRequestScope, runAfterRequest, runInRequestScope } from '../platform/observability/request-scope';
 import { CORS_HEADERS } from './cors';
 import { DomainError } from '../platform/domain-error';
 import { ApiError, emptyResult, errorResult } from './errors';
@@ -55,12 +54,12 @@ export function apiHandler(routes: AnyRoute[], options: { services?: RequestServ
       after: async (request) => {
         request.response = withCors(request.response);
         // Outbox events queued by committed statements (a failed request may have committed one too).
-        await publishScopeOutbox();
+        await runAfterRequest();
         logRequest(request.event, request.response.statusCode);
       },
       onError: async (request) => {
         request.response = withCors(toErrorResult(request.error));
-        await publishScopeOutbox();
+        await runAfterRequest();
         logRequest(request.event, request.response.statusCode);
       },
     })

@@ -4,6 +4,8 @@ import { CONNECT_SESSION_TOKEN_PREFIX, isConnectSessionToken } from '../platform
 import { ApiError } from './errors';
 import { bearerToken } from './request-parts';
 import { SECRET_KEY_FORMAT } from '../keys/secret-keys';
+import { useKeyByHash } from '../keys/secret-key-store';
+import { findLiveSessionByTokenHash } from '../connect-sessions/connect-session-store';
 import type { AuthMode, Principal, SecretKeyPrincipal } from '../auth/principal';
 import type { SecretHasher } from '../platform/crypto/secret-hash';
 import { SecretKeyCache } from '../auth/secret-key-cache';
@@ -42,15 +44,7 @@ async function secretKey(db: SqlExecutor, secretHasher: () => Promise<SecretHash
   const cached = keyCache.get(hash, now);
   if (cached) return cached;
   // One statement authenticates and records the use; cached hits skip it for up to 30 s.
-  const [row] = await db.query<{ id: string; environment_id: string; environment_name: string; scopes: string[] }>(
-    `UPDATE api_keys k SET last_used_at = now()
-       FROM environments e
-      WHERE k.key_hash = :hash AND k.revoked_at IS NULL AND e.id = k.environment_id
-  RETURNING k.id, k.environment_id, e.name AS environment_name, k.scopes`,
-    { hash },
-    // last_used_at only moves forward: a resend is harmless.
-    { idempotent: true },
-  );
+  const row = await useKeyByHash(db, hash);
   if (!row) throw new ApiError(401, 'unknown_account', 'Authentication failed: no active secret key matches.');
   const principal: SecretKeyPrincipal = {
     kind: 'secret_key',
@@ -68,13 +62,7 @@ async function connectSession(db: SqlExecutor, secretHasher: () => Promise<Secre
     throw new ApiError(401, 'invalid_connect_session_token_format', 'Authentication failed: malformed connect session token.');
   }
   const hash = (await secretHasher()).hash(token);
-  const [row] = await db.query<{ id: string; environment_id: string; environment_name: string }>(
-    `SELECT s.id, s.environment_id, e.name AS environment_name
-       FROM connect_sessions s JOIN environments e ON e.id = s.environment_id
-      WHERE s.token_hash = :hash AND s.expires_at > :now`,
-    { hash, now },
-    { idempotent: true },
-  );
+  const row = await findLiveSessionByTokenHash(db, hash, now);
   if (!row) throw new ApiError(401, 'unknown_connect_session_token', 'Authentication failed: the connect session token is expired, deleted or unknown.');
   return { kind: 'connect_session', sessionId: row.id, environmentId: row.environment_id, environmentName: row.environment_name };
 }

@@ -1,8 +1,8 @@
-import { auditClause, emitAfterCommit } from '../audit/audit-log';
 import type { AuditEvent } from '../audit/audit-event';
+import { runChange } from '../platform/db/change-statement';
 import type { SqlExecutor } from '../platform/db/data-api';
-import { json, uuid, type Parameters, type SqlValue } from '../platform/db/parameters';
-import { toTextArray } from '../keys/secret-keys';
+import { runBatches, type SweepBudget } from '../platform/db/batched-delete';
+import { json, toTextArray, uuid, type Parameters, type SqlValue } from '../platform/db/parameters';
 import { CUSTOM_PROVIDER_COLUMNS, type CustomProviderColumns } from './provider-facts';
 
 /**
@@ -74,15 +74,16 @@ export async function getIntegration(
   uniqueKey: string,
   options: { withSecret?: boolean; audit?: AuditEvent } = {},
 ): Promise<IntegrationRow | undefined> {
-  const audit = auditClause(options.audit, 'EXISTS (SELECT 1 FROM found)', '(SELECT id::text FROM found)');
-  const [row] = await db.query<IntegrationRow>(
-    `WITH found AS (
+  const [row] = await runChange<IntegrationRow>(db, {
+    with: `found AS (
        SELECT i.* FROM integrations i WHERE i.environment_id = :environment_id AND i.unique_key = :unique_key AND i.deleted_at IS NULL
-     )${audit.sql}
-     SELECT ${options.withSecret ? WITH_SECRET : PLAIN} FROM found i ${JOIN_PROVIDER}`,
-    { environment_id: uuid(environmentId), unique_key: uniqueKey, ...audit.params },
-  );
-  if (row && options.audit) emitAfterCommit(options.audit);
+     )`,
+    select: `SELECT ${options.withSecret ? WITH_SECRET : PLAIN} FROM found i ${JOIN_PROVIDER}`,
+    params: { environment_id: uuid(environmentId), unique_key: uniqueKey },
+    when: 'EXISTS (SELECT 1 FROM found)',
+    audit: options.audit,
+    auditTargetSql: '(SELECT id::text FROM found)',
+  });
   return row;
 }
 
@@ -114,20 +115,20 @@ export async function insertIntegration(
   values: IntegrationValues,
   event?: AuditEvent,
 ): Promise<IntegrationRow | undefined> {
-  const audit = auditClause(event, 'EXISTS (SELECT 1 FROM i)');
-  const [row] = await db.query<IntegrationRow>(
-    `WITH i AS (
+  const [row] = await runChange<IntegrationRow>(db, {
+    with: `i AS (
        INSERT INTO integrations (id, environment_id, unique_key, provider, display_name, client_id, client_secret, scopes,
                                  app_id, app_link, forward_webhooks, integration_config, custom, allowed_hosts)
        VALUES (:id, :environment_id, :unique_key, :provider, :display_name, :client_id, :client_secret, CAST(:scopes AS text[]),
                :app_id, :app_link, :forward_webhooks, :integration_config, :custom, CAST(:allowed_hosts AS text[]))
        ON CONFLICT (environment_id, unique_key) WHERE deleted_at IS NULL DO NOTHING
        RETURNING *
-     )${audit.sql}
-     SELECT ${PLAIN} FROM i ${JOIN_PROVIDER}`,
-    { id: uuid(id), environment_id: uuid(environmentId), ...valueParameters(values), ...audit.params },
-  );
-  if (row && event) emitAfterCommit(event);
+     )`,
+    select: `SELECT ${PLAIN} FROM i ${JOIN_PROVIDER}`,
+    params: { id: uuid(id), environment_id: uuid(environmentId), ...valueParameters(values) },
+    when: 'EXISTS (SELECT 1 FROM i)',
+    audit: event,
+  });
   return row;
 }
 
@@ -143,19 +144,19 @@ export async function updateIntegration(
   event?: AuditEvent,
 ): Promise<IntegrationRow | undefined> {
   const params = valueParameters(changes);
-  const audit = auditClause(event, 'EXISTS (SELECT 1 FROM i)');
   // Column names come from IntegrationValues' typed keys, never from the request.
   const assignments = Object.keys(params).map((column) => (column === 'scopes' || column === 'allowed_hosts' ? `${column} = CAST(:${column} AS text[])` : `${column} = :${column}`));
-  const [row] = await db.query<IntegrationRow>(
-    `WITH i AS (
+  const [row] = await runChange<IntegrationRow>(db, {
+    with: `i AS (
        UPDATE integrations SET ${[...assignments, 'updated_at = now()'].join(', ')}
         WHERE id = :id AND environment_id = :environment_id AND deleted_at IS NULL
        RETURNING *
-     )${audit.sql}
-     SELECT ${PLAIN} FROM i ${JOIN_PROVIDER}`,
-    { id: uuid(id), environment_id: uuid(environmentId), ...params, ...audit.params },
-  );
-  if (row && event) emitAfterCommit(event);
+     )`,
+    select: `SELECT ${PLAIN} FROM i ${JOIN_PROVIDER}`,
+    params: { id: uuid(id), environment_id: uuid(environmentId), ...params },
+    when: 'EXISTS (SELECT 1 FROM i)',
+    audit: event,
+  });
   return row;
 }
 
@@ -171,9 +172,8 @@ export async function deleteIntegration(
   now: Date,
   event?: AuditEvent,
 ): Promise<{ deleted: boolean; connections: number }> {
-  const audit = auditClause(event, 'EXISTS (SELECT 1 FROM gone)', '(SELECT id::text FROM gone)');
-  const [row] = await db.query<{ deleted: number; connections: number }>(
-    `WITH gone AS (
+  const [row] = await runChange<{ deleted: number; connections: number }>(db, {
+    with: `gone AS (
        UPDATE integrations SET deleted_at = :now, updated_at = :now, client_secret = NULL
         WHERE environment_id = :environment_id AND unique_key = :unique_key AND deleted_at IS NULL
        RETURNING id
@@ -181,11 +181,14 @@ export async function deleteIntegration(
        UPDATE connections SET deleted_at = :now, updated_at = :now
         WHERE environment_id = :environment_id AND integration_id IN (SELECT id FROM gone) AND deleted_at IS NULL
        RETURNING 1
-     )${audit.sql}
-     SELECT (SELECT count(*) FROM gone)::int AS deleted, (SELECT count(*) FROM connections_gone)::int AS connections`,
-    { environment_id: uuid(environmentId), unique_key: uniqueKey, now, ...audit.params },
-  );
-  if (row.deleted > 0 && event) emitAfterCommit(event);
+     )`,
+    select: 'SELECT (SELECT count(*) FROM gone)::int AS deleted, (SELECT count(*) FROM connections_gone)::int AS connections',
+    params: { environment_id: uuid(environmentId), unique_key: uniqueKey, now },
+    when: 'EXISTS (SELECT 1 FROM gone)',
+    happened: ([r]) => r.deleted > 0,
+    audit: event,
+    auditTargetSql: '(SELECT id::text FROM gone)',
+  });
   return { deleted: row.deleted > 0, connections: row.connections };
 }
 
@@ -199,4 +202,22 @@ function valueParameters(values: Partial<IntegrationValues>): Parameters {
     else out[key] = value as SqlValue;
   }
   return out;
+}
+
+/**
+ * Hard-deletes deleted integrations once their environment's retention has passed and no
+ * connection row points to them any more (their one-time OAuth sessions cascade), in batches.
+ */
+export function deleteRetiredIntegrations(db: SqlExecutor, now: Date, budget: SweepBudget): Promise<{ count: number; complete: boolean }> {
+  return runBatches(
+    db,
+    `DELETE FROM integrations WHERE id IN (
+       SELECT i.id FROM integrations i JOIN environments e ON e.id = i.environment_id
+        WHERE i.deleted_at IS NOT NULL AND i.deleted_at + make_interval(days => e.connection_retention_days) <= :now
+          AND NOT EXISTS (SELECT 1 FROM connections c WHERE c.integration_id = i.id)
+        LIMIT :batch_size FOR UPDATE OF i SKIP LOCKED)`,
+    { now },
+    budget.batchSize,
+    budget,
+  );
 }

@@ -1,8 +1,8 @@
 import type * as z from 'zod';
 import type { SqlExecutor } from '../platform/db/data-api';
-import { json, uuid } from '../platform/db/parameters';
 import { CATALOG } from './catalog';
 import { CustomProviderSchema, isValidProviderName, type Provider } from './provider-schema';
+import { deleteUnusedCustomProvider, findCustomProvider, listCustomProviders, lockCustomProvider, upsertCustomProvider, type ProviderRow } from './provider-store';
 import { ProviderRegistryError } from './errors';
 
 /**
@@ -37,12 +37,6 @@ export interface ProviderRegistryOptions {
   maxDefinitionBytes?: number;
 }
 
-interface ProviderRow {
-  name: string;
-  definition: unknown;
-  created_at: Date;
-  updated_at: Date;
-}
 
 /**
  * The provider of an integration whose custom definition (if any) was read along with it, against
@@ -78,11 +72,8 @@ export class ProviderRegistry {
   async get(db: SqlExecutor, environmentId: string, name: string): Promise<ResolvedProvider | null> {
     if (this.isCatalogName(name)) return { name, provider: this.catalog[name], custom: false };
     if (!isValidProviderName(name)) return null;
-    const rows = await db.query<ProviderRow>(
-      'SELECT name, definition, created_at, updated_at FROM providers WHERE environment_id = :environment_id AND name = :name',
-      { environment_id: uuid(environmentId), name },
-    );
-    return rows[0] ? this.fromRow(rows[0]) : null;
+    const row = await findCustomProvider(db, environmentId, name);
+    return row ? this.fromRow(row) : null;
   }
 
   /**
@@ -91,13 +82,7 @@ export class ProviderRegistry {
    */
   async list(db: SqlExecutor, environmentId: string, search?: string): Promise<ResolvedProvider[]> {
     const needle = search?.trim().toLowerCase() ?? '';
-    const rows = await db.query<ProviderRow>(
-      `SELECT name, definition, created_at, updated_at FROM providers
-       WHERE environment_id = :environment_id
-         AND (:needle = '' OR strpos(lower(name), :needle) > 0 OR strpos(lower(definition->>'display_name'), :needle) > 0)
-       ORDER BY name`,
-      { environment_id: uuid(environmentId), needle },
-    );
+    const rows = await listCustomProviders(db, environmentId, needle);
     const matches = (name: string, provider: Provider) =>
       !needle || name.toLowerCase().includes(needle) || provider.display_name.toLowerCase().includes(needle);
     const catalog = Object.entries(this.catalog)
@@ -112,12 +97,7 @@ export class ProviderRegistry {
    * ends, so a replacement compares against what it replaces) and whether a live integration uses it.
    */
   async currentCustom(db: SqlExecutor, environmentId: string, name: string): Promise<{ definition: unknown; inUse: boolean }> {
-    const [row] = await db.query<{ definition: unknown; in_use: boolean }>(
-      `SELECT (SELECT definition FROM providers WHERE environment_id = :environment_id AND name = :name FOR UPDATE) AS definition,
-              EXISTS (SELECT 1 FROM integrations WHERE environment_id = :environment_id AND provider = :name AND deleted_at IS NULL) AS in_use`,
-      { environment_id: uuid(environmentId), name },
-    );
-    return { definition: row?.definition ?? undefined, inUse: row?.in_use ?? false };
+    return lockCustomProvider(db, environmentId, name);
   }
 
   /** Creates or replaces a custom provider, validated with CustomProviderSchema. */
@@ -131,17 +111,7 @@ export class ProviderRegistry {
     if (Buffer.byteLength(JSON.stringify(document)) > this.maxDefinitionBytes) {
       throw new ProviderRegistryError('provider_too_large', `A provider definition may be at most ${this.maxDefinitionBytes} bytes`);
     }
-    // One statement: the cap counts the environment's other providers, so replacing one at the
-    // cap still works; `xmax = 0` tells an insert from an update.
-    const rows = await db.query<{ created: boolean; created_at: Date; updated_at: Date }>(
-      `INSERT INTO providers (environment_id, name, definition)
-       SELECT :environment_id, :name, :definition
-       WHERE (SELECT count(*) FROM providers WHERE environment_id = :environment_id AND name <> :name) < :max
-       ON CONFLICT (environment_id, name) DO UPDATE SET definition = EXCLUDED.definition, updated_at = now()
-       RETURNING (xmax = 0) AS created, created_at, updated_at`,
-      { environment_id: uuid(environmentId), name, definition: json(document), max: this.maxCustomProviders },
-    );
-    const row = rows[0];
+    const row = await upsertCustomProvider(db, environmentId, name, document, this.maxCustomProviders);
     if (!row) throw new ProviderRegistryError('too_many_providers', `An environment may have at most ${this.maxCustomProviders} custom providers`);
     return { created: row.created, provider: { name, provider: document, custom: true, created_at: row.created_at, updated_at: row.updated_at } };
   }
@@ -153,18 +123,7 @@ export class ProviderRegistry {
   async deleteCustom(db: SqlExecutor, environmentId: string, name: string): Promise<boolean> {
     if (this.isCatalogName(name)) throw new ProviderRegistryError('provider_name_reserved', `${name} is a built-in provider and cannot be deleted`);
     if (!isValidProviderName(name)) return false;
-    const rows = await db.query<{ found: boolean; in_use: boolean; deleted: boolean }>(
-      `WITH in_use AS (
-         SELECT 1 FROM integrations WHERE environment_id = :environment_id AND provider = :name AND deleted_at IS NULL LIMIT 1
-       ), deleted AS (
-         DELETE FROM providers WHERE environment_id = :environment_id AND name = :name AND NOT EXISTS (SELECT 1 FROM in_use) RETURNING 1
-       )
-       SELECT EXISTS (SELECT 1 FROM providers WHERE environment_id = :environment_id AND name = :name) AS found,
-              EXISTS (SELECT 1 FROM in_use) AS in_use,
-              EXISTS (SELECT 1 FROM deleted) AS deleted`,
-      { environment_id: uuid(environmentId), name },
-    );
-    const result = rows[0];
+    const result = await deleteUnusedCustomProvider(db, environmentId, name);
     if (result.deleted) return true;
     if (result.found && result.in_use) throw new ProviderRegistryError('provider_in_use', `Provider ${name} is used by an integration; delete the integration first`);
     return false;

@@ -1,6 +1,7 @@
-import { auditClause, emitAfterCommit } from '../audit/audit-log';
 import type { AuditEvent } from '../audit/audit-event';
+import { runChange } from '../platform/db/change-statement';
 import type { SqlExecutor } from '../platform/db/data-api';
+import { RECORD_BATCH_SIZE, recordsByCtid, runBatches, type SweepBudget } from '../platform/db/batched-delete';
 import { json, uuid } from '../platform/db/parameters';
 
 /*
@@ -62,9 +63,8 @@ export interface IngestCounts {
  * no longer live (deleted meanwhile).
  */
 export async function ingestRecords(db: SqlExecutor, batch: IngestBatch, now: Date, audit?: AuditEvent): Promise<IngestCounts | undefined> {
-  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM conn)', '(SELECT id::text FROM conn)');
-  const [row] = await db.query<{ found: boolean; added: number; updated: number; deleted: number }>(
-    `WITH conn AS (
+  const [row] = await runChange<{ found: boolean; added: number; updated: number; deleted: number }>(db, {
+    with: `conn AS (
        SELECT c.id FROM connections c, integrations i
         WHERE c.id = :connection_row_id AND c.environment_id = :environment_id AND ${LIVE}
      ), input AS (
@@ -90,12 +90,12 @@ export async function ingestRecords(db: SqlExecutor, batch: IngestBatch, now: Da
        INSERT INTO syncs (connection_id, name, last_executed_at) SELECT conn.id, :sync_name, :now FROM conn
        ON CONFLICT (connection_id, name) DO UPDATE SET last_executed_at = EXCLUDED.last_executed_at
         WHERE syncs.last_executed_at < EXCLUDED.last_executed_at
-     )${event.sql}
-     SELECT EXISTS (SELECT 1 FROM conn) AS found,
+     )`,
+    select: `SELECT EXISTS (SELECT 1 FROM conn) AS found,
             (SELECT count(*) FROM upserted WHERE inserted)::int AS added,
             (SELECT count(*) FROM upserted WHERE NOT inserted)::int AS updated,
             (SELECT count(*) FROM removed)::int AS deleted`,
-    {
+    params: {
       connection_row_id: uuid(batch.connectionRowId),
       environment_id: uuid(batch.environmentId),
       model: batch.model,
@@ -103,11 +103,13 @@ export async function ingestRecords(db: SqlExecutor, batch: IngestBatch, now: Da
       records: json(batch.upserts.map((r) => ({ id: r.id, external_id: r.externalId, payload: r.payload.toString('base64'), hash: r.hash.toString('hex') }))),
       deletes: json(batch.deletes),
       now,
-      ...event.params,
     },
-  );
+    when: 'EXISTS (SELECT 1 FROM conn)',
+    happened: ([r]) => r.found,
+    audit,
+    auditTargetSql: '(SELECT id::text FROM conn)',
+  });
   if (!row.found) return undefined;
-  if (audit) emitAfterCommit(audit);
   return { added: row.added, updated: row.updated, unchanged: batch.upserts.length - row.added - row.updated, deleted: row.deleted };
 }
 
@@ -185,4 +187,15 @@ export async function listRecords(db: SqlExecutor, target: RecordsTarget, q: Rec
   const fetched = rows[0].fetched;
   const kept = page.slice(0, q.limit);
   return { found: true, rows: kept, more: fetched > kept.length };
+}
+
+/** Drops the payload of records not updated since `cutoff` (sets `pruned_at`), in batches within the budget. */
+export function pruneRecordsBefore(db: SqlExecutor, now: Date, cutoff: Date, budget: SweepBudget): Promise<{ count: number; complete: boolean }> {
+  return runBatches(
+    db,
+    `UPDATE records SET payload = NULL, pruned_at = :now WHERE ${recordsByCtid('pruned_at IS NULL AND updated_at <= :cutoff')}`,
+    { now, cutoff },
+    budget.recordBatchSize ?? RECORD_BATCH_SIZE,
+    budget,
+  );
 }

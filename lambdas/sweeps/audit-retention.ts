@@ -1,7 +1,8 @@
 import { recordAudit } from '../audit/audit-log';
 import { SYSTEM_REQUEST } from '../audit/audit-event';
+import { deleteAuditEventsBefore } from '../audit/audit-store';
 import type { SqlExecutor } from '../platform/db/data-api';
-import { deleteInBatches, type SweepBudget } from '../platform/db/batched-delete';
+import type { SweepBudget } from '../platform/db/batched-delete';
 
 export type AuditRetentionResult = {
   auditEventsDeleted: number;
@@ -10,7 +11,7 @@ export type AuditRetentionResult = {
 /** Deletes audit events older than the retention period, and records that it did (an audit of the audit). */
 export async function sweepAuditRetention(db: SqlExecutor, now: Date, retentionDays: number, budget: SweepBudget): Promise<AuditRetentionResult> {
   const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
-  const auditEventsDeleted = await deleteInBatches(db, 'audit_events', 'SELECT id FROM audit_events WHERE occurred_at < :cutoff', { cutoff }, budget);
+  const auditEventsDeleted = await deleteAuditEventsBefore(db, cutoff, budget);
   if (auditEventsDeleted > 0) {
     await recordAudit(db, {
       environmentId: null,

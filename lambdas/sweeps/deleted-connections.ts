@@ -1,4 +1,5 @@
 import { SYSTEM_REQUEST } from '../audit/audit-event';
+import { dueDeletedConnections } from '../connections/connection-delete-store';
 import { hardDeleteConnection, type DoomedConnection } from '../connections/connection-hard-delete';
 import type { SqlExecutor } from '../platform/db/data-api';
 import { takeBatch, type SweepBudget } from '../platform/db/batched-delete';
@@ -21,15 +22,7 @@ export async function sweepDeletedConnections(db: SqlExecutor, now: Date, budget
   const result = { connectionsHardDeleted: 0, connectionRecordsDeleted: 0, endUsersDeleted: 0, deletedConnectionsBudgetExhausted: 1 };
   const seen = new Set<string>();
   outer: while (takeBatch(budget)) {
-    const due = await db.query<{ id: string; environment_id: string; connection_id: string; provider_config_key: string; purge: boolean }>(
-      `SELECT c.id, c.environment_id, c.connection_id, c.provider_config_key, c.purge_requested_at IS NOT NULL AS purge
-         FROM connections c JOIN environments e ON e.id = c.environment_id
-        WHERE c.deleted_at IS NOT NULL
-          AND (c.purge_requested_at IS NOT NULL OR c.deleted_at + make_interval(days => e.connection_retention_days) <= :now)
-        ORDER BY c.deleted_at, c.id
-        LIMIT :limit`,
-      { now, limit: CONNECTIONS_PER_LOOKUP + seen.size },
-    );
+    const due = await dueDeletedConnections(db, now, CONNECTIONS_PER_LOOKUP + seen.size);
     // Rows another run is still deleting come back; done once all that is left was already tried.
     const fresh = due.filter((c) => !seen.has(c.id));
     if (fresh.length === 0) {

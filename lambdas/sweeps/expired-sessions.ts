@@ -1,5 +1,7 @@
+import { deleteExpiredOAuthSessions } from '../connect/oauth-session-store';
+import { deleteExpiredConnectSessions } from '../connect-sessions/connect-session-store';
 import type { SqlExecutor } from '../platform/db/data-api';
-import { deleteInBatches, type SweepBudget } from '../platform/db/batched-delete';
+import type { SweepBudget } from '../platform/db/batched-delete';
 
 export type ExpiredSessionsResult = {
   oauthSessionsDeleted: number;
@@ -8,14 +10,7 @@ export type ExpiredSessionsResult = {
 
 /** Removes connect sessions and one-time OAuth sessions that expired before `now`. */
 export async function sweepExpiredSessions(db: SqlExecutor, now: Date, budget: SweepBudget): Promise<ExpiredSessionsResult> {
-  const params = { now };
-  const oauthSessionsDeleted = await deleteInBatches(db, 'oauth_sessions', 'SELECT id FROM oauth_sessions WHERE expires_at < :now', params, budget);
-  const connectSessionsDeleted = await deleteInBatches(
-    db,
-    'connect_sessions',
-    'SELECT id FROM connect_sessions WHERE expires_at < :now',
-    params,
-    budget,
-  );
+  const oauthSessionsDeleted = await deleteExpiredOAuthSessions(db, now, budget);
+  const connectSessionsDeleted = await deleteExpiredConnectSessions(db, now, budget);
   return { oauthSessionsDeleted, connectSessionsDeleted };
 }

@@ -4,9 +4,9 @@ import { integrationClient, providerOf } from '../connections/connection-read';
 import { refreshConnection, type RefreshConnectionInput, type RefreshResult } from '../connections/refresh/refresh-coordinator';
 import { RefreshError } from '../connections/refresh/refresh-errors';
 import { refreshesOnRead, refreshMarginMs } from '../connections/refresh/refresh-policy';
+import { claimRefreshCandidates, setRefreshCheckAfter, type RefreshCandidate } from '../connections/refresh/refresh-store';
 import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
 import type { SqlExecutor } from '../platform/db/data-api';
-import { json } from '../platform/db/parameters';
 import { logger } from '../platform/observability/logger';
 import { takeBatch, type SweepBudget } from '../platform/db/batched-delete';
 
@@ -40,25 +40,6 @@ export type ProactiveRefreshResult = {
   refreshesFailed: number;
   refreshBudgetExhausted: number;
 };
-
-interface Candidate {
-  id: string;
-  environment_id: string;
-  connection_id: string;
-  provider_config_key: string;
-  credentials_version: number;
-  credentials_expires_at: Date | null;
-  connection_config: Record<string, unknown>;
-  last_fetched_at: Date | null;
-  last_refresh_success_at: Date | null;
-  created_at: Date;
-  provider: string;
-  provider_definition: unknown;
-  integration_id: string;
-  integration_client_id: string | null;
-  integration_scopes: string[] | null;
-  integration_secrets: Buffer | null;
-}
 
 type Outcome = { checkAfter: Date | null; result: 'refreshed' | 'failed' | 'skipped' };
 
@@ -101,45 +82,18 @@ export async function sweepProactiveRefresh(db: SqlExecutor, now: Date, budget: 
   return totals;
 }
 
-/**
- * ONE statement: picks the next batch (soonest expiry first), skipping rows another run holds,
- * and claims them for CLAIM_MS.
- */
-async function claimBatch(db: SqlExecutor, now: Date): Promise<Candidate[]> {
-  return db.query<Candidate>(
-    `WITH pick AS (
-       SELECT c.id, i.provider, i.id AS integration_id, i.client_id AS integration_client_id, i.client_secret AS integration_secrets, i.scopes AS integration_scopes,
-              (SELECT p.definition FROM providers p WHERE p.environment_id = c.environment_id AND p.name = i.provider) AS provider_definition
-         FROM connections c JOIN integrations i ON i.id = c.integration_id AND i.deleted_at IS NULL
-        WHERE c.deleted_at IS NULL AND c.auth_error IS NULL AND c.credentials IS NOT NULL
-          AND (c.refresh_check_after IS NULL OR c.refresh_check_after <= :now)
-          AND (c.refresh_backoff_until IS NULL OR c.refresh_backoff_until <= :now)
-          AND (c.refresh_lease_until IS NULL OR c.refresh_lease_until < :now)
-          AND (c.credentials_expires_at < :horizon
-               OR (COALESCE(c.last_refresh_success_at, c.created_at) < :idle_before
-                   AND (c.credentials_expires_at IS NULL OR COALESCE(c.last_fetched_at, c.created_at) < :idle_before)))
-        ORDER BY c.credentials_expires_at NULLS LAST
-        LIMIT :limit
-        FOR UPDATE OF c SKIP LOCKED
-     )
-     UPDATE connections c SET refresh_check_after = :claim_until
-       FROM pick
-      WHERE c.id = pick.id
-     RETURNING c.id, c.environment_id, c.connection_id, c.provider_config_key, c.credentials_version, c.credentials_expires_at,
-               c.connection_config, c.last_fetched_at, c.last_refresh_success_at, c.created_at,
-               pick.provider, pick.provider_definition, pick.integration_id, pick.integration_client_id, pick.integration_secrets, pick.integration_scopes`,
-    {
-      now,
-      horizon: new Date(now.getTime() + HORIZON_MS),
-      idle_before: new Date(now.getTime() - IDLE_MS),
-      claim_until: new Date(now.getTime() + CLAIM_MS),
-      limit: BATCH_SIZE,
-    },
-  );
+/** Claims the next batch for CLAIM_MS (refresh-store.ts). */
+function claimBatch(db: SqlExecutor, now: Date): Promise<RefreshCandidate[]> {
+  return claimRefreshCandidates(db, now, {
+    horizon: new Date(now.getTime() + HORIZON_MS),
+    idleBefore: new Date(now.getTime() - IDLE_MS),
+    claimUntil: new Date(now.getTime() + CLAIM_MS),
+    limit: BATCH_SIZE,
+  });
 }
 
 /** Decides whether the connection is due, refreshes it if so, and says when to look again. */
-async function check(db: SqlExecutor, cipher: EnvelopeCipher, refresh: NonNullable<ProactiveRefreshOptions['refresh']>, c: Candidate, now: Date): Promise<Outcome> {
+async function check(db: SqlExecutor, cipher: EnvelopeCipher, refresh: NonNullable<ProactiveRefreshOptions['refresh']>, c: RefreshCandidate, now: Date): Promise<Outcome> {
   const later = new Date(now.getTime() + IDLE_MS);
   try {
     const provider = providerOf(c);
@@ -189,15 +143,9 @@ function dueAt(provider: Parameters<typeof refreshMarginMs>[0], expiresAt: Date 
 }
 
 /** ONE statement: every claimed row's next look (only where the claim is still ours to change). */
-async function release(db: SqlExecutor, batch: Candidate[], outcomes: Outcome[]): Promise<void> {
+async function release(db: SqlExecutor, batch: RefreshCandidate[], outcomes: Outcome[]): Promise<void> {
   if (batch.length === 0) return;
-  const rows = batch.map((c, i) => ({ id: c.id, check_after: outcomes[i].checkAfter?.toISOString() ?? null }));
-  await db.execute(
-    `UPDATE connections c SET refresh_check_after = r.check_after
-       FROM jsonb_to_recordset(:rows) AS r(id uuid, check_after timestamptz)
-      WHERE c.id = r.id`,
-    { rows: json(rows) },
-  );
+  await setRefreshCheckAfter(db, batch.map((c, i) => ({ id: c.id, checkAfter: outcomes[i].checkAfter })));
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time, keeping the order of results. */

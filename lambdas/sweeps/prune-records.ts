@@ -1,5 +1,6 @@
 import type { SqlExecutor } from '../platform/db/data-api';
-import { RECORD_BATCH_SIZE, recordsByCtid, runBatches, type SweepBudget } from '../platform/db/batched-delete';
+import type { SweepBudget } from '../platform/db/batched-delete';
+import { pruneRecordsBefore } from '../records/record-store';
 import { auditSweep } from './sweep-audit';
 
 /** Nango's rule: record payloads not updated for 30 days are pruned. */
@@ -14,13 +15,7 @@ export type PruneResult = { recordsPruned: number; pruneBudgetExhausted: number 
  */
 export async function sweepPruneRecords(db: SqlExecutor, now: Date, budget: SweepBudget): Promise<PruneResult> {
   const cutoff = new Date(now.getTime() - PRUNE_AFTER_DAYS * 86_400_000);
-  const { count, complete } = await runBatches(
-    db,
-    `UPDATE records SET payload = NULL, pruned_at = :now WHERE ${recordsByCtid('pruned_at IS NULL AND updated_at <= :cutoff')}`,
-    { now, cutoff },
-    budget.recordBatchSize ?? RECORD_BATCH_SIZE,
-    budget,
-  );
+  const { count, complete } = await pruneRecordsBefore(db, now, cutoff, budget);
   await auditSweep(db, 'prune-records', { pruned: count, cutoff: cutoff.toISOString() }, count);
   return { recordsPruned: count, pruneBudgetExhausted: complete ? 0 : 1 };
 }

@@ -1,6 +1,6 @@
 import type { SqlExecutor } from '../platform/db/data-api';
-import { uuid } from '../platform/db/parameters';
-import { DELETE_BATCH_SIZE, recordsByCtid, runBatches, takeBatch, type SweepBudget } from '../platform/db/batched-delete';
+import { DELETE_BATCH_SIZE, takeBatch, type SweepBudget } from '../platform/db/batched-delete';
+import { deleteStaleSyncRecords, findStaleSyncs, markSyncReset } from '../records/sync-store';
 import { auditSweep } from './sweep-audit';
 
 /** Nango's rule: records of syncs not run for 60 days are deleted. */
@@ -22,13 +22,7 @@ export async function sweepStaleSyncs(db: SqlExecutor, now: Date, budget: SweepB
   let complete = false;
   const seen = new Set<string>();
   outer: while (takeBatch(budget)) {
-    const syncs = await db.query<{ connection_id: string; name: string }>(
-      `SELECT s.connection_id, s.name FROM syncs s
-        WHERE s.last_executed_at <= :cutoff
-          AND EXISTS (SELECT 1 FROM records r WHERE r.connection_id = s.connection_id AND r.sync_name = s.name)
-        ORDER BY s.last_executed_at LIMIT :limit`,
-      { cutoff, limit: SYNCS_PER_LOOKUP },
-    );
+    const syncs = await findStaleSyncs(db, cutoff, SYNCS_PER_LOOKUP);
     // A sync another run is working on (rows locked) shows up again: done once everything left was seen.
     const fresh = syncs.filter((s) => !seen.has(`${s.connection_id}/${s.name}`));
     if (fresh.length === 0) {
@@ -37,21 +31,10 @@ export async function sweepStaleSyncs(db: SqlExecutor, now: Date, budget: SweepB
     }
     for (const sync of fresh) {
       seen.add(`${sync.connection_id}/${sync.name}`);
-      const params = { connection_id: uuid(sync.connection_id), sync_name: sync.name, cutoff };
-      const stillStale = 'EXISTS (SELECT 1 FROM syncs s WHERE s.connection_id = :connection_id AND s.name = :sync_name AND s.last_executed_at <= :cutoff)';
-      const result = await runBatches(
-        db,
-        `DELETE FROM records WHERE ${recordsByCtid(`connection_id = :connection_id AND sync_name = :sync_name AND ${stillStale}`, 'none')}`,
-        params,
-        batchSize,
-        budget,
-      );
+      const result = await deleteStaleSyncRecords(db, sync, cutoff, batchSize, budget);
       deleted += result.count;
       if (!result.complete) break outer;
-      const { rowsAffected } = await db.execute(
-        'UPDATE syncs SET records_reset_at = :now WHERE connection_id = :connection_id AND name = :sync_name AND last_executed_at <= :cutoff',
-        { ...params, now },
-      );
+      const rowsAffected = await markSyncReset(db, sync, cutoff, now);
       reset += rowsAffected;
     }
   }

@@ -1,5 +1,6 @@
 import type { SqlExecutor } from '../platform/db/data-api';
-import { deleteInBatches, type SweepBudget } from '../platform/db/batched-delete';
+import type { SweepBudget } from '../platform/db/batched-delete';
+import { deleteSettledEventsBefore } from '../platform/events/outbox-store';
 import { auditSweep } from './sweep-audit';
 
 export type WebhookRetentionResult = {
@@ -14,16 +15,7 @@ export type WebhookRetentionResult = {
  */
 export async function sweepWebhookRetention(db: SqlExecutor, now: Date, retentionDays: number, budget: SweepBudget): Promise<WebhookRetentionResult> {
   const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
-  const webhookEventsDeleted = await deleteInBatches(
-    db,
-    'outbox',
-    `SELECT o.id FROM outbox o
-      WHERE o.created_at < :cutoff
-        AND (o.status IN ('skipped', 'delivered', 'dead')
-             OR (o.status = 'dispatched' AND NOT EXISTS (SELECT 1 FROM webhook_targets t WHERE t.outbox_id = o.id AND t.status = 'pending')))`,
-    { cutoff },
-    budget,
-  );
+  const webhookEventsDeleted = await deleteSettledEventsBefore(db, cutoff, budget);
   await auditSweep(db, 'webhook-retention', { deleted: webhookEventsDeleted, cutoff: cutoff.toISOString(), retentionDays }, webhookEventsDeleted);
   return { webhookEventsDeleted };
 }

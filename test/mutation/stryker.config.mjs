@@ -28,8 +28,9 @@ export default {
   coverageAnalysis: 'perTest',
   // Static mutants (module-level values) need every test of the module rerun in a fresh module
   // registry each: most of the run's time for few mutants. Skipped (reported as ignored) unless
-  // STRYKER_STATIC=1.
-  ignoreStatic: process.env.STRYKER_STATIC !== '1',
+  // STRYKER_STATIC=1 or the module asks for them (`"static": true`: its module-level values are the
+  // guard itself, like the SSRF block lists, and its tests are fast).
+  ignoreStatic: process.env.STRYKER_STATIC !== '1' && module.static !== true,
   // The machine is small and shared; each worker runs its own Jest in band.
   concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 2),
   timeoutMS: 20_000,

@@ -9,11 +9,10 @@ import { OAuthConfigError, type TokenProvider } from '../../oauth/token-client';
 import { publishCount } from '../../platform/observability/metrics';
 import { OAuthTokenError } from '../../oauth/token-response';
 import { AppTokenError } from '../errors';
-import { openCredentials } from '../connection-read';
 import { connectionEvent } from '../connection-store';
-import { credentialsBinding, type StoredCredentials } from '../credentials';
+import { credentialsBinding, openCredentials, type StoredCredentials } from '../credentials';
 import { RefreshBackoffError, RefreshBusyError, RefreshConnectionGoneError, RefreshExhaustedError, RefreshFailedError } from './refresh-errors';
-import { releaseLease, tryAcquireLease, type RefreshState, type RefreshTarget } from './refresh-lease';
+import { releaseLease, tryAcquireLease, type RefreshState, type RefreshTarget } from './refresh-lease-store';
 import { backoffAfterFailure, isDefinitive, needsReauthorization, refreshesOnRead, refreshMarginMs, type RefreshFailureKind, type RefreshPolicyProvider } from './refresh-policy';
 import { readRefreshState, recordFailure, saveRefreshed } from './refresh-store';
 import { appFailureKind, isRenewable, renew, type IntegrationSecretsForRenewal, type RefreshFunction, type RenewableCredentials, type Renewed } from './renewal';
@@ -23,7 +22,7 @@ export { defaultRefresh, type RefreshFunction } from './renewal';
 /**
  * Single-flight token refresh of one connection across every running instance:
  *  1. in-process: concurrent callers of one connection share one promise;
- *  2. across instances: the lease on the row (refresh-lease.ts) admits one refresher; the others
+ *  2. across instances: the lease on the row (refresh-lease-store.ts) admits one refresher; the others
  *     poll the row and return the winner's credentials once `credentials_version` moves;
  *  3. the winner saves with compare-and-set on that version, so a slow or stale result never
  *     overwrites newer credentials.

@@ -1,10 +1,10 @@
-import { auditCte, emitAfterCommit } from '../../audit/audit-log';
 import type { AuditEvent } from '../../audit/audit-event';
+import { runChange, type ChangeEvent } from '../../platform/db/change-statement';
 import type { SqlExecutor } from '../../platform/db/data-api';
 import { json, uuid, type Parameters } from '../../platform/db/parameters';
-import { publishAfterCommit, type OutboxEvent } from '../../platform/events/outbox';
-import type { RefreshState, RefreshTarget } from './refresh-lease';
-import { refreshEventClause } from './refresh-events';
+import type { RefreshState, RefreshTarget } from './refresh-lease-store';
+import { failureDescription, REFRESH_ERROR_TYPE } from './refresh-events';
+import { newOutboxEvent } from '../../platform/events/outbox-event';
 import type { RefreshFailureKind } from './refresh-policy';
 
 /**
@@ -42,21 +42,23 @@ const GUARD_C = 'c.id = p.id AND c.environment_id = :environment_id AND c.delete
 
 /**
  * ONE statement: the change, its audit row and, when the outcome opens or closes an incident,
- * its webhook event. Publishes the event after the statement when it was written.
+ * its webhook event (published after the statement when it was written).
  */
 async function writeOutcome<R extends { id: string }>(
   db: SqlExecutor,
   update: string,
   params: Parameters,
   audit: AuditEvent,
-  outbox: { event: OutboxEvent; sql: string; params: Parameters },
-  wrote: (row: R) => boolean,
+  outbox: ChangeEvent<R>,
 ): Promise<R | undefined> {
-  const audited = auditCte('audit', audit, 'EXISTS (SELECT 1 FROM changed)');
-  const [row] = await db.query<R>(`WITH changed AS (${update}), ${audited.sql}${outbox.sql} SELECT * FROM changed`, { ...params, ...audited.params, ...outbox.params });
-  if (!row) return undefined;
-  emitAfterCommit(audit);
-  if (wrote(row)) publishAfterCommit(outbox.event);
+  const [row] = await runChange<R>(db, {
+    with: `changed AS (${update})`,
+    select: 'SELECT * FROM changed',
+    params,
+    when: 'EXISTS (SELECT 1 FROM changed)',
+    audit,
+    events: [outbox],
+  });
   return row;
 }
 
@@ -74,7 +76,7 @@ export async function saveRefreshed(
   now: Date,
   audit: AuditEvent,
 ): Promise<SavedRefresh | undefined> {
-  const recovery = refreshEventClause(target.environmentId, 'recovered_event', 'g.recovered');
+  const recovery = refreshEvent(target.environmentId, 'recovered_event', 'g.recovered');
   const row = await writeOutcome<SavedRefresh & { id: string }>(
     db,
     `UPDATE connections c SET
@@ -100,8 +102,7 @@ export async function saveRefreshed(
       now,
     },
     audit,
-    recovery,
-    (r) => r.recovered,
+    { ...recovery, written: ([r]) => r?.recovered === true },
   );
   return row && { credentials_version: row.credentials_version, credentials_expires_at: row.credentials_expires_at, recovered: row.recovered };
 }
@@ -140,7 +141,7 @@ export async function recordFailure(
   now: Date,
   audit: AuditEvent,
 ): Promise<RecordedFailure | undefined> {
-  const opening = refreshEventClause(target.environmentId, 'failure_event', 'g.opened', { kind: failure.kind, status: failure.status });
+  const opening = refreshEvent(target.environmentId, 'failure_event', 'g.opened', { kind: failure.kind, status: failure.status });
   const row = await writeOutcome<{ id: string; opened: boolean; refresh_incident_id: string }>(
     db,
     `UPDATE connections c SET
@@ -167,8 +168,7 @@ export async function recordFailure(
       now,
     },
     audit,
-    opening,
-    (r) => r.opened,
+    { ...opening, written: ([r]) => r?.opened === true },
   );
   return row && { opened: row.opened, incidentId: row.refresh_incident_id };
 }
@@ -183,4 +183,104 @@ export async function readRefreshState(db: SqlExecutor, target: RefreshTarget): 
     { idempotent: true },
   );
   return row;
+}
+
+const END_USER = `CASE WHEN eu.id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('endUser',
+    jsonb_build_object('endUserId', eu.end_user_id, 'endUserEmail', eu.email, 'tags', eu.tags)
+    || CASE WHEN eu.organization_id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('organizationId', eu.organization_id) END) END`;
+
+/**
+ * A refresh incident's webhook (refresh-events.ts), as `<name> AS (INSERT INTO outbox …)` over the `changed` CTE
+ * (id, environment_id, integration_id, end_user_id, connection_id, provider_config_key, tags), written only when
+ * `whenSql` (a condition over `g`, the changed row) holds. `error` absent: the recovery body.
+ */
+function refreshEvent(
+  environmentId: string,
+  name: string,
+  whenSql: string,
+  error?: { kind: RefreshFailureKind; status?: number },
+): ChangeEvent<unknown> {
+  const event = newOutboxEvent(environmentId, 'auth', {});
+  const p = `${name}_`;
+  const errorSql = error ? `jsonb_build_object('success', false, 'error', jsonb_build_object('type', :${p}error_type, 'description', :${p}error_description))` : `jsonb_build_object('success', true)`;
+  const select = {
+    payloadSql: `jsonb_build_object('from', 'nango', 'type', 'auth', 'connectionId', g.connection_id, 'providerConfigKey', g.provider_config_key,
+        'provider', COALESCE(i.provider, 'unknown'), 'authMode', 'OAUTH2', 'environment', e.name, 'operation', 'refresh', 'tags', g.tags)
+        || ${errorSql} || ${END_USER}`,
+    fromSql: `changed g JOIN environments e ON e.id = g.environment_id LEFT JOIN integrations i ON i.id = g.integration_id LEFT JOIN end_users eu ON eu.id = g.end_user_id`,
+    whereSql: whenSql,
+    connectionIdSql: 'g.id',
+  };
+  const params: Parameters = {};
+  if (error) {
+    params[`${p}error_type`] = REFRESH_ERROR_TYPE;
+    params[`${p}error_description`] = failureDescription(error.kind, error.status);
+  }
+  return { event, name, select, params };
+}
+
+/** A connection the proactive refresh sweep claimed, with what a renewal needs of its integration. */
+export interface RefreshCandidate {
+  id: string;
+  environment_id: string;
+  connection_id: string;
+  provider_config_key: string;
+  credentials_version: number;
+  credentials_expires_at: Date | null;
+  connection_config: Record<string, unknown>;
+  last_fetched_at: Date | null;
+  last_refresh_success_at: Date | null;
+  created_at: Date;
+  provider: string;
+  provider_definition: unknown;
+  integration_id: string;
+  integration_client_id: string | null;
+  integration_scopes: string[] | null;
+  integration_secrets: Buffer | null;
+}
+
+/**
+ * ONE statement: picks the next batch of live connections whose token expires before `horizon`
+ * or that sat idle since `idleBefore` (soonest expiry first), skipping rows another run holds,
+ * and claims them until `claimUntil`.
+ */
+export function claimRefreshCandidates(
+  db: SqlExecutor,
+  now: Date,
+  window: { horizon: Date; idleBefore: Date; claimUntil: Date; limit: number },
+): Promise<RefreshCandidate[]> {
+  return db.query<RefreshCandidate>(
+    `WITH pick AS (
+       SELECT c.id, i.provider, i.id AS integration_id, i.client_id AS integration_client_id, i.client_secret AS integration_secrets, i.scopes AS integration_scopes,
+              (SELECT p.definition FROM providers p WHERE p.environment_id = c.environment_id AND p.name = i.provider) AS provider_definition
+         FROM connections c JOIN integrations i ON i.id = c.integration_id AND i.deleted_at IS NULL
+        WHERE c.deleted_at IS NULL AND c.auth_error IS NULL AND c.credentials IS NOT NULL
+          AND (c.refresh_check_after IS NULL OR c.refresh_check_after <= :now)
+          AND (c.refresh_backoff_until IS NULL OR c.refresh_backoff_until <= :now)
+          AND (c.refresh_lease_until IS NULL OR c.refresh_lease_until < :now)
+          AND (c.credentials_expires_at < :horizon
+               OR (COALESCE(c.last_refresh_success_at, c.created_at) < :idle_before
+                   AND (c.credentials_expires_at IS NULL OR COALESCE(c.last_fetched_at, c.created_at) < :idle_before)))
+        ORDER BY c.credentials_expires_at NULLS LAST
+        LIMIT :limit
+        FOR UPDATE OF c SKIP LOCKED
+     )
+     UPDATE connections c SET refresh_check_after = :claim_until
+       FROM pick
+      WHERE c.id = pick.id
+     RETURNING c.id, c.environment_id, c.connection_id, c.provider_config_key, c.credentials_version, c.credentials_expires_at,
+               c.connection_config, c.last_fetched_at, c.last_refresh_success_at, c.created_at,
+               pick.provider, pick.provider_definition, pick.integration_id, pick.integration_client_id, pick.integration_secrets, pick.integration_scopes`,
+    { now, horizon: window.horizon, idle_before: window.idleBefore, claim_until: window.claimUntil, limit: window.limit },
+  );
+}
+
+/** ONE statement: when the sweep looks at each connection again (null: when nothing holds it back). */
+export async function setRefreshCheckAfter(db: SqlExecutor, rows: { id: string; checkAfter: Date | null }[]): Promise<void> {
+  await db.execute(
+    `UPDATE connections c SET refresh_check_after = r.check_after
+       FROM jsonb_to_recordset(:rows) AS r(id uuid, check_after timestamptz)
+      WHERE c.id = r.id`,
+    { rows: json(rows.map((r) => ({ id: r.id, check_after: r.checkAfter?.toISOString() ?? null }))) },
+  );
 }

@@ -7,9 +7,8 @@ import { systemClock } from '../../platform/clock';
 import { platformHandles } from '../../platform/handles';
 import { logger } from '../../platform/observability/logger';
 import { metrics } from '../../platform/observability/metrics';
-import { runInRequestScope } from '../../platform/observability/request-scope';
+import { runAfterRequest, runInRequestScope } from '../../platform/observability/request-scope';
 import { SWEEPS, SWEEP_NAMES } from '../../sweeps/registry';
-import { publishScopeOutbox } from '../../platform/events/publisher';
 
 /**
  * The event a schedule sends (lib/topology.ts SCHEDULES). `scheduledTime` is EventBridge
@@ -35,7 +34,7 @@ export const handler = middy(async (rawEvent: unknown, context: { getRemainingTi
   return runInRequestScope(async () => {
     const result = await SWEEPS[event.sweep](handles.db, now, budget, handles.cipher);
     // Webhook events a sweep wrote (e.g. refresh failures) go to the bus now; the re-drive covers a failure.
-    await publishScopeOutbox();
+    await runAfterRequest();
     for (const [name, count] of Object.entries(result)) metrics.addMetric(name, MetricUnit.Count, count);
     logger.info('sweep finished', { sweep: event.sweep, asOf: now.toISOString(), ...result });
     return { sweep: event.sweep, asOf: now.toISOString(), ...result };

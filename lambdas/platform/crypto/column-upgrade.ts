@@ -1,5 +1,5 @@
+import { compareAndSetColumn, readColumnPage, type ColumnRef } from '../db/column-pages';
 import type { SqlExecutor } from '../db/data-api';
-import { uuid, type Parameters } from '../db/parameters';
 import type { Purpose } from './binding';
 import { DecryptionError, type DecryptionFailure } from './decryption-error';
 import type { EnvelopeCipher } from './envelope-cipher';
@@ -45,48 +45,22 @@ export interface ColumnUpgradeReport {
   lastId?: string;
 }
 
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-
-function identifier(name: string): string {
-  if (!IDENTIFIER.test(name)) throw new TypeError(`Not a plain SQL identifier: ${name}`);
-  return `"${name}"`;
-}
-
-interface Row {
-  id: string;
-  environment_id: string;
-  value: Buffer;
-}
-
 export async function reencryptColumn(
   db: SqlExecutor,
   cipher: EnvelopeCipher,
   spec: EncryptedColumn,
   options: ColumnUpgradeOptions = {},
 ): Promise<ColumnUpgradeReport> {
-  const table = identifier(spec.table);
-  const column = identifier(spec.column);
-  const id = identifier(spec.idColumn ?? 'id');
-  const environment = identifier(spec.environmentColumn ?? 'environment_id');
+  const ref: ColumnRef = { table: spec.table, column: spec.column, idColumn: spec.idColumn ?? 'id', environmentColumn: spec.environmentColumn ?? 'environment_id' };
   const batchSize = options.batchSize ?? 100;
   const only = options.only ?? (() => true);
   const report: ColumnUpgradeReport = { scanned: 0, upgraded: 0, skipped: 0, conflicts: 0, failed: [], lastId: options.after };
 
   // Keys cached before this run may predate a KMS rotation: every rewrite gets a new one.
   cipher.retireDataKeys();
-  const select = (after: boolean) => `
-    SELECT id, environment_id, value FROM (
-      SELECT ${id}::text AS id, ${environment}::text AS environment_id, ${column} AS value,
-             sum(octet_length(${column})) OVER (ORDER BY ${id}) AS running
-      FROM ${table}
-      WHERE ${column} IS NOT NULL ${after ? `AND ${id} > :after` : ''}
-      ORDER BY ${id} LIMIT :limit
-    ) page WHERE running <= :budget OR running = octet_length(value) ORDER BY id`;
 
   for (;;) {
-    const params: Parameters = { limit: batchSize, budget: options.batchBytes ?? 512 * 1024 };
-    if (report.lastId !== undefined) params.after = uuid(report.lastId);
-    const rows = await db.query<Row>(select(report.lastId !== undefined), params);
+    const rows = await readColumnPage(db, ref, report.lastId, batchSize, options.batchBytes ?? 512 * 1024);
     if (rows.length === 0) return report;
     report.scanned += rows.length;
     report.lastId = rows[rows.length - 1].id;
@@ -106,27 +80,9 @@ export async function reencryptColumn(
       }
     }
     if (updates.length > 0) {
-      const written = await compareAndSet(db, table, column, id, updates);
+      const written = await compareAndSetColumn(db, ref, updates);
       report.upgraded += written;
       report.conflicts += updates.length - written;
     }
   }
-}
-
-/** One statement for the whole batch; a row counts only if it still held the bytes we read. */
-async function compareAndSet(db: SqlExecutor, table: string, column: string, id: string, updates: { id: string; old: Buffer; next: Buffer }[]): Promise<number> {
-  const params: Parameters = {};
-  const values = updates.map((u, i) => {
-    params[`id${i}`] = uuid(u.id);
-    params[`old${i}`] = u.old;
-    params[`new${i}`] = u.next;
-    return `(:id${i}, :old${i}, :new${i})`;
-  });
-  const { rowsAffected } = await db.execute(
-    `UPDATE ${table} AS t SET ${column} = v.new_value
-     FROM (VALUES ${values.join(', ')}) AS v(id, old_value, new_value)
-     WHERE t.${id} = v.id AND t.${column} = v.old_value`,
-    params,
-  );
-  return rowsAffected;
 }

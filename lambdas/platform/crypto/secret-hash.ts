@@ -1,6 +1,7 @@
 import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { SqlExecutor } from '../db/data-api';
+import { insertWrappedKey, readWrappedKey } from './deployment-key-store';
 
 const PURPOSE = 'secret-hash-pepper';
 const CONTEXT = { environment: 'deployment', purpose: PURPOSE };
@@ -16,23 +17,18 @@ export class SecretHasher {
   private constructor(private readonly pepper: Buffer) {}
 
   static async load(db: SqlExecutor, kms: KMSClient, kmsKeyId: string): Promise<SecretHasher> {
-    const [row] = await db.query<{ wrapped_key: Buffer }>('SELECT wrapped_key FROM deployment_keys WHERE purpose = :purpose', { purpose: PURPOSE });
-    if (row) return new SecretHasher(await unwrap(kms, row.wrapped_key));
+    const existing = await readWrappedKey(db, PURPOSE);
+    if (existing) return new SecretHasher(await unwrap(kms, existing));
 
     const generated = await kms.send(new GenerateDataKeyCommand({ KeyId: kmsKeyId, KeySpec: 'AES_256', EncryptionContext: CONTEXT }));
     const fresh = pepperFrom(generated.Plaintext);
     const wrapped = generated.CiphertextBlob;
     if (!wrapped) throw new Error('KMS returned no ciphertext for the secret-hash pepper');
     // Two cold starts may race to create it: the first insert wins and both use the stored one.
-    const [stored] = await db.query<{ wrapped_key: Buffer }>(
-      `INSERT INTO deployment_keys (purpose, wrapped_key) VALUES (:purpose, :wrapped)
-       ON CONFLICT (purpose) DO UPDATE SET purpose = EXCLUDED.purpose
-       RETURNING wrapped_key`,
-      { purpose: PURPOSE, wrapped },
-    );
-    if (Buffer.from(wrapped).equals(stored.wrapped_key)) return new SecretHasher(fresh);
+    const stored = await insertWrappedKey(db, PURPOSE, wrapped);
+    if (Buffer.from(wrapped).equals(stored)) return new SecretHasher(fresh);
     fresh.fill(0);
-    return new SecretHasher(await unwrap(kms, stored.wrapped_key));
+    return new SecretHasher(await unwrap(kms, stored));
   }
 
   hash(secret: string): Buffer {

@@ -47,3 +47,8 @@ function toSqlParameter(name: string, value: SqlValue): SqlParameter {
   // Objects and arrays are JSON documents: the Data API has no array parameters.
   return { name, value: { stringValue: JSON.stringify(value) }, typeHint: 'JSON' };
 }
+
+/** The Data API has no array parameters: arrays travel as a PostgreSQL array literal. */
+export function toTextArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+}

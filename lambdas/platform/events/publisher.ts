@@ -3,8 +3,8 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { EVENT_SOURCE } from '../../../lib/topology';
 import { env } from '../config';
 import { logger } from '../observability/logger';
-import { currentRequestScope } from '../observability/request-scope';
-import type { OutboxEvent } from './outbox';
+import { currentRequestScope, queueAfterRequest, type RequestScope } from '../observability/request-scope';
+import type { OutboxEvent } from './outbox-event';
 
 /**
  * After commit: puts outbox events on the bus (one PutEvents per 10). The bus event carries ids
@@ -55,9 +55,25 @@ export async function publishOutboxEvents(events: readonly OutboxEvent[]): Promi
   return published;
 }
 
-/** Publishes what the current request scope queued (publishAfterCommit), once. */
-export async function publishScopeOutbox(): Promise<void> {
+/** Events waiting for the end of their request, one list per request scope (one PutEvents per 10 at the end). */
+const waiting = new WeakMap<RequestScope, OutboxEvent[]>();
+
+/**
+ * Queues the event for publishing when the request's work is done (after commit). Outside a
+ * request scope (scripts) nothing is queued: the scheduled re-drive publishes it.
+ */
+export function publishAfterCommit(event: OutboxEvent): void {
   const scope = currentRequestScope();
-  if (!scope || scope.outboxEvents.length === 0) return;
-  await publishOutboxEvents(scope.outboxEvents.splice(0));
+  if (!scope) return;
+  const queued = waiting.get(scope);
+  if (queued) {
+    queued.push(event);
+    return;
+  }
+  waiting.set(scope, [event]);
+  queueAfterRequest(async () => {
+    const events = waiting.get(scope) ?? [];
+    waiting.delete(scope);
+    await publishOutboxEvents(events);
+  });
 }

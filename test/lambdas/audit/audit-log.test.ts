@@ -1,5 +1,5 @@
 import { database } from '../../support/handles';
-import { emitAfterCommit, recordAudit } from '../../../lambdas/audit/audit-log';
+import { recordAudit } from '../../../lambdas/audit/audit-log';
 import { SYSTEM_REQUEST, type AuditEvent } from '../../../lambdas/audit/audit-event';
 import { runInRequestScope } from '../../../lambdas/platform/observability/request-scope';
 import { startTestStack, type TestStack } from '../../support/local-stack';
@@ -53,6 +53,6 @@ test('inside a transaction the line waits for the commit; a rollback drops it wi
     expect(rows).toEqual([]);
   });
   // Outside a request scope there is nothing to wait for.
-  emitAfterCommit(event('no-scope'));
+  await recordAudit(database(), event('no-scope'));
   expect(logged('no-scope')).toBe(1);
 });

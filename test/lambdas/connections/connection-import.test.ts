@@ -1,7 +1,7 @@
 import { database, envelopeCipher } from '../../support/handles';
 import { importConnection, type ImportRequest } from '../../../lambdas/connections/connection-import';
 import { ImportRefusal } from '../../../lambdas/connections/errors';
-import { openCredentials } from '../../../lambdas/connections/connection-read';
+import { openCredentials } from '../../../lambdas/connections/credentials';
 import { ProviderRegistry } from '../../../lambdas/providers/provider-registry';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 import { connectionRow, deleteIntegration, environmentId, insertIntegration } from './fixtures';

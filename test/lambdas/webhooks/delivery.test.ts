@@ -1,7 +1,7 @@
 import { database } from '../../support/handles';
 import { Nango } from '@nangohq/node';
 import { uuid } from '../../../lambdas/platform/db/parameters';
-import { OUTBOX_EVENT_TYPES } from '../../../lambdas/platform/events/outbox';
+import { OUTBOX_EVENT_TYPES } from '../../../lambdas/platform/events/outbox-event';
 import { EVENT_RULES } from '../../../lib/topology';
 import { readJson, startTestStack, type TestStack } from '../../support/local-stack';
 import { WebhookReceiver, type ReceivedWebhook } from '../../support/webhook-receiver';

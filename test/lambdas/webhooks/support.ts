@@ -1,7 +1,8 @@
 import { database } from '../../support/handles';
 import { uuid } from '../../../lambdas/platform/db/parameters';
 import { publishOutboxEvents } from '../../../lambdas/platform/events/publisher';
-import { newOutboxEvent, recordOutboxEvent, type OutboxEvent } from '../../../lambdas/platform/events/outbox';
+import { newOutboxEvent, type OutboxEvent } from '../../../lambdas/platform/events/outbox-event';
+import { recordOutboxEvent } from '../../../lambdas/platform/events/outbox-store';
 import type { TestStack } from '../../support/local-stack';
 
 /** Nango's auth webhook body (§4.1) for a made-up connection. */

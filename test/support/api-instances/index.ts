@@ -37,7 +37,7 @@ function startOne(env: Record<string, string>, children: ChildProcess[]): Promis
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`api instance did not start within 30 s\n${stderr}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`api instance did not start within 120 s\n${stderr}`)), 120_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`api instance exited with ${code}\n${stderr}`));

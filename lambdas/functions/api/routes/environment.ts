@@ -6,7 +6,8 @@ import { WebhookUrlSchema } from '../../../environments/environment-schema';
 import { getEnvironment, rotateWebhookSigningKey, updateEnvironmentSettings, type Environment } from '../../../environments/environment-store';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { defineRoute } from '../../../http/route';
-import { createSecretKey, listSecretKeys, revokeSecretKey, type SecretKeyInfo } from '../../../keys/secret-keys';
+import { createSecretKey, revokeSecretKey } from '../../../keys/secret-keys';
+import { listSecretKeys, type SecretKeyInfo } from '../../../keys/secret-key-store';
 
 /* Our extensions in Nango's style: the caller's environment (derived from its key), its settings and keys. */
 

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { auditFrom } from '../../../http/audit-request';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { defineRoute } from '../../../http/route';
-import { getDelivery, listDeliveries, replayDelivery, type DeliveryRow } from '../../../webhooks/delivery-log';
+import { getDelivery, listDeliveries, replayDelivery, type DeliveryRow } from '../../../webhooks/delivery-log-store';
 import { cursorParam, PageLimit } from '../../../http/pagination';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../../../platform/db/keyset-cursor';
 

@@ -2,7 +2,7 @@ import { database, envelopeCipher } from '../../../support/handles';
 import { randomUUID } from 'node:crypto';
 import { RefreshBusyError, RefreshExhaustedError, RefreshFailedError } from '../../../../lambdas/connections/refresh/refresh-errors';
 import { defaultRefresh, RefreshCoordinator, type RefreshFunction, type RefreshResult } from '../../../../lambdas/connections/refresh/refresh-coordinator';
-import { tryAcquireLease } from '../../../../lambdas/connections/refresh/refresh-lease';
+import { tryAcquireLease } from '../../../../lambdas/connections/refresh/refresh-lease-store';
 import { saveRefreshed } from '../../../../lambdas/connections/refresh/refresh-store';
 import { startTestStack, type TestStack } from '../../../support/local-stack';
 import { startOAuthServer, type OAuthServer } from '../../../support/oauth-server';

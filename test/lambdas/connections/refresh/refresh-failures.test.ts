@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { RefreshCoordinator, type RefreshConnectionInput } from '../../../../lambdas/connections/refresh/refresh-coordinator';
 import { RefreshBackoffError, RefreshConnectionGoneError, RefreshExhaustedError, RefreshFailedError } from '../../../../lambdas/connections/refresh/refresh-errors';
 import { answerFor } from '../../../../lambdas/http/error-table';
-import { releaseLease, tryAcquireLease } from '../../../../lambdas/connections/refresh/refresh-lease';
+import { releaseLease, tryAcquireLease } from '../../../../lambdas/connections/refresh/refresh-lease-store';
 import { uuid } from '../../../../lambdas/platform/db/parameters';
 import { OAuthTokenError } from '../../../../lambdas/oauth/token-response';
 import { startTestStack, type TestStack } from '../../../support/local-stack';

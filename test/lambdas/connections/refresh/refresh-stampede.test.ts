@@ -10,7 +10,8 @@ import { auditActions, columns, importOAuth2, initialTokens, oauthIntegration, P
  * against oidc-provider with short-lived access tokens and rotating refresh tokens.
  */
 
-jest.setTimeout(60_000);
+// Bounds a hang only: four instance processes start slowly on a loaded machine.
+jest.setTimeout(300_000);
 
 let t: TestStack;
 let server: OAuthServer;

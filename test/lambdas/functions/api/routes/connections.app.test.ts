@@ -3,7 +3,7 @@ import { Nango } from '@nangohq/node';
 import { AppTokenError } from '../../../../../lambdas/connections/errors';
 import { answerFor } from '../../../../../lambdas/http/error-table';
 import { importConnection as importDirect } from '../../../../../lambdas/connections/connection-import';
-import { openCredentials } from '../../../../../lambdas/connections/connection-read';
+import { openCredentials } from '../../../../../lambdas/connections/credentials';
 import { ProviderRegistry } from '../../../../../lambdas/providers/provider-registry';
 import { rejection } from '../../../../support/rejection';
 import { readJson, startTestStack, type TestStack } from '../../../../support/local-stack';

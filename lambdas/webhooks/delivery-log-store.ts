@@ -1,8 +1,9 @@
-import { auditClause, emitAfterCommit } from '../audit/audit-log';
 import type { AuditEvent } from '../audit/audit-event';
+import { runChange } from '../platform/db/change-statement';
 import type { SqlExecutor } from '../platform/db/data-api';
 import { uuid } from '../platform/db/parameters';
-import { publishAfterCommit, type OutboxEventType } from '../platform/events/outbox';
+import type { OutboxEventType } from '../platform/events/outbox-event';
+import { publishAfterCommit } from '../platform/events/publisher';
 import { RETRY_WINDOW_MS } from './retry-policy';
 import type { KeysetCursor } from '../platform/db/keyset-cursor';
 
@@ -107,9 +108,8 @@ export type ReplayOutcome = { kind: 'replayed' } | { kind: 'not_found' } | { kin
  * sends it at once (the re-drive would within a minute anyway).
  */
 export async function replayDelivery(db: SqlExecutor, environmentId: string, id: string, now: Date, audit: AuditEvent): Promise<ReplayOutcome> {
-  const event = auditClause(audit, 'EXISTS (SELECT 1 FROM changed)', '(SELECT id::text FROM changed)');
-  const [row] = await db.query<{ status: string; outbox_id: string; event_type: OutboxEventType; replayed: boolean }>(
-    `WITH found AS (
+  const [row] = await runChange<{ status: string; outbox_id: string; event_type: OutboxEventType; replayed: boolean }>(db, {
+    with: `found AS (
        SELECT t.id, t.status, t.url, t.outbox_id, o.event_type FROM webhook_targets t JOIN outbox o ON o.id = t.outbox_id
         WHERE t.id = :id AND t.environment_id = :environment_id
      ), changed AS (
@@ -120,13 +120,17 @@ export async function replayDelivery(db: SqlExecutor, environmentId: string, id:
      ), reset AS (
        UPDATE webhook_circuits wc SET consecutive_failures = 0, open_until = NULL, updated_at = :now
          FROM found f WHERE wc.environment_id = :environment_id AND wc.url = f.url AND EXISTS (SELECT 1 FROM changed)
-     )${event.sql}
-     SELECT f.status, f.outbox_id, f.event_type, EXISTS (SELECT 1 FROM changed) AS replayed FROM found f`,
-    { id: uuid(id), environment_id: uuid(environmentId), now, window_ends_at: new Date(now.getTime() + RETRY_WINDOW_MS), ...event.params },
-  );
+     )`,
+    select: 'SELECT f.status, f.outbox_id, f.event_type, EXISTS (SELECT 1 FROM changed) AS replayed FROM found f',
+    params: { id: uuid(id), environment_id: uuid(environmentId), now, window_ends_at: new Date(now.getTime() + RETRY_WINDOW_MS) },
+    when: 'EXISTS (SELECT 1 FROM changed)',
+    happened: ([r]) => r?.replayed === true,
+    audit,
+    auditTargetSql: '(SELECT id::text FROM changed)',
+  });
   if (!row) return { kind: 'not_found' };
   if (!row.replayed) return { kind: 'pending' };
-  emitAfterCommit(audit);
+  // The event's row exists already: only its bus message is sent again.
   publishAfterCommit({ id: row.outbox_id, environmentId, type: row.event_type, payload: {} });
   return { kind: 'replayed' };
 }
