@@ -9,7 +9,6 @@ import { createIntegration, deleteIntegration, openSecrets, updateIntegration } 
 import { getIntegration, listIntegrations } from '../../../integrations/integration-store';
 import { toApiIntegration } from '../../../integrations/public-integration';
 import { publicBaseUrl } from '../../../http/public-url';
-import { ProviderNameSchema } from '../../../providers/provider-schema';
 
 /* Nango's /integrations (reference §2.2), wire-compatible with @nangohq/node. */
 
@@ -22,7 +21,8 @@ const KeyParams = z.object({ uniqueKey: IntegrationKeySchema });
 
 const CreateBody = z
   .object({
-    provider: ProviderNameSchema,
+    // A lookup, not a definition: any name that is not a provider is Nango's "Invalid provider".
+    provider: z.string().min(1).max(255),
     unique_key: IntegrationKeySchema,
     display_name: z.string().min(1).max(255).optional(),
     forward_webhooks: z.boolean().optional(),

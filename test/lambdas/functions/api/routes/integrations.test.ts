@@ -156,6 +156,8 @@ describe('create, read, list (through @nangohq/node)', () => {
 describe('POST /integrations errors', () => {
   test.each([
     ['unknown provider', { provider: 'no-such-provider', unique_key: 'k1' }, { code: 'invalid_body', errors: [{ code: 'invalid_string', message: 'Invalid provider', path: ['provider'] }] }],
+    // No provider has such a name; Nango answers it as any unknown provider.
+    ['a name no provider can have', { provider: 'GitHub', unique_key: 'k1' }, { code: 'invalid_body', errors: [{ code: 'invalid_string', message: 'Invalid provider', path: ['provider'] }] }],
     ['duplicate key', { provider: 'github', unique_key: 'github-main', credentials: { type: 'OAUTH2', client_id: 'a', client_secret: 'b' } }, { code: 'invalid_body', errors: [{ code: 'invalid_string', message: 'Unique key already exists', path: ['uniqueKey'] }] }],
     [
       'credentials of another auth mode',
