@@ -1,7 +1,7 @@
 import { database } from '../../support/handles';
 import { HttpBrowser } from '../../support/http-browser';
-import { startTestStack, type TestStack } from '../../support/local-stack';
-import { startOAuthServer, type OAuthServer } from '../../support/oauth-server';
+import { readJson, startTestStack, type TestStack } from '../../support/local-stack';
+import { OAUTH_TEST_PASSWORD, startOAuthServer, type OAuthServer } from '../../support/oauth-server';
 import { RelayClient } from '../../support/relay-client';
 import { acknowledgeRelayClient } from '../../../lambdas/connect/browser-relay';
 import { managementApi } from '../../../lambdas/platform/websocket/connections-api';
@@ -77,6 +77,39 @@ test.each([
   const error = await client.next('error');
   expect(error).toMatchObject({ message_type: 'error', error_type: errorType, error_desc: expect.any(String) });
   expect(page.html).toContain(errorType);
+});
+
+test('the end user denies at the provider: the callback page and the socket both report callback_err', async () => {
+  const client = await socket();
+  const wsClientId = await client.ack();
+  const browser = new HttpBrowser();
+  const signIn = await browser.open(connectUrl(t, 'oidc', await connectSession(t), `&ws_client_id=${wsClientId}`));
+  const consent = await browser.submit(signIn, '/login', { login: 'alice', password: OAUTH_TEST_PASSWORD });
+  const page = await browser.submit(consent, '/abort');
+  expect(page.url.startsWith(`${t.baseUrl}/oauth/callback?`)).toBe(true);
+  expect(await client.next('error')).toEqual({
+    message_type: 'error',
+    provider_config_key: 'oidc',
+    connection_id: '',
+    error_type: 'callback_err',
+    error_desc: expect.stringContaining('access_denied'),
+  });
+});
+
+test('a reconnect session whose connection is gone: the socket gets invalid_connection', async () => {
+  const token = await connectSession(t, { end_user: { id: 'reconnecting' } });
+  await authorizeInBrowser(new HttpBrowser(), connectUrl(t, 'oidc', token));
+  const [{ connection_id: id }] = await database().query<{ connection_id: string }>(
+    "SELECT c.connection_id FROM connections c JOIN end_users e ON e.id = c.end_user_id WHERE e.end_user_id = 'reconnecting'",
+  );
+  const { status, body } = await readJson(await t.api('/connect/sessions/reconnect', { method: 'POST', json: { connection_id: id, integration_id: 'oidc' } }));
+  expect(status).toBe(201);
+  t.secrets.register(body.data.token);
+  expect((await t.api(`/connection/${id}?provider_config_key=oidc`, { method: 'DELETE' })).status).toBe(200);
+  const client = await socket();
+  const wsClientId = await client.ack();
+  await new HttpBrowser().open(connectUrl(t, 'oidc', body.data.token, `&ws_client_id=${wsClientId}`));
+  expect(await client.next('error')).toMatchObject({ error_type: 'invalid_connection', provider_config_key: 'oidc' });
 });
 
 test("a ws_client_id bound to one session's flow is refused to another session: no message reaches its socket", async () => {
