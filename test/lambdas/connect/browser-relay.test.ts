@@ -168,7 +168,7 @@ test('an ack whose socket never opens is retried, then its row is dropped (410 G
 
 test("GET /connect/session's websocketsPath is '/' locally, and the configured WebSocket URL when deployed", async () => {
   const token = await connectSession(t);
-  const read = async () => (await (await fetch(`${t.baseUrl}/connect/session`, { headers: { authorization: `Bearer ${token}` } })).json()).data.websocketsPath;
+  const read = async () => ((await (await fetch(`${t.baseUrl}/connect/session`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: { websocketsPath: string } }).data.websocketsPath;
   expect(await read()).toBe('/');
   process.env.LATCHKEY_WEBSOCKET_URL = 'wss://abc123.execute-api.us-east-1.amazonaws.com/prod';
   try {
