@@ -30,10 +30,24 @@ const median = (xs: number[]) => {
 };
 const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.9) - 1)];
 
+/** Drops the JSON lines (logs, metrics) the functions write to stdout until stopped. */
+function dropJsonLines(): { stop(): void } {
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const kept = String(chunk)
+      .split('\n')
+      .filter((line) => !line.startsWith('{'))
+      .join('\n');
+    return kept.trim() ? write(kept, ...(rest as [])) : true;
+  }) as typeof process.stdout.write;
+  return { stop: () => (process.stdout.write = write) };
+}
+
 export async function benchRelay(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-bench-'));
-  // The functions' JSON request logs would drown the table.
+  // The functions' JSON logs and metrics would drown the table.
   process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
+  const quiet = dropJsonLines();
   const stack = await LocalStack.start({ dataDir, databaseUrl: process.env.LATCHKEY_DATABASE_URL });
   const server = await startOAuthServer({ interactive: true, redirectUris: [`${stack.baseUrl}/oauth/callback`] });
   let browser: Browser | undefined;
@@ -72,17 +86,25 @@ export async function benchRelay(): Promise<void> {
     // In Chromium: the real SDK's auth(), the popup's forms filled as a user would.
     [browser, app] = await Promise.all([launchBrowser(), startCustomerApp()]);
     const inBrowser: number[] = [];
-    const { context } = await loopbackContext(browser);
-    const page = await context.newPage();
-    await page.goto(app.url);
+    const toPopup: number[] = [];
+    const callbackToResolve: number[] = [];
     for (let i = 0; i < FLOWS + WARMUP; i += 1) {
+      // A fresh profile each time: the provider must not remember the last sign-in.
+      const { context } = await loopbackContext(browser);
+      const page = await context.newPage();
+      await page.goto(app.url);
       const token = await session(FLOWS + WARMUP + i);
       const popupOpened = context.waitForEvent('page');
+      // Epoch milliseconds on both sides (one machine, one clock): when the popup was sent to
+      // /oauth/connect (after the ack), and when the callback page's answer arrived.
+      const marks: { authorize?: number; callback?: number } = {};
+      context.on('request', (r) => void (r.url().includes('/oauth/connect/') && (marks.authorize ??= Date.now())));
+      context.on('response', (r) => void (r.url().includes('/oauth/callback') && (marks.callback ??= Date.now())));
       const timed = page.evaluate(
         ({ host, token }) => {
           const Nango = (globalThis as unknown as { Nango: new (c: object) => { auth(k: string): Promise<{ connectionId: string }> } }).Nango;
-          const t0 = performance.now();
-          return new Nango({ host, connectSessionToken: token }).auth('bench-oidc').then((r) => ({ ms: performance.now() - t0, connectionId: r.connectionId }));
+          const start = Date.now();
+          return new Nango({ host, connectSessionToken: token }).auth('bench-oidc').then(() => ({ start, end: Date.now() }));
         },
         { host: stack.baseUrl, token },
       );
@@ -93,18 +115,26 @@ export async function benchRelay(): Promise<void> {
       await popup.click('button');
       await popup.waitForSelector('text=Allow access?');
       await popup.click('button:has-text("Allow")');
-      const { ms } = await timed;
-      if (i >= WARMUP) inBrowser.push(ms);
+      const { start, end } = await timed;
+      if (i >= WARMUP) {
+        inBrowser.push(end - start);
+        toPopup.push(marks.authorize! - start);
+        callbackToResolve.push(end - marks.callback!);
+      }
       await popup.waitForEvent('close').catch(() => undefined);
+      await context.close();
     }
-    await context.close();
 
     const row = (name: string, xs: number[]) => `${name.padEnd(52)} ${median(xs).toFixed(1).padStart(10)} ${p90(xs).toFixed(1).padStart(10)}`;
+    quiet.stop();
     console.log(`${'auth() → success, warm flows'.padEnd(52)} ${'median ms'.padStart(10)} ${'p90 ms'.padStart(10)}   (n=${FLOWS} each)`);
     console.log(row('Chromium, @nangohq/frontend, forms filled', inBrowser));
+    console.log(row('  of which: auth() → popup sent to /oauth/connect', toPopup));
+    console.log(row('  of which: callback page answered → auth() resolved', callbackToResolve));
     console.log(row('no browser (ws client + HTTP), same flow', plain));
     console.log(row('  of which: upgrade → connection_ack', acks));
   } finally {
+    quiet.stop();
     await Promise.all([browser?.close(), app?.stop()]);
     await server.stop();
     await stack.stop();
