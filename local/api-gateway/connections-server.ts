@@ -39,7 +39,7 @@ export class ConnectionsServer {
       const id = decodeURIComponent(match[1]);
       const body = await readBody(req, MESSAGE_LIMIT_BYTES + 1);
       const open = this.connections.get(id);
-      if (!open || open.socket.readyState !== open.socket.OPEN) throw new AwsServiceError('GoneException', null as unknown as string, 410);
+      if (!open || open.socket.readyState !== open.socket.OPEN) throw new AwsServiceError('GoneException', 'The connection is not open', 410);
       if (req.method === 'POST') {
         if (body.length > MESSAGE_LIMIT_BYTES) throw new AwsServiceError('PayloadTooLargeException', 'Message too long', 413);
         await new Promise<void>((resolve, reject) => open.socket.send(body.toString('utf8'), (err) => (err ? reject(err) : resolve())));
