@@ -220,6 +220,8 @@ export const DEPLOY_FUNCTIONS: readonly DeployFunctionSpec[] = [
     copyFiles: [{ from: 'lambdas/platform/db/migrations', to: 'migrations' }],
     // Creates and alters the schema, and gives each function's role its password.
     databaseMaster: true,
+    // Seals the first webhook signing key of each environment the migrations create.
+    kms: { generateDataKey: ['environment-secret'] },
   },
   {
     name: 'bootstrap',

@@ -1,5 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
+import { ensureWebhookSigningKeys } from '../lambdas/environments/environment-store';
+import { EnvelopeCipher } from '../lambdas/platform/crypto/envelope-cipher';
+import { createKmsClient } from '../lambdas/platform/crypto/kms';
 import { DataApi } from '../lambdas/platform/db/data-api';
 import { migrate, type MigrationReport } from '../lambdas/platform/db/migrator';
 import { DEPLOY_FUNCTIONS, FUNCTIONS, ROUTES, SCHEDULES, EVENT_RULES, type FunctionName } from '../lib/topology';
@@ -86,7 +89,10 @@ export class LocalStack {
     // stack.env keeps the master's secret: migrations and the tests' own set-up run as it.
     Object.assign(process.env, databaseRole ? functionEnvironment(env, databaseRole) : env);
 
-    const migrations = await migrate(new DataApi({ resourceArn: env.LATCHKEY_DB_CLUSTER_ARN, secretArn: env.LATCHKEY_DB_SECRET_ARN, database }));
+    const master = new DataApi({ resourceArn: env.LATCHKEY_DB_CLUSTER_ARN, secretArn: env.LATCHKEY_DB_SECRET_ARN, database });
+    const migrations = await migrate(master);
+    // As the deploy's migrate task does after the SQL: each new environment's webhook signing key.
+    await ensureWebhookSigningKeys(master, new EnvelopeCipher({ kms: createKmsClient(), keyId: env.LATCHKEY_KMS_KEY_ID }));
     const pools = functionPools(options.maxInstances ?? Number(process.env.LATCHKEY_LOCAL_MAX_INSTANCES ?? DEFAULT_MAX_INSTANCES));
     const handlers = Object.fromEntries(Object.entries(pools).map(([name, pool]) => [name, pool.handler])) as Record<FunctionName, LambdaHandler>;
     for (const rule of EVENT_RULES) {
