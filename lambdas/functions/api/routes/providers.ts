@@ -5,7 +5,7 @@ import { ApiError, jsonResult } from '../../../http/errors';
 import { capped, STORED_DOCUMENT_LIMITS } from '../../../platform/db/stored-document';
 import { defineRoute, type AnyRoute } from '../../../http/route';
 import { RepointRefused } from '../../../providers/errors';
-import { ProviderNameSchema, type Provider } from '../../../providers/provider-schema';
+import { CustomProviderSchema, ProviderNameSchema, type Provider } from '../../../providers/provider-schema';
 import { urlChanges } from '../../../providers/provider-repointing';
 import { hasScope } from '../../../auth/scopes';
 import { ApiProviderSchema, toApiProvider } from '../../../providers/public-provider';
@@ -63,7 +63,9 @@ export const putProviderRoute = defineRoute({
   auth: 'secret_key',
   scope: 'environment:providers:write',
   params: Name,
+  // Checked in full by the registry (its own error codes); the document shows the definition.
   body: capped(z.record(z.string(), z.unknown()), STORED_DOCUMENT_LIMITS.providerDefinition),
+  documentedBody: CustomProviderSchema,
   responses: {
     200: { description: 'Replaced', schema: One },
     201: { description: 'Created', schema: One },
