@@ -14,7 +14,7 @@ export function functionRoleName(name: string): string {
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /**
- * What a function may ask KMS to do, by encryption-context purpose (DESIGN.md "Encryption"). The
+ * What a function may ask KMS to do, by encryption-context purpose (docs/design.md "Encryption"). The
  * stack turns this into IAM conditions on `kms:EncryptionContext:purpose`, so a function can only
  * unwrap the data keys of the purposes listed here.
  */

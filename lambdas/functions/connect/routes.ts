@@ -16,7 +16,7 @@ import { callbackPage } from './callback-page';
 import { stateCookie } from './state-cookie';
 
 /**
- * The `connect` function's routes: the end user's side of a connection (nango-api.md §3.4, §5),
+ * The `connect` function's routes: the end user's side of a connection (docs/nango-wire.md §3.4, §5),
  * authenticated by the connect session token the frontend SDK puts in the query string.
  * The OAuth popup's two routes answer with pages, errors included; the others with Nango's JSON.
  */
