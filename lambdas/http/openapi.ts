@@ -62,7 +62,7 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: { title: string;
       summary: route.summary,
       tags: [route.tag],
       operationId: operationId(route.method, route.path),
-      parameters: [...parameters(route.params, 'path'), ...query],
+      parameters: [...parameters(route.params, 'path'), ...query, ...parameters(route.documentedHeaders, 'header')],
       responses: Object.fromEntries(Object.entries(declaredResponses(route)).map(([status, response]) => [status, responseObject(route, Number(status), response)])),
     };
     const body = route.documentedBody ?? route.body;
@@ -132,7 +132,7 @@ export function declaredResponses(route: AnyRoute): Record<number, DeclaredRespo
   return { ...common, ...route.responses };
 }
 
-function parameters(type: z.ZodType | undefined, location: 'path' | 'query'): Array<Record<string, unknown>> {
+function parameters(type: z.ZodType | undefined, location: 'path' | 'query' | 'header'): Array<Record<string, unknown>> {
   if (!type) return [];
   const schema = schemaOf(type, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
   return (

@@ -68,3 +68,11 @@ test('an environment created before keys were given at creation gets one on the 
   expect((await readSigningKey()).key).toBe(before.key);
   expect(await ensureWebhookSigningKeys(database(), envelopeCipher())).toEqual([]);
 });
+
+test('reading the key needs environment:webhook_signing_key:read (environment:* has it)', async () => {
+  const created = await readJson(await t.api('/environment/api-keys', { method: 'POST', json: { display_name: 'settings only', scopes: ['environment:settings:read'] } }));
+  t.secrets.register(created.body.data.secret);
+  const refused = await readJson(await t.api('/environment/webhook-signing-key', { key: created.body.data.secret }));
+  expect([refused.status, refused.body.error.code]).toEqual([403, 'forbidden']);
+  expect(refused.body.error.message).toContain('environment:webhook_signing_key:read');
+});

@@ -77,6 +77,14 @@ test('the connect routes are there, as the frontend SDK calls them', () => {
   expect(operation('GET', '/oauth/callback')!.responses['200'].content).toHaveProperty(['text/html']);
 });
 
+test('GET /records names the headers it reads', () => {
+  const headers = operation('GET', '/records')!.parameters.filter((p: Json) => p.in === 'header');
+  expect(headers.map((p: Json) => [p.name, p.required])).toEqual([
+    ['connection-id', true],
+    ['provider-config-key', true],
+  ]);
+});
+
 test("PUT /providers/{provider}'s body is the provider definition, every field of it", () => {
   const schema = operation('PUT', '/providers/{provider}')!.requestBody.content['application/json'].schema;
   expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(CustomProviderSchema.shape).sort());
