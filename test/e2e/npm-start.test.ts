@@ -5,6 +5,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { freePort } from '../../local/postgres';
 import { loadMigrations } from '../../lambdas/platform/db/migrator';
+import { Nango } from '@nangohq/node';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -113,6 +114,12 @@ describe('npm start', () => {
 
       const after = run.output().slice(banner.length);
       const lines = after.split('\n').filter(Boolean);
+      // The webhook that failed was signed with the key the banner's command reads: no rotation needed.
+      const command = /^ {2}Webhooks: .*curl -s -H "Authorization: Bearer ([0-9a-f-]{36})" (http:\/\/\S+)$/m.exec(banner);
+      expect(command?.[1]).toBe(secretKey);
+      const signing = (await (await fetch(command![2], { headers: { authorization: `Bearer ${command![1]}` } })).json()) as { data: { webhook_signing_key: string } };
+      const [hook] = receiver.requests;
+      expect(new Nango({ secretKey, host: baseUrl, webhookSigningKey: signing.data.webhook_signing_key }).verifyIncomingWebhookRequest(hook.body, hook.headers as Record<string, string>)).toBe(true);
       expect(lines).toContain(`[latchkey] POST /api-auth/api-key/keyed 200 ${/POST \/api-auth\/api-key\/keyed 200 (\d+) ms/.exec(after)?.[1]} ms connect`);
       expect(after).toMatch(/^\[latchkey\] PUT \/providers\/keyed 201 \d+ ms api$/m);
       expect(after).toMatch(/^\[latchkey\] GET \/oauth\/callback 400 \d+ ms connect$/m);
