@@ -47,7 +47,8 @@ export class ConnectionsServer {
         return void res.writeHead(200, { 'content-length': 0 }).end();
       }
       if (req.method === 'GET') {
-        return sendJson(res, 200, { ConnectedAt: open.connectedAt.toISOString(), Identity: { SourceIp: open.sourceIp, UserAgent: open.userAgent }, LastActiveAt: open.lastActiveAt.toISOString() });
+        // The wire names are lower camel case (the SDK maps them to ConnectedAt, Identity, …).
+        return sendJson(res, 200, { connectedAt: open.connectedAt.toISOString(), identity: { sourceIp: open.sourceIp, userAgent: open.userAgent }, lastActiveAt: open.lastActiveAt.toISOString() });
       }
       if (req.method === 'DELETE') {
         open.socket.close(1000);
