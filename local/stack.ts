@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DataApi } from '../lambdas/platform/db/data-api';
 import { migrate, type MigrationReport } from '../lambdas/platform/db/migrator';
+import { buildConnectUi } from '../lib/connect-ui';
 import { DEPLOY_FUNCTIONS, FUNCTIONS, ROUTES, SCHEDULES, EVENT_RULES, type FunctionName } from '../lib/topology';
 import { ApiGatewayServer, type ApiGatewayServerOptions } from './api-gateway';
 import { DataApiServer } from './data-api';
@@ -69,6 +70,10 @@ export class LocalStack {
 
   static async start(options: LocalStackOptions): Promise<LocalStack> {
     const log = options.log ?? (() => {});
+    // The connect function serves the Connect UI from files built as the stack's bundling builds them.
+    const connectUiDir = path.join(options.dataDir, 'connect-ui');
+    const connectUiBuilt = buildConnectUi(connectUiDir);
+    connectUiBuilt.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
     const database = options.database ?? 'latchkey';
     const postgres = await startPostgres({ dataDir: options.dataDir, database, externalUrl: options.databaseUrl, log });
     const dataApi = new DataApiServer({
@@ -81,6 +86,8 @@ export class LocalStack {
     const [dataApiUrl, kmsUrl, eventBridgeUrl] = await Promise.all([dataApi.start(), kms.start(), eventBridge.start()]);
 
     const env = lambdaEnvironment({ dataApiUrl, kmsUrl, eventBridgeUrl, database });
+    await connectUiBuilt;
+    env.LATCHKEY_CONNECT_UI_DIR = connectUiDir;
     const databaseRole = options.databaseRole ?? (process.env.LATCHKEY_LOCAL_DB_ROLE as LocalStackOptions['databaseRole']);
     if (databaseRole && !ROLE_FUNCTIONS.includes(databaseRole)) throw new Error(`No database role for function ${databaseRole}`);
     // stack.env keeps the master's secret: migrations and the tests' own set-up run as it.
