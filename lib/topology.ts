@@ -180,7 +180,7 @@ function sweep(name: string, expression: string, description: string, metrics: r
  * the same minute and contend for the database. The daily ones are 15+ minutes apart.
  */
 export const SCHEDULES: readonly ScheduleSpec[] = [
-  sweep('expired-sessions', 'cron(1/15 * * * ? *)', 'Deletes expired connect sessions and OAuth sessions', ['oauthSessionsDeleted', 'connectSessionsDeleted']),
+  sweep('expired-sessions', 'cron(1/15 * * * ? *)', 'Deletes expired connect sessions, OAuth sessions and browser relay sockets', ['oauthSessionsDeleted', 'connectSessionsDeleted', 'websocketClientsDeleted']),
   sweep('audit-retention', 'cron(30 3 * * ? *)', 'Deletes audit events older than the retention period (LATCHKEY_AUDIT_RETENTION_DAYS, default 365)', ['auditEventsDeleted']),
   sweep('prune-records', 'cron(0 4 * * ? *)', 'Drops the payloads of records not updated for 30 days (keeps id, hash and metadata)', ['recordsPruned', 'pruneBudgetExhausted']),
   sweep('stale-syncs', 'cron(30 4 * * ? *)', 'Deletes every record of syncs not executed for 60 days (the sync stays and starts fresh)', ['staleSyncsReset', 'staleSyncRecordsDeleted', 'staleSyncsBudgetExhausted']),
@@ -205,8 +205,15 @@ export const EVENT_RULES: readonly EventRuleSpec[] = [
   { name: 'deliver-webhooks', pattern: { 'detail-type': ['auth', 'connection.deleted'] }, function: 'webhooks' },
 ];
 
-/** The browser relay of the Connect UI; deployed as a WebSocket API once a function serves it. */
-export const WEBSOCKET_ROUTES: readonly WebSocketRouteSpec[] = [];
+/**
+ * The frontend SDK's browser relay (nango-api.md §3.2), deployed as a WebSocket API: the SDK only
+ * listens, so only the connection's own routes exist (a message it sent would get API Gateway's
+ * "no route" error).
+ */
+export const WEBSOCKET_ROUTES: readonly WebSocketRouteSpec[] = [
+  { routeKey: '$connect', function: 'connect' },
+  { routeKey: '$disconnect', function: 'connect' },
+];
 
 
 /**

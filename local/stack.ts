@@ -3,13 +3,14 @@ import path from 'node:path';
 import { DataApi } from '../lambdas/platform/db/data-api';
 import { migrate, type MigrationReport } from '../lambdas/platform/db/migrator';
 import { buildConnectUi } from '../lib/connect-ui';
-import { DEPLOY_FUNCTIONS, FUNCTIONS, ROUTES, SCHEDULES, EVENT_RULES, type FunctionName } from '../lib/topology';
-import { ApiGatewayServer, type ApiGatewayServerOptions } from './api-gateway';
+import { DEPLOY_FUNCTIONS, FUNCTIONS, ROUTES, SCHEDULES, EVENT_RULES, WEBSOCKET_ROUTES, type FunctionName } from '../lib/topology';
+import { ApiGatewayServer, ConnectionsServer, WebSocketConnections, WebSocketFront, type ApiGatewayServerOptions } from './api-gateway';
 import { DataApiServer } from './data-api';
 import { functionEnvironment, lambdaEnvironment, localRolesBySecretArn, LOCAL_EVENT_BUS, LOCAL_KMS_ALIAS } from './environment';
 import { EventBridgeServer } from './eventbridge';
 import { KmsServer } from './kms';
 import { invokeLocal, localFunction, type LambdaHandler } from './lambda-context';
+import { LambdaInvokeServer } from './lambda-invoke';
 import { FunctionPool } from './lambda-runtime';
 import { startPostgres, type PostgresServer } from './postgres';
 import { LocalScheduler } from './scheduler';
@@ -66,6 +67,11 @@ export class LocalStack {
     readonly pools: Record<FunctionName, FunctionPool>,
     readonly migrations: MigrationReport,
     readonly env: Record<string, string>,
+    /** The WebSocket API's open sockets and its management API stand-in (LATCHKEY_WEBSOCKET_CALLBACK_URL). */
+    readonly webSockets: WebSocketConnections,
+    readonly connectionsApi: ConnectionsServer,
+    /** Lambda's Invoke (AWS_ENDPOINT_URL_LAMBDA): the relay's $connect queues its ack through it. */
+    readonly lambdaInvoke: LambdaInvokeServer,
   ) {}
 
   static async start(options: LocalStackOptions): Promise<LocalStack> {
@@ -83,9 +89,20 @@ export class LocalStack {
     });
     const kms = new KmsServer({ stateFile: path.join(options.dataDir, 'kms-keys.json'), aliases: [LOCAL_KMS_ALIAS] });
     const eventBridge = new EventBridgeServer({ busName: LOCAL_EVENT_BUS });
-    const [dataApiUrl, kmsUrl, eventBridgeUrl] = await Promise.all([dataApi.start(), kms.start(), eventBridge.start()]);
+    const webSockets = new WebSocketConnections();
+    const connectionsApi = new ConnectionsServer(webSockets);
+    let handlers: Record<FunctionName, LambdaHandler> | undefined;
+    const lambdaInvoke = new LambdaInvokeServer({ handlers: () => handlers ?? {}, onAsyncError: (fn, error) => log(`async invoke of ${fn} failed: ${error}`) });
+    const [dataApiUrl, kmsUrl, eventBridgeUrl, connectionsUrl, lambdaUrl] = await Promise.all([
+      dataApi.start(),
+      kms.start(),
+      eventBridge.start(),
+      connectionsApi.start(),
+      lambdaInvoke.start(),
+    ]);
 
-    const env = lambdaEnvironment({ dataApiUrl, kmsUrl, eventBridgeUrl, database });
+    // The callback URL carries the stage, as the deployed one does.
+    const env = lambdaEnvironment({ dataApiUrl, kmsUrl, eventBridgeUrl, lambdaUrl, websocketCallbackUrl: `${connectionsUrl}/local`, database });
     await connectUiBuilt;
     env.LATCHKEY_CONNECT_UI_DIR = connectUiDir;
     const databaseRole = options.databaseRole ?? (process.env.LATCHKEY_LOCAL_DB_ROLE as LocalStackOptions['databaseRole']);
@@ -95,14 +112,15 @@ export class LocalStack {
 
     const migrations = await migrate(new DataApi({ resourceArn: env.LATCHKEY_DB_CLUSTER_ARN, secretArn: env.LATCHKEY_DB_SECRET_ARN, database }));
     const pools = functionPools(options.maxInstances ?? Number(process.env.LATCHKEY_LOCAL_MAX_INSTANCES ?? DEFAULT_MAX_INSTANCES));
-    const handlers = Object.fromEntries(Object.entries(pools).map(([name, pool]) => [name, pool.handler])) as Record<FunctionName, LambdaHandler>;
+    handlers = Object.fromEntries(Object.entries(pools).map(([name, pool]) => [name, pool.handler])) as Record<FunctionName, LambdaHandler>;
+    const invoke = handlers;
     for (const rule of EVENT_RULES) {
       eventBridge.addRule({
         name: rule.name,
         pattern: rule.pattern,
         bus: LOCAL_EVENT_BUS,
         target: async (event) => {
-          const outcome = await invokeLocal(handlers[rule.function], event, localFunction(rule.function));
+          const outcome = await invokeLocal(invoke[rule.function], event, localFunction(rule.function));
           if (!outcome.ok) throw new Error(`${outcome.errorType}: ${outcome.errorMessage}`);
         },
       });
@@ -112,6 +130,13 @@ export class LocalStack {
       handlers,
       onRequest: (r) => log(`${r.method} ${r.path} → ${r.status} (${r.function}, ${r.latencyMs} ms, ${r.requestId})`),
       onFunctionResponse: options.onFunctionResponse,
+      webSocket: new WebSocketFront({
+        routes: WEBSOCKET_ROUTES,
+        handlers,
+        connections: webSockets,
+        stage: 'local',
+        onEvent: (e) => log(`WS ${e.route} ${e.connectionId} → ${e.status}`),
+      }),
     });
     const scheduler = new LocalScheduler({
       schedules: SCHEDULES,
@@ -123,7 +148,7 @@ export class LocalStack {
     env.LATCHKEY_PUBLIC_URL = baseUrl;
     process.env.LATCHKEY_PUBLIC_URL = baseUrl;
     if (options.runSchedules) scheduler.start();
-    return new LocalStack(baseUrl, postgres, dataApi, kms, eventBridge, apiGateway, scheduler, handlers, pools, migrations, env);
+    return new LocalStack(baseUrl, postgres, dataApi, kms, eventBridge, apiGateway, scheduler, handlers, pools, migrations, env, webSockets, connectionsApi, lambdaInvoke);
   }
 
   /** Stops in reverse order, letting in-flight requests and sweeps finish first (not those still cold-starting). */
@@ -131,6 +156,7 @@ export class LocalStack {
     for (const pool of Object.values(this.pools)) pool.drain();
     await this.scheduler.stop();
     await this.apiGateway.stop();
+    await Promise.all([this.lambdaInvoke.stop(), this.connectionsApi.stop()]);
     await this.eventBridge.stop();
     // Instances end in the background: nothing runs in them any more, and waiting for their threads
     // to wind down would only hold up the database's stop.

@@ -61,6 +61,22 @@ export interface RouteDefinition<Q = unknown, B = unknown, P = unknown, A extend
    * error is answered (the connect routes record it as the session's failure).
    */
   onInvalidInput?(request: InvalidInputRequest, error: ApiError): Promise<void>;
+  /**
+   * Browser-facing routes only (with `renderError`): called with every error of the route before
+   * its page is rendered, with the caller when authentication got that far (the connect routes
+   * report the failure to the frontend SDK's socket). Its own failures are logged, not answered.
+   */
+  onError?(request: FailedRequest, error: ApiError): Promise<void>;
+}
+
+/** What is known of a request that failed. */
+export interface FailedRequest {
+  /** Undefined when authentication itself failed. */
+  principal?: Principal;
+  event: APIGatewayProxyEvent;
+  now: Date;
+  db: DataApi;
+  services: RequestServices;
 }
 
 /** What is known of a request whose input did not validate. */

@@ -25,6 +25,10 @@ export const EnvSchema = z.object({
   LATCHKEY_WEBHOOK_LOG_RETENTION_DAYS: positiveInt.default(30),
   /** The NAT gateways' addresses, comma-separated (served by GET /meta/egress-ips). */
   LATCHKEY_EGRESS_IPS: z.string().default(''),
+  /** The browser relay's management endpoint (the WebSocket stage's callback URL); unset: no relay. */
+  LATCHKEY_WEBSOCKET_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** What a frontend passes as `websocketsPath` (the deployed WebSocket URL); unset: `/`, the REST host itself. */
+  LATCHKEY_WEBSOCKET_URL: z.url({ protocol: /^wss?$/ }).optional(),
 });
 export type Env = z.output<typeof EnvSchema>;
 

@@ -17,9 +17,10 @@ import type { UiAssets } from './ui-assets';
  */
 export const FRAME_ANCESTORS = "'self' https: http://localhost:* http://127.0.0.1:*";
 
-export function connectPageCsp(base: string, assets: UiAssets): string {
+/** `websocketUrl`: the deployed WebSocket API (GET /connect/session's websocketsPath); unset, the API's own host. */
+export function connectPageCsp(base: string, assets: UiAssets, websocketUrl?: string): string {
   const api = new URL(base);
-  const ws = `${api.protocol === 'https:' ? 'wss' : 'ws'}://${api.host}`;
+  const ws = websocketUrl ? new URL(websocketUrl).origin : `${api.protocol === 'https:' ? 'wss' : 'ws'}://${api.host}`;
   return [
     "default-src 'none'",
     `script-src ${base}/connect/assets/${assets.script}`,
@@ -32,7 +33,7 @@ export function connectPageCsp(base: string, assets: UiAssets): string {
   ].join('; ');
 }
 
-export function connectPage(base: string, assets: UiAssets): APIGatewayProxyResult {
+export function connectPage(base: string, assets: UiAssets, websocketUrl?: string): APIGatewayProxyResult {
   const config = JSON.stringify({ apiBase: base }).replace(/</g, '\\u003c');
   const asset = (name: string) => `${escapeAttr(`${base}/connect/assets/${name}`)}" integrity="${assets.integrity[name]}" crossorigin="anonymous`;
   const html = `<!doctype html>
@@ -46,7 +47,7 @@ export function connectPage(base: string, assets: UiAssets): APIGatewayProxyResu
     statusCode: 200,
     headers: {
       'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': connectPageCsp(base, assets),
+      'content-security-policy': connectPageCsp(base, assets, websocketUrl),
       // The link carries the session token in its query: never cached, never sent on as a Referer.
       'cache-control': 'no-store',
       'referrer-policy': 'no-referrer',

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { ApiError } from '../../http/errors';
 import { trustedPublicBaseUrl } from '../../http/public-url';
 import { defineRoute } from '../../http/route';
+import { setting } from '../../platform/config';
 import { monogramSvg } from './monogram';
 import { uiAssets } from './ui-assets';
 import { connectPage } from './ui-page';
@@ -19,7 +20,7 @@ export const connectUiRoute = defineRoute({
   auth: 'none',
   query: PageQuery,
   responses: { 200: { description: 'The Connect UI page (HTML)' } },
-  handle: async (request) => connectPage(trustedPublicBaseUrl(request.event), uiAssets()),
+  handle: async (request) => connectPage(trustedPublicBaseUrl(request.event), uiAssets(), setting('LATCHKEY_WEBSOCKET_URL')),
 });
 
 const FileParams = z.object({ file: z.string().max(200) });

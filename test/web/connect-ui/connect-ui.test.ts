@@ -89,7 +89,7 @@ describe.each(['light', 'dark'] as const)('standalone at the connect_link (%s)',
 
     // The typed secrets stayed in memory: not in storage, not in a URL.
     const stored = await page.evaluate(() => {
-      const g = globalThis as unknown as { localStorage: Storage; sessionStorage: Storage; location: { href: string } };
+      const g = globalThis as unknown as { localStorage: { length: number }; sessionStorage: { length: number }; location: { href: string } };
       return { local: g.localStorage.length, session: g.sessionStorage.length, href: g.location.href };
     });
     expect(stored).toEqual({ local: 0, session: 0, href: `${t.baseUrl}/connect` });
@@ -120,8 +120,10 @@ test('keyboard only: search, pick, type, submit, finish; the focus is always vis
   await page.getByRole('heading', { name: 'Choose an app to connect' }).waitFor();
   const focused = () =>
     page.evaluate(() => {
-      const el = (globalThis as unknown as { document: { activeElement: Element | null } }).document.activeElement!;
-      const style = getComputedStyle(el);
+      type El = { getAttribute(n: string): string | null; textContent: string | null };
+      const g = globalThis as unknown as { document: { activeElement: El }; getComputedStyle(e: El): { outlineStyle: string; outlineWidth: string } };
+      const el = g.document.activeElement;
+      const style = g.getComputedStyle(el);
       return { label: el.getAttribute('aria-label') ?? el.getAttribute('id') ?? el.textContent?.trim(), outline: style.outlineStyle === 'none' ? 'none' : `${style.outlineWidth} ${style.outlineStyle}` };
     });
   expect(await focused()).toEqual({ label: 'search', outline: '3px solid' });

@@ -1,0 +1,1 @@
+export { LambdaInvokeServer, type LambdaInvokeServerOptions } from './server';
