@@ -47,18 +47,19 @@ export function startOAuth(options: {
     const { resolve, reject } = settle;
     settle = undefined;
     cleanup();
-    if (outcome instanceof Failure) {
-      reject(outcome);
-    } else {
-      resolve(outcome);
-      window.setTimeout(() => popup.close(), 500);
-    }
+    if (outcome instanceof Failure) reject(outcome);
+    else resolve(outcome);
+    // The UI now shows the outcome: the popup has nothing left to say.
+    window.setTimeout(() => popup.close(), 500);
   };
   const cleanup = () => {
     timers.forEach((id) => window.clearTimeout(id));
-    window.removeEventListener('message', onWindowMessage);
-    channel?.close();
     if (socket && socket.readyState <= WebSocket.OPEN) socket.close();
+    // The callback page may speak after the socket did: still acknowledge it for a moment.
+    window.setTimeout(() => {
+      window.removeEventListener('message', onWindowMessage);
+      channel?.close();
+    }, 3000);
   };
 
   const onCallbackMessage = (data: unknown, reply: (message: unknown) => void) => {

@@ -99,3 +99,24 @@ test('the popup closed before the end: the UI says so and offers to try again', 
   expect((await events(page)).map((e) => e.type)).toEqual(['ready', 'settings_changed', 'error']);
   await context.close();
 });
+
+test('a session that expires while the UI is open: the popup’s error reaches the UI, and the popup closes', async () => {
+  const { token } = await connectLink(t, { end_user: { id: 'ui-oauth-expired' }, allowed_integrations: ['oidc'] });
+  const { context } = await loopbackContext(browser);
+  const page = await context.newPage();
+  const frame = await openConnectUI(page, token);
+  await frame.getByRole('heading', { name: 'Connect oidc' }).waitFor();
+  await database().query("UPDATE connect_sessions SET expires_at = now() - interval '1 minute' WHERE expires_at > now()");
+  const popupOpened = context.waitForEvent('page');
+  await frame.getByRole('button', { name: 'Continue with oidc' }).click();
+  const popup = await popupOpened;
+  const popupClosed = new Promise((resolve) => popup.once('close', resolve));
+  await frame.getByRole('alert').waitFor();
+  expect(await frame.getByRole('alert').innerText()).toMatch(/This link has expired or is not valid\.[\s\S]*unknown_connect_session_token/);
+  // An error page would otherwise stay open (the success page closes by itself).
+  await popupClosed;
+  await frame.getByRole('button', { name: 'Close' }).click();
+  await page.waitForSelector('iframe#connect-ui', { state: 'detached' });
+  expect((await events(page)).map((e) => e.type)).toEqual(['ready', 'settings_changed', 'error', 'close']);
+  await context.close();
+});

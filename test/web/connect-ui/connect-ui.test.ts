@@ -242,7 +242,7 @@ describe('inside openConnectUI()’s iframe, driven by the real frontend SDK', (
     await frame.getByRole('heading', { name: 'Choose an app to connect' }).waitFor();
     expect(requested.filter((u) => u.startsWith('http://127.0.0.1:9/'))).toEqual([]);
     expect(warnings).toEqual([expect.stringContaining(`apiURL http://127.0.0.1:9 ignored; this Connect UI only talks to ${t.baseUrl}`)]);
-    await frame.getByRole('button', { name: 'Close' }).click();
+    await frame.getByRole('searchbox', { name: 'Search apps' }).press('Escape');
     await page.waitForSelector('iframe#connect-ui', { state: 'detached' });
     await context.close();
   });
