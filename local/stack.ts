@@ -91,8 +91,9 @@ export class LocalStack {
     const eventBridge = new EventBridgeServer({ busName: LOCAL_EVENT_BUS });
     const webSockets = new WebSocketConnections();
     const connectionsApi = new ConnectionsServer(webSockets);
-    let handlers: Record<FunctionName, LambdaHandler> | undefined;
-    const lambdaInvoke = new LambdaInvokeServer({ handlers: () => handlers ?? {}, onAsyncError: (fn, error) => log(`async invoke of ${fn} failed: ${error}`) });
+    // The pools exist only once the environment (with this stand-in's URL) does.
+    const invokable: { handlers?: Record<FunctionName, LambdaHandler> } = {};
+    const lambdaInvoke = new LambdaInvokeServer({ handlers: () => invokable.handlers ?? {}, onAsyncError: (fn, error) => log(`async invoke of ${fn} failed: ${error}`) });
     const [dataApiUrl, kmsUrl, eventBridgeUrl, connectionsUrl, lambdaUrl] = await Promise.all([
       dataApi.start(),
       kms.start(),
@@ -112,15 +113,15 @@ export class LocalStack {
 
     const migrations = await migrate(new DataApi({ resourceArn: env.LATCHKEY_DB_CLUSTER_ARN, secretArn: env.LATCHKEY_DB_SECRET_ARN, database }));
     const pools = functionPools(options.maxInstances ?? Number(process.env.LATCHKEY_LOCAL_MAX_INSTANCES ?? DEFAULT_MAX_INSTANCES));
-    handlers = Object.fromEntries(Object.entries(pools).map(([name, pool]) => [name, pool.handler])) as Record<FunctionName, LambdaHandler>;
-    const invoke = handlers;
+    const handlers = Object.fromEntries(Object.entries(pools).map(([name, pool]) => [name, pool.handler])) as Record<FunctionName, LambdaHandler>;
+    invokable.handlers = handlers;
     for (const rule of EVENT_RULES) {
       eventBridge.addRule({
         name: rule.name,
         pattern: rule.pattern,
         bus: LOCAL_EVENT_BUS,
         target: async (event) => {
-          const outcome = await invokeLocal(invoke[rule.function], event, localFunction(rule.function));
+          const outcome = await invokeLocal(handlers[rule.function], event, localFunction(rule.function));
           if (!outcome.ok) throw new Error(`${outcome.errorType}: ${outcome.errorMessage}`);
         },
       });

@@ -1,8 +1,10 @@
 import { database } from '../../support/handles';
 import { HttpBrowser } from '../../support/http-browser';
-import { startTestStack, type TestStack } from '../../support/local-stack';
-import { startOAuthServer, type OAuthServer } from '../../support/oauth-server';
+import { readJson, startTestStack, type TestStack } from '../../support/local-stack';
+import { OAUTH_TEST_PASSWORD, startOAuthServer, type OAuthServer } from '../../support/oauth-server';
 import { RelayClient } from '../../support/relay-client';
+import { acknowledgeRelayClient } from '../../../lambdas/connect/browser-relay';
+import { managementApi } from '../../../lambdas/platform/websocket/connections-api';
 import { authorizeInBrowser, connectSession, connectUrl, oidcIntegration } from './connect-fixtures';
 
 /**
@@ -77,6 +79,39 @@ test.each([
   expect(page.html).toContain(errorType);
 });
 
+test('the end user denies at the provider: the callback page and the socket both report callback_err', async () => {
+  const client = await socket();
+  const wsClientId = await client.ack();
+  const browser = new HttpBrowser();
+  const signIn = await browser.open(connectUrl(t, 'oidc', await connectSession(t), `&ws_client_id=${wsClientId}`));
+  const consent = await browser.submit(signIn, '/login', { login: 'alice', password: OAUTH_TEST_PASSWORD });
+  const page = await browser.submit(consent, '/abort');
+  expect(page.url.startsWith(`${t.baseUrl}/oauth/callback?`)).toBe(true);
+  expect(await client.next('error')).toEqual({
+    message_type: 'error',
+    provider_config_key: 'oidc',
+    connection_id: '',
+    error_type: 'callback_err',
+    error_desc: expect.stringContaining('access_denied'),
+  });
+});
+
+test('a reconnect session whose connection is gone: the socket gets invalid_connection', async () => {
+  const token = await connectSession(t, { end_user: { id: 'reconnecting' } });
+  await authorizeInBrowser(new HttpBrowser(), connectUrl(t, 'oidc', token));
+  const [{ connection_id: id }] = await database().query<{ connection_id: string }>(
+    "SELECT c.connection_id FROM connections c JOIN end_users e ON e.id = c.end_user_id WHERE e.end_user_id = 'reconnecting'",
+  );
+  const { status, body } = await readJson(await t.api('/connect/sessions/reconnect', { method: 'POST', json: { connection_id: id, integration_id: 'oidc' } }));
+  expect(status).toBe(201);
+  t.secrets.register(body.data.token);
+  expect((await t.api(`/connection/${id}?provider_config_key=oidc`, { method: 'DELETE' })).status).toBe(200);
+  const client = await socket();
+  const wsClientId = await client.ack();
+  await new HttpBrowser().open(connectUrl(t, 'oidc', body.data.token, `&ws_client_id=${wsClientId}`));
+  expect(await client.next('error')).toMatchObject({ error_type: 'invalid_connection', provider_config_key: 'oidc' });
+});
+
 test("a ws_client_id bound to one session's flow is refused to another session: no message reaches its socket", async () => {
   const client = await socket();
   const wsClientId = await client.ack();
@@ -92,7 +127,7 @@ test("a ws_client_id bound to one session's flow is refused to another session: 
   expect(client.messages.map((m) => m.message_type)).toEqual(['connection_ack']);
 });
 
-test('a closed socket leaves no row; a post to a gone connection drops its row', async () => {
+test('a closed socket leaves no row ($disconnect)', async () => {
   const client = await socket();
   const wsClientId = await client.ack();
   const rows = async () => (await database().query<{ n: number }>('SELECT count(*)::int AS n FROM websocket_clients WHERE id = :id::uuid', { id: wsClientId }))[0].n;
@@ -101,6 +136,51 @@ test('a closed socket leaves no row; a post to a gone connection drops its row',
   await client.closed;
   await waitFor(async () => (await rows()) === 0);
 });
+
+test('an expired socket is neither bound nor told anything, and the expired-sessions sweep removes it', async () => {
+  const client = await socket();
+  const wsClientId = await client.ack();
+  await database().query("UPDATE websocket_clients SET expires_at = now() - interval '1 second' WHERE id = :id::uuid", { id: wsClientId });
+  const token = await connectSession(t, { end_user: { id: 'u' }, allowed_integrations: ['oidc'] });
+  await new HttpBrowser().open(connectUrl(t, 'other', token, `&ws_client_id=${wsClientId}`));
+  await authorizeInBrowser(new HttpBrowser(), connectUrl(t, 'oidc', token, `&ws_client_id=${wsClientId}`));
+  expect(await client.quietFor(300)).toBe(true);
+  expect(client.messages.map((m) => m.message_type)).toEqual(['connection_ack']);
+  const [row] = await database().query<{ connect_session_id: string | null }>('SELECT connect_session_id FROM websocket_clients WHERE id = :id::uuid', { id: wsClientId });
+  expect(row.connect_session_id).toBeNull();
+  const swept = (await t.stack.scheduler.fire('expired-sessions', new Date())) as { websocketClientsDeleted: number };
+  expect(swept.websocketClientsDeleted).toBeGreaterThanOrEqual(1);
+  expect(await rowsOf(wsClientId)).toBe(0);
+});
+
+test('an ack whose socket never opens is retried, then its row is dropped (410 Gone from the management API)', async () => {
+  const [row] = await database().query<{ id: string }>(
+    "INSERT INTO websocket_clients (id, connection_id, expires_at) VALUES (gen_random_uuid(), 'never-opened=', now() + interval '1 hour') RETURNING id",
+  );
+  const poster = managementApi(t.stack.env.LATCHKEY_WEBSOCKET_CALLBACK_URL)!;
+  const pauses: number[] = [];
+  const outcome = await acknowledgeRelayClient(database(), poster, { connectionId: 'never-opened=', wsClientId: row.id }, async (ms) => void pauses.push(ms));
+  expect(outcome).toBe('gone');
+  expect(pauses.length).toBeGreaterThan(3);
+  expect(pauses.reduce((a, b) => a + b, 0)).toBeLessThan(5_000);
+  expect(await rowsOf(row.id)).toBe(0);
+});
+
+test("GET /connect/session's websocketsPath is '/' locally, and the configured WebSocket URL when deployed", async () => {
+  const token = await connectSession(t);
+  const read = async () => ((await (await fetch(`${t.baseUrl}/connect/session`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: { websocketsPath: string } }).data.websocketsPath;
+  expect(await read()).toBe('/');
+  process.env.LATCHKEY_WEBSOCKET_URL = 'wss://abc123.execute-api.us-east-1.amazonaws.com/prod';
+  try {
+    expect(await read()).toBe('wss://abc123.execute-api.us-east-1.amazonaws.com/prod');
+  } finally {
+    delete process.env.LATCHKEY_WEBSOCKET_URL;
+  }
+});
+
+async function rowsOf(wsClientId: string): Promise<number> {
+  return (await database().query<{ n: number }>('SELECT count(*)::int AS n FROM websocket_clients WHERE id = :id::uuid', { id: wsClientId }))[0].n;
+}
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -74,7 +74,7 @@ async function startAuth(token: string, pck: string, options: Record<string, unk
   const popupOpened = context.waitForEvent('page');
   const settled = page.evaluate(
     ({ host, token, pck, options }) => {
-      const Nango = (window as unknown as { Nango: new (config: object) => { auth(key: string, options: object): Promise<{ connectionId: string; providerConfigKey: string }> } }).Nango;
+      const Nango = (globalThis as unknown as { Nango: new (config: object) => { auth(key: string, options: object): Promise<{ connectionId: string; providerConfigKey: string }> } }).Nango;
       return new Nango({ host, connectSessionToken: token }).auth(pck, options).then(
         (r) => ({ ok: true, connectionId: r.connectionId, providerConfigKey: r.providerConfigKey }),
         (e: { type?: string; message?: string }) => ({ ok: false, type: e.type, message: e.message }),
@@ -139,7 +139,7 @@ test.each([
       return token;
     },
   ],
-])('%s: auth() rejects with a clear AuthError (%s), the popup shows it', async (name, errorType, pck, session) => {
+])('%s: auth() rejects with a clear AuthError (%s), the popup shows it', async (_name, errorType, pck, session) => {
   const { context, popup, settled } = await startAuth(await session(), pck);
   const shown = capturePage(popup, /\/oauth\/connect\//, `relay-popup-error-${errorType}`);
   const outcome = await settled;
