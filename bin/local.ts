@@ -41,6 +41,7 @@ async function main(): Promise<void> {
       `  Latchkey is running at ${stack.baseUrl}  (ready in ${Date.now() - started} ms)`,
       `  Health:      ${stack.baseUrl}/health`,
       `  Frontend:    new Nango({ host: '${stack.baseUrl}', connectSessionToken })   (WebSocket on the same port: websocketsPath '/')`,
+      `  Connect UI:  nango.openConnectUI({ baseURL: '${stack.baseUrl}/connect', apiURL: '${stack.baseUrl}' }), or a session's connect_link`,
       `  Secret key:  ${secretKey}   (environment "dev"; pin it with LATCHKEY_SECRET_KEY)`,
       `  Data:        ${stack.postgres.embedded ? dataDir : 'external PostgreSQL (LATCHKEY_DATABASE_URL)'}`,
       `  Schema:      version ${stack.migrations.current}${applied.length ? ` (applied ${applied.join(', ')})` : ''}`,
