@@ -246,4 +246,33 @@ describe('inside openConnectUI()’s iframe, driven by the real frontend SDK', (
     await page.waitForSelector('iframe#connect-ui', { state: 'detached' });
     await context.close();
   });
+
+  test('the session token is taken from the parent window only, also when it arrives later (setSessionToken)', async () => {
+    const { token } = await connectLink(t, { end_user: { id: 'framed-later' } });
+    const { context } = await loopbackContext(browser);
+    const page = await context.newPage();
+    await page.goto(app.url);
+    await page.evaluate(
+      ({ baseURL, apiURL }) => {
+        const g = globalThis as unknown as { Nango: new (o: unknown) => { openConnectUI(o: unknown): unknown }; ui: unknown };
+        // No token yet: the SDK answers `ready` with an undefined one.
+        g.ui = new g.Nango({}).openConnectUI({ baseURL, apiURL });
+      },
+      { baseURL: `${t.baseUrl}/connect`, apiURL: t.baseUrl },
+    );
+    const frame = (await (await page.waitForSelector('iframe#connect-ui')).contentFrame())!;
+    await frame.getByRole('status').getByText('Loading…').waitFor();
+    // Another window (a sibling frame of the customer page) offers a token: ignored.
+    await page.evaluate((token) => {
+      const g = globalThis as unknown as { document: { body: { append(e: unknown): void }; createElement(n: string): { contentWindow: { eval(code: string): void } } } };
+      const sibling = g.document.createElement('iframe');
+      g.document.body.append(sibling);
+      sibling.contentWindow.eval(`parent.document.getElementById('connect-ui').contentWindow.postMessage({ type: 'session_token', sessionToken: ${JSON.stringify(token)} }, '*')`);
+    }, token);
+    await page.waitForTimeout(1000);
+    expect(await frame.getByRole('heading').innerText()).toBe('Connect an app');
+    await page.evaluate((token) => (globalThis as unknown as { ui: { setSessionToken(t: string): void } }).ui.setSessionToken(token), token);
+    await frame.getByRole('heading', { name: 'Choose an app to connect' }).waitFor();
+    await context.close();
+  });
 });
