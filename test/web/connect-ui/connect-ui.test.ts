@@ -251,6 +251,8 @@ describe('inside openConnectUI()’s iframe, driven by the real frontend SDK', (
     const { token } = await connectLink(t, { end_user: { id: 'framed-later' } });
     const { context } = await loopbackContext(browser);
     const page = await context.newPage();
+    const sessionReads: string[] = [];
+    page.on('request', (r) => r.url() === `${t.baseUrl}/connect/session` && sessionReads.push(r.url()));
     await page.goto(app.url);
     await page.evaluate(
       ({ baseURL, apiURL }) => {
@@ -270,6 +272,7 @@ describe('inside openConnectUI()’s iframe, driven by the real frontend SDK', (
       sibling.contentWindow.eval(`parent.document.getElementById('connect-ui').contentWindow.postMessage({ type: 'session_token', sessionToken: ${JSON.stringify(token)} }, '*')`);
     }, token);
     await page.waitForTimeout(1000);
+    expect(sessionReads).toEqual([]);
     expect(await frame.getByRole('heading').innerText()).toBe('Connect an app');
     await page.evaluate((token) => (globalThis as unknown as { ui: { setSessionToken(t: string): void } }).ui.setSessionToken(token), token);
     await frame.getByRole('heading', { name: 'Choose an app to connect' }).waitFor();
