@@ -49,6 +49,11 @@ export async function setUpProviders(t: TestStack, api: ProviderApi): Promise<vo
     proxy: { base_url: api.url, headers: { authorization: 'Bearer ${apiKey}' }, verification },
   });
   await integration(t, 'basic-crm', { display_name: 'Basic CRM', auth_mode: 'BASIC', proxy: { base_url: api.url, verification } });
+  // Catalog providers, for their brand logos in the list.
+  for (const provider of ['github', 'notion']) {
+    const res = await t.api('/integrations', { method: 'POST', json: { provider, unique_key: provider, credentials: { type: 'OAUTH2', client_id: 'client-id', client_secret: 'client-secret-value' } } });
+    if (res.status !== 200) throw new Error(`POST integration ${provider}: ${res.status} ${await res.text()}`);
+  }
 }
 
 export async function connectLink(t: TestStack, body: Record<string, unknown>, path = '/connect/sessions'): Promise<{ token: string; link: string }> {

@@ -35,7 +35,7 @@ async function expectAccessible(page: Page) {
 describe.each(['light', 'dark'] as const)('standalone at the connect_link (%s)', (theme) => {
   test('list → form → the provider’s refusal → success; every state accessible, screenshotted; the token leaves the address bar', async () => {
     const endUser = `standalone-${theme}`;
-    const { link, token } = await connectLink(t, { end_user: { id: endUser }, allowed_integrations: ['acme-keys', 'basic-crm'] });
+    const { link, token } = await connectLink(t, { end_user: { id: endUser }, allowed_integrations: ['acme-keys', 'basic-crm', 'github', 'notion'] });
     expect(link).toBe(`${t.baseUrl}/connect?session_token=${encodeURIComponent(token)}`);
     const { context, offLoopback } = await loopbackContext(browser, { colorScheme: theme });
     const page = await context.newPage();
