@@ -14,7 +14,7 @@ export function functionRoleName(name: string): string {
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /**
- * What a function may ask KMS to do, by encryption-context purpose (DESIGN.md "Encryption"). The
+ * What a function may ask KMS to do, by encryption-context purpose (docs/design.md "Encryption"). The
  * stack turns this into IAM conditions on `kms:EncryptionContext:purpose`, so a function can only
  * unwrap the data keys of the purposes listed here.
  */
@@ -236,6 +236,8 @@ export const DEPLOY_FUNCTIONS: readonly DeployFunctionSpec[] = [
     copyFiles: [{ from: 'lambdas/platform/db/migrations', to: 'migrations' }],
     // Creates and alters the schema, and gives each function's role its password.
     databaseMaster: true,
+    // Seals the first webhook signing key of each environment the migrations create.
+    kms: { generateDataKey: ['environment-secret'] },
   },
   {
     name: 'bootstrap',

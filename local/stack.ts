@@ -1,10 +1,14 @@
 import os from 'node:os';
 import path from 'node:path';
+import { ensureWebhookSigningKeys } from '../lambdas/environments/environment-store';
+import { EnvelopeCipher } from '../lambdas/platform/crypto/envelope-cipher';
+import { createKmsClient } from '../lambdas/platform/crypto/kms';
 import { DataApi } from '../lambdas/platform/db/data-api';
 import { migrate, type MigrationReport } from '../lambdas/platform/db/migrator';
 import { buildConnectUi } from '../lib/connect-ui';
 import { DEPLOY_FUNCTIONS, FUNCTIONS, ROUTES, SCHEDULES, EVENT_RULES, WEBSOCKET_ROUTES, type FunctionName } from '../lib/topology';
 import { ApiGatewayServer, ConnectionsServer, WebSocketConnections, WebSocketFront, type ApiGatewayServerOptions } from './api-gateway';
+import { requestLine } from './console-log';
 import { DataApiServer } from './data-api';
 import { functionEnvironment, lambdaEnvironment, localRolesBySecretArn, LOCAL_EVENT_BUS, LOCAL_KMS_ALIAS } from './environment';
 import { EventBridgeServer } from './eventbridge';
@@ -30,6 +34,8 @@ export interface LocalStackOptions {
   /** Instances per function at most (default LATCHKEY_LOCAL_MAX_INSTANCES, else one per CPU, at least 2; reserved concurrency lowers it). */
   maxInstances?: number;
   log?: (line: string) => void;
+  /** Also log schedule runs that succeeded (failures are always logged). */
+  logScheduleRuns?: boolean;
   /** Sees every well-formed answer of a function behind the API (tests check them against the declared responses). */
   onFunctionResponse?: ApiGatewayServerOptions['onFunctionResponse'];
   /**
@@ -111,7 +117,10 @@ export class LocalStack {
     // stack.env keeps the master's secret: migrations and the tests' own set-up run as it.
     Object.assign(process.env, databaseRole ? functionEnvironment(env, databaseRole) : env);
 
-    const migrations = await migrate(new DataApi({ resourceArn: env.LATCHKEY_DB_CLUSTER_ARN, secretArn: env.LATCHKEY_DB_SECRET_ARN, database }));
+    const master = new DataApi({ resourceArn: env.LATCHKEY_DB_CLUSTER_ARN, secretArn: env.LATCHKEY_DB_SECRET_ARN, database });
+    const migrations = await migrate(master);
+    // As the deploy's migrate task does after the SQL: each new environment's webhook signing key.
+    await ensureWebhookSigningKeys(master, new EnvelopeCipher({ kms: createKmsClient(), keyId: env.LATCHKEY_KMS_KEY_ID }));
     const pools = functionPools(options.maxInstances ?? Number(process.env.LATCHKEY_LOCAL_MAX_INSTANCES ?? DEFAULT_MAX_INSTANCES));
     const handlers = Object.fromEntries(Object.entries(pools).map(([name, pool]) => [name, pool.handler])) as Record<FunctionName, LambdaHandler>;
     invokable.handlers = handlers;
@@ -129,7 +138,7 @@ export class LocalStack {
     const apiGateway = new ApiGatewayServer({
       routes: ROUTES,
       handlers,
-      onRequest: (r) => log(`${r.method} ${r.path} → ${r.status} (${r.function}, ${r.latencyMs} ms, ${r.requestId})`),
+      onRequest: (r) => log(requestLine(r)),
       onFunctionResponse: options.onFunctionResponse,
       webSocket: new WebSocketFront({
         routes: WEBSOCKET_ROUTES,
@@ -142,7 +151,7 @@ export class LocalStack {
     const scheduler = new LocalScheduler({
       schedules: SCHEDULES,
       handlers,
-      onFire: (f) => log(`schedule ${f.schedule} ${f.ok ? 'ok' : `failed: ${f.error}`} (${f.durationMs} ms)`),
+      onFire: (f) => (f.ok ? options.logScheduleRuns && log(`schedule ${f.schedule} ok (${f.durationMs} ms)`) : log(`schedule ${f.schedule} failed: ${f.error} (${f.durationMs} ms)`)),
     });
     const baseUrl = await apiGateway.start(options.port ?? 0, options.host ?? '127.0.0.1');
     // Where providers send the browser back (oauth/callback), known once the port is.

@@ -47,9 +47,13 @@ export interface RouteDefinition<Q = unknown, B = unknown, P = unknown, A extend
   /** Omitted: the route takes no query parameters at all (Nango's requireEmptyQuery). */
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
+  /** The body as the OpenAPI document shows it, when `body` checks only its size and the handler validates the rest. */
+  documentedBody?: z.ZodType;
+  /** Request headers the handler reads and validates itself, for the OpenAPI document. */
+  documentedHeaders?: z.ZodType;
   params?: z.ZodType<P>;
-  /** For the OpenAPI document. */
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /** For the OpenAPI document; `media` is for answers that are not JSON (the OAuth popup's pages). */
+  responses: Record<number, { description: string; schema?: z.ZodType; media?: 'text/html' }>;
   handle(request: ApiRequest<Q, B, P, A>): Promise<APIGatewayProxyResult>;
   /**
    * Browser-facing routes (the OAuth popup) answer errors as a page instead of Nango's JSON

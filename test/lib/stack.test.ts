@@ -199,10 +199,10 @@ describe('keys', () => {
     },
   );
 
-  test('the api authenticates requests, so it may unwrap the secret-hash pepper; the migrator may use no key at all', () => {
+  test('the api authenticates requests, so it may unwrap the secret-hash pepper; the migrator may only seal new signing keys', () => {
     expect(kmsGrants(functionId('api'))['kms:Decrypt']).toEqual(expect.arrayContaining(['secret-hash-pepper']));
     expect(kmsGrants(functionId('api'))['kms:Decrypt']).toHaveLength(KMS_PURPOSES.length);
-    expect(kmsGrants(functionId('migrate'))).toEqual({});
+    expect(kmsGrants(functionId('migrate'))).toEqual({ 'kms:GenerateDataKey': ['environment-secret'] });
   });
 });
 

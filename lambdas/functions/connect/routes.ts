@@ -18,7 +18,7 @@ import { stateCookie } from './state-cookie';
 import { connectUiAssetRoute, connectUiRoute, logoRoute } from './ui-routes';
 
 /**
- * The `connect` function's routes: the end user's side of a connection (nango-api.md §3.4, §5),
+ * The `connect` function's routes: the end user's side of a connection (docs/nango-wire.md §3.4, §5),
  * authenticated by the connect session token the frontend SDK puts in the query string.
  * The OAuth popup's two routes answer with pages, errors included; the others with Nango's JSON.
  */
@@ -109,7 +109,7 @@ export const oauthCallbackRoute = defineRoute({
   tag: 'Connect',
   auth: 'none',
   query: CallbackQuery,
-  responses: { 200: { description: 'Success page (posts nango_oauth_callback_success and closes)' }, 400: { description: 'Error page (invalid_state, state_cookie_err, callback_err, token_exchange_failed, …)' } },
+  responses: { 200: { description: 'Success page (posts nango_oauth_callback_success and closes)', media: 'text/html' }, 400: { description: 'Error page (invalid_state, state_cookie_err, callback_err, token_exchange_failed, …)' } },
   renderError: errorPage,
   handle: async (request) => {
     const audit: AuditBase = { environmentId: null, actor: { type: 'system', id: null }, request: requestInfo(request.event, request.requestId), outcome: 'success' };

@@ -53,6 +53,7 @@ test('meta, environment and keys', async () => {
   await call('/environment');
   const signing = await call('/environment/webhook-signing-key/rotate', { method: 'POST' });
   t.secrets.register(signing.data.webhook_signing_key);
+  await call('/environment/webhook-signing-key');
   await call('/environment', { method: 'PATCH', json: { webhook_url: receiver.url('/hook') } });
   await call('/environment/api-keys');
   const key = await call('/environment/api-keys', { method: 'POST', json: { display_name: 'declared-responses' } }, 201);
