@@ -74,11 +74,12 @@ export class Api {
     return (await this.call<{ data: Provider }>('GET', `/providers/${encodeURIComponent(name)}`)).data;
   }
 
-  /** POST /api-auth/{kind}/{key}: the token in the query as the frontend SDK sends it, the secret in the body. */
-  async submitCredentials(kind: 'api-key' | 'basic', integration: string, params: Record<string, string>, body: Record<string, string>): Promise<{ connectionId: string; providerConfigKey: string }> {
+  /** The credential POSTs (nango-api.md §3.4): the token in the query as the frontend SDK sends it, the secret in the body. */
+  async submitCredentials(kind: 'api-key' | 'basic' | 'client-credentials', integration: string, params: Record<string, string>, body: Record<string, string>): Promise<{ connectionId: string; providerConfigKey: string }> {
     const query = new URLSearchParams({ connect_session_token: this.token });
     for (const [key, value] of Object.entries(params)) query.append(`params[${key}]`, value);
-    return this.call('POST', `/api-auth/${kind}/${encodeURIComponent(integration)}?${query}`, body, false);
+    const path = kind === 'client-credentials' ? '/oauth2/auth' : `/api-auth/${kind}`;
+    return this.call('POST', `${path}/${encodeURIComponent(integration)}?${query}`, body, false);
   }
 
   /** Where the OAuth popup starts; carries the session token but no secret of the end user. */

@@ -6,7 +6,7 @@ import type { Field, Provider } from './api';
  * description, example and validation.
  */
 
-export type AuthKind = 'oauth' | 'api-key' | 'basic' | 'unsupported';
+export type AuthKind = 'oauth' | 'api-key' | 'basic' | 'client-credentials' | 'unsupported';
 
 export interface FormField {
   /** `credentials.apiKey` or `params.subdomain`. */
@@ -15,7 +15,7 @@ export interface FormField {
   key: string;
   field: Field;
   /** A default label when the provider gives no title. */
-  fallbackLabel?: 'apiKey' | 'username' | 'password';
+  fallbackLabel?: 'apiKey' | 'username' | 'password' | 'clientId' | 'clientSecret';
   secret: boolean;
 }
 
@@ -25,6 +25,7 @@ export function authKind(provider: Provider): AuthKind {
   if (OAUTH_MODES.includes(provider.auth_mode)) return 'oauth';
   if (provider.auth_mode === 'API_KEY') return 'api-key';
   if (provider.auth_mode === 'BASIC') return 'basic';
+  if (provider.auth_mode === 'OAUTH2_CC') return 'client-credentials';
   return 'unsupported';
 }
 
@@ -37,6 +38,9 @@ export function formFields(provider: Provider): FormField[] {
   } else if (kind === 'basic') {
     out.push(credential('username', credentials.username, 'username', false));
     out.push(credential('password', credentials.password, 'password', true));
+  } else if (kind === 'client-credentials') {
+    out.push(credential('client_id', credentials.client_id, 'clientId', false));
+    out.push(credential('client_secret', credentials.client_secret, 'clientSecret', true));
   }
   for (const [key, field] of Object.entries(provider.connection_config ?? {})) {
     if (field.automated || field.hidden) continue;

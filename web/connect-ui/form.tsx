@@ -73,7 +73,8 @@ export function ConnectForm({ t, api, session, integration, provider, detectClos
       flow.current.result.then(onConnected, fail).finally(() => setBusy(false));
       return;
     }
-    const body: Record<string, string> = kind === 'api-key' ? { apiKey: values['credentials.apiKey'] } : { username: values['credentials.username'], password: values['credentials.password'] };
+    // Exactly the body the route takes: each credential field by its key.
+    const body = Object.fromEntries(fields.filter((f) => f.group === 'credentials').map((f) => [f.key, values[f.id] ?? '']));
     api
       .submitCredentials(kind, integration.unique_key, params(), body)
       .then((r) => onConnected({ connectionId: r.connectionId, isPending: false }))

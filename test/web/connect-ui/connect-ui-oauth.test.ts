@@ -4,7 +4,7 @@ import { launchBrowser, loopbackContext, screenshot, seriousAxeViolations, start
 import { startTestStack, type TestStack } from '../../support/local-stack';
 import { OAUTH_TEST_PASSWORD, startOAuthServer, type OAuthServer } from '../../support/oauth-server';
 import { oidcIntegration } from '../../lambdas/connect/connect-fixtures';
-import { connectLink, watchConsole } from './connect-ui-fixtures';
+import { connectLink, integration, watchConsole } from './connect-ui-fixtures';
 
 /**
  * OAuth through the Connect UI in Chromium: openConnectUI()'s iframe opens our own popup flow (no
@@ -23,6 +23,8 @@ beforeAll(async () => {
   t.secrets.register(server.clients.basic.client_secret);
   await oidcIntegration(t, 'oidc', server, server.clients.basic);
   await oidcIntegration(t, 'other', server, server.clients.basic);
+  t.secrets.register(server.clients.post.client_secret);
+  await integration(t, 'machine', { display_name: 'Machine API', auth_mode: 'OAUTH2_CC', token_url: server.tokenUrl });
 }, 90_000);
 afterAll(async () => {
   await Promise.all([browser?.close(), app?.stop(), server?.stop()]);
@@ -118,5 +120,28 @@ test('a session that expires while the UI is open: the popup’s error reaches t
   await frame.getByRole('button', { name: 'Close' }).click();
   await page.waitForSelector('iframe#connect-ui', { state: 'detached' });
   expect((await events(page)).map((e) => e.type)).toEqual(['ready', 'settings_changed', 'error', 'close']);
+  await context.close();
+});
+
+test('client credentials typed by the end user: a refused secret shows the token endpoint’s answer; the right one connects', async () => {
+  const { link } = await connectLink(t, { end_user: { id: 'ui-cc' }, allowed_integrations: ['machine'] });
+  const { context, offLoopback } = await loopbackContext(browser);
+  const page = await context.newPage();
+  const problems = watchConsole(page);
+  await page.goto(link);
+  await page.getByRole('heading', { name: 'Connect Machine API' }).waitFor();
+  await page.getByLabel('Client ID').fill(server.clients.post.client_id);
+  await page.getByLabel('Client secret').fill('not-the-client-secret');
+  t.secrets.register('not-the-client-secret');
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await page.getByRole('alert').waitFor();
+  expect(await page.getByRole('alert').innerText()).toMatch(/Machine API refused these credentials[\s\S]*did not issue a token for these client credentials: invalid_client[\s\S]*connection_test_failed/);
+  await page.getByLabel('Client secret').fill(server.clients.post.client_secret);
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await page.getByRole('heading', { name: 'Connected' }).waitFor();
+  const [row] = await database().query<{ n: number }>("SELECT count(*)::int AS n FROM connections c JOIN end_users e ON e.id = c.end_user_id WHERE e.end_user_id = 'ui-cc'");
+  expect(row.n).toBe(1);
+  expect(problems).toEqual([]);
+  expect(offLoopback).toEqual([]);
   await context.close();
 });
