@@ -165,6 +165,23 @@ test('a reconnect session goes straight to its integration, titled as a reconnec
   await context.close();
 });
 
+test('connection config the app preset for the session is not asked again, and is what gets stored', async () => {
+  const { link } = await connectLink(t, { end_user: { id: 'preset' }, allowed_integrations: ['acme-keys'], integrations_config_defaults: { 'acme-keys': { connection_config: { workspace: 'preset-team' } } } });
+  const { context } = await loopbackContext(browser);
+  const page = await context.newPage();
+  await page.goto(link);
+  await page.getByRole('heading', { name: 'Connect Acme Analytics' }).waitFor();
+  expect(await page.getByLabel('Workspace').count()).toBe(0);
+  await page.getByLabel('Acme API key').fill(GOOD_KEY);
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await page.getByRole('heading', { name: 'Connected' }).waitFor();
+  const res = await t.api('/connections?endUserId=preset');
+  const [connection] = ((await res.json()) as { connections: Array<{ connection_id: string }> }).connections;
+  const full = (await (await t.api(`/connection/${connection.connection_id}?provider_config_key=acme-keys`)).json()) as { connection_config: Record<string, unknown> };
+  expect(full.connection_config).toMatchObject({ workspace: 'preset-team' });
+  await context.close();
+});
+
 test.each([
   ['de', 'Wählen Sie die App, die Sie verbinden möchten'],
   ['es', 'Elija la aplicación que quiere conectar'],
