@@ -87,11 +87,25 @@ export async function benchRelay(): Promise<void> {
     [browser, app] = await Promise.all([launchBrowser(), startCustomerApp()]);
     const inBrowser: number[] = [];
     const toPopup: number[] = [];
+    const browserAcks: number[] = [];
+    const popupOpening: number[] = [];
     const callbackToResolve: number[] = [];
     for (let i = 0; i < FLOWS + WARMUP; i += 1) {
       // A fresh profile each time: the provider must not remember the last sign-in.
       const { context } = await loopbackContext(browser);
       const page = await context.newPage();
+      // Notes when the page's first WebSocket message (the ack) arrives.
+      await page.addInitScript(() => {
+        const Native = WebSocket;
+        const g = globalThis as unknown as { WebSocket: unknown; __ackAt?: number; __openedAt?: number };
+        g.WebSocket = class extends Native {
+          constructor(url: string | URL, protocols?: string | string[]) {
+            super(url, protocols);
+            g.__openedAt ??= Date.now();
+            this.addEventListener('message', () => (g.__ackAt ??= Date.now()));
+          }
+        };
+      });
       await page.goto(app.url);
       const token = await session(FLOWS + WARMUP + i);
       const popupOpened = context.waitForEvent('page');
@@ -104,7 +118,10 @@ export async function benchRelay(): Promise<void> {
         ({ host, token }) => {
           const Nango = (globalThis as unknown as { Nango: new (c: object) => { auth(k: string): Promise<{ connectionId: string }> } }).Nango;
           const start = Date.now();
-          return new Nango({ host, connectSessionToken: token }).auth('bench-oidc').then(() => ({ start, end: Date.now() }));
+          const g = globalThis as unknown as { __ackAt?: number; __openedAt?: number };
+          return new Nango({ host, connectSessionToken: token })
+            .auth('bench-oidc')
+            .then(() => ({ start, end: Date.now(), ackAt: g.__ackAt ?? NaN, openedAt: g.__openedAt ?? NaN }));
         },
         { host: stack.baseUrl, token },
       );
@@ -115,9 +132,11 @@ export async function benchRelay(): Promise<void> {
       await popup.click('button');
       await popup.waitForSelector('text=Allow access?');
       await popup.click('button:has-text("Allow")');
-      const { start, end } = await timed;
+      const { start, end, ackAt, openedAt } = await timed;
       if (i >= WARMUP) {
         inBrowser.push(end - start);
+        browserAcks.push(ackAt - start);
+        popupOpening.push(openedAt - start);
         toPopup.push(marks.authorize! - start);
         callbackToResolve.push(end - marks.callback!);
       }
@@ -129,10 +148,12 @@ export async function benchRelay(): Promise<void> {
     quiet.stop();
     console.log(`${'auth() → success, warm flows'.padEnd(52)} ${'median ms'.padStart(10)} ${'p90 ms'.padStart(10)}   (n=${FLOWS} each)`);
     console.log(row('Chromium, @nangohq/frontend, forms filled', inBrowser));
-    console.log(row('  of which: auth() → popup sent to /oauth/connect', toPopup));
-    console.log(row('  of which: callback page answered → auth() resolved', callbackToResolve));
+    console.log(row('  auth() → socket created (window.open runs first)', popupOpening));
+    console.log(row('  auth() → connection_ack', browserAcks));
+    console.log(row('  auth() → popup sent to /oauth/connect', toPopup));
+    console.log(row('  callback page answered → auth() resolved (<0: before)', callbackToResolve));
     console.log(row('no browser (ws client + HTTP), same flow', plain));
-    console.log(row('  of which: upgrade → connection_ack', acks));
+    console.log(row('  upgrade → connection_ack', acks));
   } finally {
     quiet.stop();
     await Promise.all([browser?.close(), app?.stop()]);

@@ -39,7 +39,7 @@ export class ConnectionsServer {
       const id = decodeURIComponent(match[1]);
       const body = await readBody(req, MESSAGE_LIMIT_BYTES + 1);
       const open = this.connections.get(id);
-      if (!open || open.socket.readyState !== open.socket.OPEN) throw new AwsServiceError('GoneException', null as unknown as string, 410);
+      if (!open || open.socket.readyState !== open.socket.OPEN) throw new AwsServiceError('GoneException', 'The connection is not open', 410);
       if (req.method === 'POST') {
         if (body.length > MESSAGE_LIMIT_BYTES) throw new AwsServiceError('PayloadTooLargeException', 'Message too long', 413);
         await new Promise<void>((resolve, reject) => open.socket.send(body.toString('utf8'), (err) => (err ? reject(err) : resolve())));
@@ -47,7 +47,8 @@ export class ConnectionsServer {
         return void res.writeHead(200, { 'content-length': 0 }).end();
       }
       if (req.method === 'GET') {
-        return sendJson(res, 200, { ConnectedAt: open.connectedAt.toISOString(), Identity: { SourceIp: open.sourceIp, UserAgent: open.userAgent }, LastActiveAt: open.lastActiveAt.toISOString() });
+        // The wire names are lower camel case (the SDK maps them to ConnectedAt, Identity, …).
+        return sendJson(res, 200, { connectedAt: open.connectedAt.toISOString(), identity: { sourceIp: open.sourceIp, userAgent: open.userAgent }, lastActiveAt: open.lastActiveAt.toISOString() });
       }
       if (req.method === 'DELETE') {
         open.socket.close(1000);

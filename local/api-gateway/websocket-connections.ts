@@ -13,9 +13,9 @@ export interface OpenConnection {
 export class WebSocketConnections {
   private readonly open = new Map<string, OpenConnection>();
 
-  /** An id shaped like API Gateway's (base64 of 10 random bytes, e.g. `L0SM9cOFvHcCIhw=`). */
+  /** An id shaped like API Gateway's (base64 of 11 random bytes, e.g. `L0SM9cOFvHcCIhw=`). */
   static newId(): string {
-    return randomBytes(10).toString('base64');
+    return randomBytes(11).toString('base64');
   }
 
   add(id: string, connection: OpenConnection): void {

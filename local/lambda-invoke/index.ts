@@ -1,1 +1,1 @@
-export { LambdaInvokeServer, type LambdaInvokeServerOptions } from './server';
+export { LambdaInvokeServer } from './server';

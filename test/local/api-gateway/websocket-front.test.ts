@@ -84,7 +84,7 @@ test("$connect gets API Gateway's WebSocket event; the socket opens only after i
   const [{ event, reachableDuringConnect }] = seen;
   expect(reachableDuringConnect).toBe(false);
   expect(event.requestContext).toMatchObject({ routeKey: '$connect', eventType: 'CONNECT', messageDirection: 'IN', stage: 'local', identity: { userAgent: 'relay-test' } });
-  expect(event.requestContext.connectionId).toMatch(/^[A-Za-z0-9+/]{14}=$/);
+  expect(event.requestContext.connectionId).toMatch(/^[A-Za-z0-9+/]{15}=$/);
   expect(event.queryStringParameters).toEqual({ a: '1' });
   const id = event.requestContext.connectionId as string;
   await management.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.from('{"hello":1}') }));
