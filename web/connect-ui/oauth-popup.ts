@@ -20,7 +20,7 @@ export interface OAuthFlow {
 
 const POPUP_FEATURES = 'popup=yes,width=500,height=650,scrollbars=yes,resizable=yes';
 /** How long the popup may sit unopened for lack of a socket before the flow gives up. */
-const ACK_TIMEOUT_MS = 15_000;
+const ACK_TIMEOUT_MS = 30_000;
 
 export function startOAuth(options: {
   apiBase: string;
