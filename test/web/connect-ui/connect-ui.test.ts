@@ -71,6 +71,10 @@ describe.each(['light', 'dark'] as const)('standalone at the connect_link (%s)',
 
     await page.getByLabel('Acme API key').fill(WRONG_KEY);
     expect(await page.getByLabel('Acme API key').getAttribute('type')).toBe('password');
+    await page.getByRole('button', { name: 'Show' }).click();
+    expect(await page.getByLabel('Acme API key').getAttribute('type')).toBe('text');
+    await page.getByRole('button', { name: 'Hide' }).click();
+    expect(await page.getByLabel('Acme API key').getAttribute('type')).toBe('password');
     await page.getByRole('button', { name: 'Connect', exact: true }).click();
     const alert = page.getByRole('alert');
     await alert.waitFor();
