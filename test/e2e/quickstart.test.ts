@@ -78,7 +78,7 @@ beforeAll(async () => {
       answer.pipe(res);
     });
     proxied.on('error', () => res.writeHead(502).end());
-    req.pipe(proxied);
+    return req.pipe(proxied);
   });
   await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
   appUrl = `http://127.0.0.1:${(app.address() as { port: number }).port}`;
