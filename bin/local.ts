@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       '',
       `  Latchkey is running at ${stack.baseUrl}  (ready in ${Date.now() - started} ms)`,
       `  Frontend:    new Nango({ host: '${stack.baseUrl}', connectSessionToken })   (WebSocket on the same port: websocketsPath '/')`,
+      `  Connect UI:  nango.openConnectUI({ baseURL: '${stack.baseUrl}/connect', apiURL: '${stack.baseUrl}' }), or a session's connect_link`,
       `  Secret key:  ${secretKey}   (environment "dev"; pin it with LATCHKEY_SECRET_KEY)`,
       `  Webhooks:    signing key: curl -s -H "Authorization: Bearer ${secretKey}" ${stack.baseUrl}/environment/webhook-signing-key`,
       `  API:         ${stack.baseUrl}/openapi.json`,

@@ -51,6 +51,8 @@ export interface FunctionSpec {
   reservedConcurrency?: number;
   /** Files copied beside the bundle, e.g. SQL read at run time; paths relative to the repository root / the bundle. */
   copyFiles?: readonly { from: string; to: string }[];
+  /** Files built beside the bundle by a bin/ script run with tsx (given the output folder), e.g. the Connect UI. */
+  builtFiles?: readonly { script: string; to: string }[];
   /** Runs SQL as the master user (migrations alone); every other function has a role of its own, `latchkey_<name>` (migration 0009). */
   databaseMaster?: boolean;
 }
@@ -119,6 +121,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
       generateDataKey: ['connection-credentials', 'oauth-session'],
     },
     publishesEvents: true,
+    // Serves the Connect UI (lambdas/functions/connect/ui-routes.ts) from these files.
+    builtFiles: [{ script: 'bin/build-connect-ui.ts', to: 'connect-ui' }],
   },
   {
     name: 'sweeps',
@@ -145,12 +149,19 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   },
 ];
 
+/** Where the Connect UI is served (REST, the connect function), reported as a stack output. */
+export const CONNECT_UI_PATH = '/connect';
+
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/health', function: 'api' },
   { method: 'ANY', path: '/{proxy+}', function: 'api' },
   // The end user's side: authenticated by a connect session token in the query, or by the OAuth state.
   { method: 'GET', path: '/oauth/connect/{providerConfigKey}', function: 'connect' },
   { method: 'GET', path: '/oauth/callback', function: 'connect' },
+  // The Connect UI (connect_link, openConnectUI's iframe) and the integrations' logos.
+  { method: 'GET', path: CONNECT_UI_PATH, function: 'connect' },
+  { method: 'GET', path: `${CONNECT_UI_PATH}/assets/{file}`, function: 'connect' },
+  { method: 'GET', path: '/images/template-logos/{file}', function: 'connect' },
   // A resource with its own methods does not fall back to /{proxy+}: the browser's CORS
   // preflight of the SDK's JSON POSTs needs its OPTIONS method here.
   ...['/oauth2/auth/{providerConfigKey}', '/api-auth/api-key/{providerConfigKey}', '/api-auth/basic/{providerConfigKey}'].flatMap((path) => [
@@ -204,8 +215,6 @@ export const WEBSOCKET_ROUTES: readonly WebSocketRouteSpec[] = [
   { routeKey: '$disconnect', function: 'connect' },
 ];
 
-/** Where the Connect UI is served (REST), reported as a stack output once a route serves it. */
-export const CONNECT_UI_PATH = '/connect';
 
 /**
  * Functions CloudFormation runs at deploy time (custom resources), bundled like the others but

@@ -5,6 +5,7 @@ import { EnvelopeCipher } from '../lambdas/platform/crypto/envelope-cipher';
 import { createKmsClient } from '../lambdas/platform/crypto/kms';
 import { DataApi } from '../lambdas/platform/db/data-api';
 import { migrate, type MigrationReport } from '../lambdas/platform/db/migrator';
+import { buildConnectUi } from '../lib/connect-ui';
 import { DEPLOY_FUNCTIONS, FUNCTIONS, ROUTES, SCHEDULES, EVENT_RULES, WEBSOCKET_ROUTES, type FunctionName } from '../lib/topology';
 import { ApiGatewayServer, ConnectionsServer, WebSocketConnections, WebSocketFront, type ApiGatewayServerOptions } from './api-gateway';
 import { requestLine } from './console-log';
@@ -81,6 +82,10 @@ export class LocalStack {
 
   static async start(options: LocalStackOptions): Promise<LocalStack> {
     const log = options.log ?? (() => {});
+    // The connect function serves the Connect UI from files built as the stack's bundling builds them.
+    const connectUiDir = path.join(options.dataDir, 'connect-ui');
+    const connectUiBuilt = buildConnectUi(connectUiDir);
+    connectUiBuilt.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
     const database = options.database ?? 'latchkey';
     const postgres = await startPostgres({ dataDir: options.dataDir, database, externalUrl: options.databaseUrl, log });
     const dataApi = new DataApiServer({
@@ -105,6 +110,8 @@ export class LocalStack {
 
     // The callback URL carries the stage, as the deployed one does.
     const env = lambdaEnvironment({ dataApiUrl, kmsUrl, eventBridgeUrl, lambdaUrl, websocketCallbackUrl: `${connectionsUrl}/local`, database });
+    await connectUiBuilt;
+    env.LATCHKEY_CONNECT_UI_DIR = connectUiDir;
     const databaseRole = options.databaseRole ?? (process.env.LATCHKEY_LOCAL_DB_ROLE as LocalStackOptions['databaseRole']);
     if (databaseRole && !ROLE_FUNCTIONS.includes(databaseRole)) throw new Error(`No database role for function ${databaseRole}`);
     // stack.env keeps the master's secret: migrations and the tests' own set-up run as it.

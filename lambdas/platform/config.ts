@@ -17,6 +17,8 @@ export const EnvSchema = z.object({
   LATCHKEY_RATE_LIMIT_PER_MINUTE: positiveInt.default(3_000),
   /** The API's public base URL (a custom domain); OAuth redirect URIs hang off it. */
   LATCHKEY_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Where the connect function finds the built Connect UI (lib/connect-ui.ts); default: `connect-ui` beside its bundle. */
+  LATCHKEY_CONNECT_UI_DIR: z.string().min(1).optional(),
   /** `true` only under `npm start` and the tests: webhooks may then use plain HTTP to loopback. */
   LATCHKEY_WEBHOOK_ALLOW_LOOPBACK_HTTP: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   LATCHKEY_AUDIT_RETENTION_DAYS: positiveInt.default(365),

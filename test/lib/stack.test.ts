@@ -399,12 +399,13 @@ describe('bootstrap', () => {
     expect(task.DependsOn).toContain(migrations);
   });
 
-  test('outputs: API URL, WebSocket URL, the four egress IPs and their allocation ids, the keys’ secret, dashboard, cluster, alarm topic, keys, break-glass role, log groups', () => {
+  test('outputs: API URL, WebSocket URL, Connect UI URL, the four egress IPs and their allocation ids, the keys’ secret, dashboard, cluster, alarm topic, keys, break-glass role, log groups', () => {
     const outputs = Object.keys(s.template.toJSON().Outputs).sort();
     expect(outputs).toEqual(
       [
         'ApiUrl',
         'WebSocketUrl',
+        'ConnectUiUrl',
         'EgressIp1',
         'EgressIp2',
         'EgressIp3',

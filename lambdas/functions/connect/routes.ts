@@ -15,6 +15,7 @@ import { recordRejectedInput } from '../../connect/connect-context';
 import type { FlowKind } from '../../connect/flow-connection';
 import { callbackPage } from './callback-page';
 import { stateCookie } from './state-cookie';
+import { connectUiAssetRoute, connectUiRoute, logoRoute } from './ui-routes';
 
 /**
  * The `connect` function's routes: the end user's side of a connection (docs/nango-wire.md §3.4, §5),
@@ -158,4 +159,4 @@ export const apiKeyRoute = credentialRoute('/api-auth/api-key/{providerConfigKey
 export const basicRoute = credentialRoute('/api-auth/basic/{providerConfigKey}', 'Connects with a username and password, verified with the provider first', BasicBody, 'basic', (b) => ({ kind: 'basic', username: b.username, password: b.password }));
 export const clientCredentialsRoute = credentialRoute('/oauth2/auth/{providerConfigKey}', "Connects with the end user's OAuth2 client (client credentials grant)", ClientCredentialsBody, 'oauth2_cc', (b) => ({ kind: 'oauth2_cc', client_id: b.client_id, client_secret: b.client_secret }));
 
-export const CONNECT_ROUTES: AnyRoute[] = [oauthConnectRoute, oauthCallbackRoute, apiKeyRoute, basicRoute, clientCredentialsRoute];
+export const CONNECT_ROUTES: AnyRoute[] = [oauthConnectRoute, oauthCallbackRoute, apiKeyRoute, basicRoute, clientCredentialsRoute, connectUiRoute, connectUiAssetRoute, logoRoute];

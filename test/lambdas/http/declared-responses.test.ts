@@ -113,6 +113,13 @@ test('connect sessions and the connect flows', async () => {
   expect(page.html).toContain('nango_oauth_callback_success');
 });
 
+test('the Connect UI page, its assets and the logos', async () => {
+  const html = await (await fetch(`${t.baseUrl}/connect`)).text();
+  const script = /src="([^"]+)"/.exec(html)![1];
+  expect((await fetch(script)).status).toBe(200);
+  expect((await fetch(`${t.baseUrl}/images/template-logos/github.svg`)).status).toBe(200);
+});
+
 test('records and sync runs', async () => {
   await call('/connections', { method: 'POST', json: { provider_config_key: 'keyed', connection_id: 'r-1', credentials: { type: 'API_KEY', apiKey: 'declared-responses-key-89ab' } } }, 201);
   t.secrets.register('declared-responses-key-89ab');
