@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AwsServiceError, createEndpointServer, listen, readBody, sendJson, sendRestJsonError } from '../aws-http';
+import { AwsServiceError, closeEndpointServer, createEndpointServer, listen, readBody, sendJson, sendRestJsonError } from '../aws-http';
 import type { WebSocketConnections } from './websocket-connections';
 
 /** API Gateway's WebSocket message limit (128 KB). */
@@ -27,9 +27,7 @@ export class ConnectionsServer {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    await closed;
+    await closeEndpointServer(server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

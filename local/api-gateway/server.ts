@@ -1,4 +1,4 @@
-import { createEndpointServer, listen } from '../aws-http';
+import { closeEndpointServer, createEndpointServer, listen } from '../aws-http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -69,9 +69,7 @@ export class ApiGatewayServer {
     this.stopping = true;
     this.server = undefined;
     this.options.webSocket?.closeAll();
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    await closed;
+    await closeEndpointServer(server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

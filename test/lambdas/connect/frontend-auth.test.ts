@@ -1,11 +1,11 @@
 import { Nango } from '@nangohq/node';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { database } from '../../support/handles';
-import { launchBrowser, loopbackContext, screenshot, startCustomerApp, type CustomerApp } from '../../support/browser';
-import { readJson, startTestStack, type TestStack } from '../../support/local-stack';
-import { OAUTH_TEST_PASSWORD, startOAuthServer, type OAuthServer } from '../../support/oauth-server';
+import { loopbackContext, screenshot, type CustomerApp } from '../../support/browser';
+import { readJson, type TestStack } from '../../support/local-stack';
+import { OAUTH_TEST_PASSWORD } from '../../support/oauth-server';
 import { WebhookReceiver } from '../../support/webhook-receiver';
-import { connectSession, oidcIntegration } from './connect-fixtures';
+import { connectSession, startBrowserOAuthWorld, type BrowserOAuthWorld } from './connect-fixtures';
 
 /**
  * The official `@nangohq/frontend` in real Chromium against `npm start`'s stack: a customer page on
@@ -15,18 +15,16 @@ import { connectSession, oidcIntegration } from './connect-fixtures';
  */
 
 let t: TestStack;
-let server: OAuthServer;
 let browser: Browser;
 let app: CustomerApp;
 let receiver: WebhookReceiver;
 let signingKey: string;
 
+let world: BrowserOAuthWorld;
+
 beforeAll(async () => {
-  [t, browser, app] = await Promise.all([startTestStack(), launchBrowser(), startCustomerApp()]);
-  server = await startOAuthServer({ interactive: true, redirectUris: [`${t.baseUrl}/oauth/callback`] });
-  t.secrets.register(server.clients.basic.client_secret);
-  await oidcIntegration(t, 'oidc', server, server.clients.basic);
-  await oidcIntegration(t, 'other', server, server.clients.basic);
+  world = await startBrowserOAuthWorld();
+  ({ t, browser, app } = world);
   receiver = new WebhookReceiver();
   await receiver.start();
   const rotated = await readJson(await t.api('/environment/webhook-signing-key/rotate', { method: 'POST' }));
@@ -36,8 +34,8 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await Promise.all([browser?.close(), app?.stop(), receiver?.stop(), server?.stop()]);
-  await t?.stop();
+  await receiver?.stop();
+  await world?.stop();
 });
 
 interface Settled {
@@ -51,7 +49,8 @@ interface Settled {
 /**
  * Screenshots the page the popup is answered with at `url`: the SDK closes its popup as soon as the
  * socket has the outcome, often before the page paints, so the same answer (headers and all) is
- * replayed into a tab of its own.
+ * replayed into a tab of its own. On a loaded machine the popup may close before its body is read:
+ * the screenshot is for a reviewer, not an assertion, so it is then skipped.
  */
 function capturePage(popup: Page, url: RegExp, name: string): Promise<void> {
   return popup
@@ -63,6 +62,9 @@ function capturePage(popup: Page, url: RegExp, name: string): Promise<void> {
       await tab.goto(response.url());
       await screenshot(tab, name);
       await tab.close();
+    })
+    .catch((err: Error) => {
+      if (!/has been closed/.test(err.message)) throw err;
     });
 }
 

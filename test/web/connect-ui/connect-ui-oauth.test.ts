@@ -1,9 +1,9 @@
 import type { Browser, Frame, Page } from 'playwright-core';
 import { database } from '../../support/handles';
-import { launchBrowser, loopbackContext, screenshot, seriousAxeViolations, startCustomerApp, type CustomerApp } from '../../support/browser';
-import { startTestStack, type TestStack } from '../../support/local-stack';
-import { OAUTH_TEST_PASSWORD, startOAuthServer, type OAuthServer } from '../../support/oauth-server';
-import { oidcIntegration } from '../../lambdas/connect/connect-fixtures';
+import { loopbackContext, screenshot, seriousAxeViolations, type CustomerApp } from '../../support/browser';
+import type { TestStack } from '../../support/local-stack';
+import { OAUTH_TEST_PASSWORD, type OAuthServer } from '../../support/oauth-server';
+import { startBrowserOAuthWorld, type BrowserOAuthWorld } from '../../lambdas/connect/connect-fixtures';
 import { connectLink, integration, watchConsole } from './connect-ui-fixtures';
 
 /**
@@ -17,19 +17,15 @@ let server: OAuthServer;
 let browser: Browser;
 let app: CustomerApp;
 
+let world: BrowserOAuthWorld;
+
 beforeAll(async () => {
-  [t, browser, app] = await Promise.all([startTestStack(), launchBrowser(), startCustomerApp()]);
-  server = await startOAuthServer({ interactive: true, redirectUris: [`${t.baseUrl}/oauth/callback`] });
-  t.secrets.register(server.clients.basic.client_secret);
-  await oidcIntegration(t, 'oidc', server, server.clients.basic);
-  await oidcIntegration(t, 'other', server, server.clients.basic);
+  world = await startBrowserOAuthWorld();
+  ({ t, server, browser, app } = world);
   t.secrets.register(server.clients.post.client_secret);
   await integration(t, 'machine', { display_name: 'Machine API', auth_mode: 'OAUTH2_CC', token_url: server.tokenUrl });
 }, 90_000);
-afterAll(async () => {
-  await Promise.all([browser?.close(), app?.stop(), server?.stop()]);
-  await t?.stop();
-});
+afterAll(() => world?.stop());
 
 async function openConnectUI(page: Page, token: string, options: Record<string, unknown> = {}): Promise<Frame> {
   await page.goto(app.url);
