@@ -103,7 +103,8 @@ test('a session that expires while the UI is open: the popup’s error reaches t
   const { context } = await loopbackContext(browser);
   const page = await context.newPage();
   const frame = await openConnectUI(page, token);
-  await frame.getByRole('heading', { name: 'Connect oidc' }).waitFor();
+  // The form is whole (the provider's details loaded) before the session expires under it.
+  await frame.getByRole('button', { name: 'Continue with oidc' }).waitFor();
   await database().query("UPDATE connect_sessions SET expires_at = now() - interval '1 minute' WHERE expires_at > now()");
   const popupOpened = context.waitForEvent('page');
   await frame.getByRole('button', { name: 'Continue with oidc' }).click();
