@@ -1,6 +1,7 @@
 import { database, envelopeCipher } from '../../support/handles';
 import { finishOAuth } from '../../../lambdas/connect/oauth-callback';
 import { ConnectError } from '../../../lambdas/connect/errors';
+import { consumeOAuthSession, deleteExpiredOAuthSessions, insertOAuthSession, type OAuthSessionRequest } from '../../../lambdas/connect/oauth-session-store';
 import { HttpBrowser } from '../../support/http-browser';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 import { startOAuthServer, type OAuthServer } from '../../support/oauth-server';
@@ -175,4 +176,36 @@ test("an end user's own client exchanges the code and stays with the credentials
   expect(res.status).toBe(200);
   const { credentials } = (await res.json()) as { credentials: Record<string, unknown> };
   expect(credentials).toMatchObject({ refresh_token: 'rt-given-7f3a9c2e', config_override: { client_id: own.client_id, client_secret: own.client_secret } });
+});
+
+describe('OAuth session rows', () => {
+  type Stored = { id: string; environment_id: string; state_hash: Buffer; browser_binding_hash: Buffer; connect_session_id: string; integration_id: string; secrets: Buffer | null; redirect_uri: string; request: OAuthSessionRequest; expires_at: Date };
+  const stored = async () => (await database().query<Stored>('SELECT * FROM oauth_sessions'))[0];
+
+  test('what insertOAuthSession stores (with its audit row) is what the callback consumes, once', async () => {
+    await startedFlow();
+    const row = await stored();
+    await database().execute('DELETE FROM oauth_sessions');
+    const expiresAt = new Date(Date.now() + 60_000);
+    const request = { ...row.request, clientIdOverride: 'own-client' };
+    await insertOAuthSession(
+      database(),
+      { id: row.id, environmentId: row.environment_id, stateHash: row.state_hash, browserBindingHash: row.browser_binding_hash, connectSessionId: row.connect_session_id, integrationId: row.integration_id, reconnectRowId: null, secrets: row.secrets, redirectUri: row.redirect_uri, request, wsClientId: 'ws-client-1', expiresAt },
+      { ...audit, environmentId: row.environment_id, action: 'connect.oauth.authorize', targetType: 'integration', targetId: row.integration_id, detail: { probe: 'insert' } },
+    );
+    const [logged] = await database().query<{ target_id: string }>("SELECT target_id FROM audit_events WHERE action = 'connect.oauth.authorize' AND detail->>'probe' = 'insert'");
+    expect(logged).toEqual({ target_id: row.integration_id });
+
+    const consumed = await consumeOAuthSession(database(), row.state_hash, new Date());
+    expect(consumed).toMatchObject({ id: row.id, environment_id: row.environment_id, connect_session_id: row.connect_session_id, browser_binding_hash: row.browser_binding_hash, connection_id: null, secrets: row.secrets, redirect_uri: row.redirect_uri, request, ws_client_id: 'ws-client-1', expires_at: expiresAt, connect_session_expired: false });
+    expect(await consumeOAuthSession(database(), row.state_hash, new Date())).toBeUndefined();
+  });
+
+  test('deleteExpiredOAuthSessions removes the sessions past their expiry, in batches', async () => {
+    for (let i = 0; i < 3; i++) await startedFlow();
+    const [{ now }] = await database().query<{ now: Date }>('SELECT max(expires_at) AS now FROM oauth_sessions');
+    await database().execute("UPDATE oauth_sessions SET expires_at = :now - interval '1 millisecond' WHERE expires_at < :now", { now });
+    expect(await deleteExpiredOAuthSessions(database(), now, { batchSize: 1, deadline: Date.now() + 60_000 })).toBe(2);
+    expect(await database().query<{ expires_at: Date }>('SELECT expires_at FROM oauth_sessions')).toEqual([{ expires_at: now }]);
+  });
 });
