@@ -59,6 +59,11 @@ export default defineConfig(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', URLSearchParams: 'readonly' } },
   },
   {
+    // The quick start's frontend runs in a browser.
+    files: ['examples/**/frontend.js'],
+    languageOptions: { globals: { fetch: 'readonly', window: 'readonly' } },
+  },
+  {
     // Tests and tools may reach anywhere, and poke at untyped CloudFormation and SDK shapes.
     files: ['test/**', 'bench/**', 'bin/**'],
     rules: { 'import-x/no-restricted-paths': 'off', '@typescript-eslint/no-explicit-any': 'off' },

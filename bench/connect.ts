@@ -12,11 +12,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { createKmsClient } from '../lambdas/platform/crypto/kms';
-import { SecretHasher } from '../lambdas/platform/crypto/secret-hash';
-import { DataApi } from '../lambdas/platform/db/data-api';
 import { LocalStack } from '../local/stack';
+import { benchOAuthIntegration } from './oauth-world';
 import { HttpBrowser } from '../test/support/http-browser';
 import { OAUTH_TEST_PASSWORD, startOAuthServer } from '../test/support/oauth-server';
 
@@ -57,15 +54,7 @@ export async function benchConnect(): Promise<void> {
   const stack = await LocalStack.start({ dataDir, databaseUrl: process.env.LATCHKEY_DATABASE_URL });
   const server = await startOAuthServer({ interactive: true, redirectUris: [`${stack.baseUrl}/oauth/callback`] });
   try {
-    const db = new DataApi({ resourceArn: stack.env.LATCHKEY_DB_CLUSTER_ARN, secretArn: stack.env.LATCHKEY_DB_SECRET_ARN, database: stack.env.LATCHKEY_DB_NAME });
-    const key = randomUUID();
-    const { ensureSecretKey } = await import('../lambdas/keys/secret-keys');
-    await ensureSecretKey(db, await SecretHasher.load(db, createKmsClient(), stack.env.LATCHKEY_KMS_KEY_ID), 'dev', key);
-    const api = (p: string, body: unknown, method = 'POST') =>
-      fetch(`${stack.baseUrl}${p}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const client = server.clients.basic;
-    await api('/providers/bench-oidc', { display_name: 'bench', auth_mode: 'OAUTH2', allow_private_network: true, authorization_url: server.authorizationUrl, token_url: server.tokenUrl, authorization_method: 'header' }, 'PUT');
-    await api('/integrations', { provider: 'bench-oidc', unique_key: 'bench-oidc', credentials: { type: 'OAUTH2', client_id: client.client_id, client_secret: client.client_secret, scopes: 'openid,read' } });
+    const { api } = await benchOAuthIntegration(stack, server);
 
     let ourMs = 0;
     let providerMs = 0;

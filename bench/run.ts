@@ -13,6 +13,7 @@ import { benchHttp } from './http';
 import { benchWebhooks } from './webhooks';
 import { benchSweeps } from './sweeps';
 import { benchRefresh } from './refresh';
+import { benchRelay } from './relay';
 
 // Lambda runs Node 22; on a Node 20 machine the SDK's upgrade notice is noise in the report.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -26,6 +27,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   webhooks: benchWebhooks,
   sweeps: benchSweeps,
   refresh: benchRefresh,
+  relay: benchRelay,
 };
 
 async function main(): Promise<void> {

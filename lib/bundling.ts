@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -27,10 +28,13 @@ export const BUNDLE = {
 export const NODE_OPTIONS = '--enable-source-maps';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
+const TSX_CLI = path.join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs');
 
 export interface BundledFunction {
   entry: string;
   copyFiles?: readonly { from: string; to: string }[];
+  /** Files built beside the bundle by a bin/ script run with tsx (given the output folder), e.g. the Connect UI. */
+  builtFiles?: readonly { script: string; to: string }[];
 }
 
 /** `NodejsFunction` bundling for one function (the stack). */
@@ -50,7 +54,10 @@ export function nodejsBundling(fn: BundledFunction): BundlingOptions {
       beforeBundling: () => [],
       beforeInstall: () => [],
       // Run-time files (migrations' SQL) go beside index.js, where the code looks for them.
-      afterBundling: (inputDir, outputDir) => copies.map((c) => `cp -R "${path.join(inputDir, c.from)}" "${path.join(outputDir, c.to)}"`),
+      afterBundling: (inputDir, outputDir) => [
+        ...copies.map((c) => `cp -R "${path.join(inputDir, c.from)}" "${path.join(outputDir, c.to)}"`),
+        ...(fn.builtFiles ?? []).map((b) => `"${process.execPath}" "${TSX_CLI}" "${path.join(inputDir, b.script)}" "${path.join(outputDir, b.to)}"`),
+      ],
     },
   };
 }
@@ -78,6 +85,7 @@ export async function bundle(fn: BundledFunction, outdir: string): Promise<void>
   const esbuild = await import('esbuild');
   await esbuild.build(esbuildOptions(fn, outdir));
   for (const c of fn.copyFiles ?? []) fs.cpSync(path.join(REPO_ROOT, c.from), path.join(outdir, c.to), { recursive: true });
+  for (const b of fn.builtFiles ?? []) execFileSync(process.execPath, [TSX_CLI, path.join(REPO_ROOT, b.script), path.join(outdir, b.to)], { stdio: 'ignore' });
 }
 
 /** Fails early, and clearly, where CDK would otherwise fall back to bundling in Docker. */

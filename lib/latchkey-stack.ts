@@ -19,7 +19,12 @@ export class LatchkeyStack extends Stack {
     const region = this.region;
 
     new CfnOutput(this, 'ApiUrl', { value: latchkey.api.url, description: 'Base URL of the REST API (Nango SDK `host`)' });
-    if (latchkey.api.webSocket) new CfnOutput(this, 'WebSocketUrl', { value: latchkey.api.webSocket.stage.url, description: 'Connect UI browser relay' });
+    if (latchkey.api.webSocket) {
+      new CfnOutput(this, 'WebSocketUrl', {
+        value: latchkey.api.webSocket.stage.url,
+        description: "The frontend SDK's websocketsPath: new Nango({ host: ApiUrl, websocketsPath: WebSocketUrl, connectSessionToken })",
+      });
+    }
     if (latchkey.api.connectUiUrl) new CfnOutput(this, 'ConnectUiUrl', { value: latchkey.api.connectUiUrl, description: 'Hosted Connect UI' });
     if (latchkey.api.domainName) {
       new CfnOutput(this, 'ApiDomainTarget', {

@@ -14,7 +14,7 @@ export function functionRoleName(name: string): string {
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /**
- * What a function may ask KMS to do, by encryption-context purpose (DESIGN.md "Encryption"). The
+ * What a function may ask KMS to do, by encryption-context purpose (docs/design.md "Encryption"). The
  * stack turns this into IAM conditions on `kms:EncryptionContext:purpose`, so a function can only
  * unwrap the data keys of the purposes listed here.
  */
@@ -51,6 +51,8 @@ export interface FunctionSpec {
   reservedConcurrency?: number;
   /** Files copied beside the bundle, e.g. SQL read at run time; paths relative to the repository root / the bundle. */
   copyFiles?: readonly { from: string; to: string }[];
+  /** Files built beside the bundle by a bin/ script run with tsx (given the output folder), e.g. the Connect UI. */
+  builtFiles?: readonly { script: string; to: string }[];
   /** Runs SQL as the master user (migrations alone); every other function has a role of its own, `latchkey_<name>` (migration 0009). */
   databaseMaster?: boolean;
 }
@@ -119,6 +121,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
       generateDataKey: ['connection-credentials', 'oauth-session'],
     },
     publishesEvents: true,
+    // Serves the Connect UI (lambdas/functions/connect/ui-routes.ts) from these files.
+    builtFiles: [{ script: 'bin/build-connect-ui.ts', to: 'connect-ui' }],
   },
   {
     name: 'sweeps',
@@ -145,12 +149,19 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   },
 ];
 
+/** Where the Connect UI is served (REST, the connect function), reported as a stack output. */
+export const CONNECT_UI_PATH = '/connect';
+
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/health', function: 'api' },
   { method: 'ANY', path: '/{proxy+}', function: 'api' },
   // The end user's side: authenticated by a connect session token in the query, or by the OAuth state.
   { method: 'GET', path: '/oauth/connect/{providerConfigKey}', function: 'connect' },
   { method: 'GET', path: '/oauth/callback', function: 'connect' },
+  // The Connect UI (connect_link, openConnectUI's iframe) and the integrations' logos.
+  { method: 'GET', path: CONNECT_UI_PATH, function: 'connect' },
+  { method: 'GET', path: `${CONNECT_UI_PATH}/assets/{file}`, function: 'connect' },
+  { method: 'GET', path: '/images/template-logos/{file}', function: 'connect' },
   // A resource with its own methods does not fall back to /{proxy+}: the browser's CORS
   // preflight of the SDK's JSON POSTs needs its OPTIONS method here.
   ...['/oauth2/auth/{providerConfigKey}', '/api-auth/api-key/{providerConfigKey}', '/api-auth/basic/{providerConfigKey}'].flatMap((path) => [
@@ -169,7 +180,7 @@ function sweep(name: string, expression: string, description: string, metrics: r
  * the same minute and contend for the database. The daily ones are 15+ minutes apart.
  */
 export const SCHEDULES: readonly ScheduleSpec[] = [
-  sweep('expired-sessions', 'cron(1/15 * * * ? *)', 'Deletes expired connect sessions and OAuth sessions', ['oauthSessionsDeleted', 'connectSessionsDeleted']),
+  sweep('expired-sessions', 'cron(1/15 * * * ? *)', 'Deletes expired connect sessions, OAuth sessions and browser relay sockets', ['oauthSessionsDeleted', 'connectSessionsDeleted', 'websocketClientsDeleted']),
   sweep('audit-retention', 'cron(30 3 * * ? *)', 'Deletes audit events older than the retention period (LATCHKEY_AUDIT_RETENTION_DAYS, default 365)', ['auditEventsDeleted']),
   sweep('prune-records', 'cron(0 4 * * ? *)', 'Drops the payloads of records not updated for 30 days (keeps id, hash and metadata)', ['recordsPruned', 'pruneBudgetExhausted']),
   sweep('stale-syncs', 'cron(30 4 * * ? *)', 'Deletes every record of syncs not executed for 60 days (the sync stays and starts fresh)', ['staleSyncsReset', 'staleSyncRecordsDeleted', 'staleSyncsBudgetExhausted']),
@@ -194,11 +205,16 @@ export const EVENT_RULES: readonly EventRuleSpec[] = [
   { name: 'deliver-webhooks', pattern: { 'detail-type': ['auth', 'connection.deleted'] }, function: 'webhooks' },
 ];
 
-/** The browser relay of the Connect UI; deployed as a WebSocket API once a function serves it. */
-export const WEBSOCKET_ROUTES: readonly WebSocketRouteSpec[] = [];
+/**
+ * The frontend SDK's browser relay (nango-api.md §3.2), deployed as a WebSocket API: the SDK only
+ * listens, so only the connection's own routes exist (a message it sent would get API Gateway's
+ * "no route" error).
+ */
+export const WEBSOCKET_ROUTES: readonly WebSocketRouteSpec[] = [
+  { routeKey: '$connect', function: 'connect' },
+  { routeKey: '$disconnect', function: 'connect' },
+];
 
-/** Where the Connect UI is served (REST), reported as a stack output once a route serves it. */
-export const CONNECT_UI_PATH = '/connect';
 
 /**
  * Functions CloudFormation runs at deploy time (custom resources), bundled like the others but
@@ -220,6 +236,8 @@ export const DEPLOY_FUNCTIONS: readonly DeployFunctionSpec[] = [
     copyFiles: [{ from: 'lambdas/platform/db/migrations', to: 'migrations' }],
     // Creates and alters the schema, and gives each function's role its password.
     databaseMaster: true,
+    // Seals the first webhook signing key of each environment the migrations create.
+    kms: { generateDataKey: ['environment-secret'] },
   },
   {
     name: 'bootstrap',

@@ -67,6 +67,13 @@ export function createEndpointServer(handler: (req: IncomingMessage, res: Server
   return server;
 }
 
+/** Stops taking connections and resolves once open requests are answered (idle keep-alive sockets would hold close() open). */
+export function closeEndpointServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  return closed;
+}
+
 /** Starts `server` listening and resolves its base URL (`http://127.0.0.1:PORT`); port 0 picks a free one. */
 export function listen(server: Server, port: number, host: string): Promise<string> {
   return new Promise((resolve, reject) => {

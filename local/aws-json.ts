@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AwsServiceError, createEndpointServer, listen, readBody, sendAwsJsonError, sendJson } from './aws-http';
+import { AwsServiceError, closeEndpointServer, createEndpointServer, listen, readBody, sendAwsJsonError, sendJson } from './aws-http';
 import type { StandInControl } from './stand-in-control';
 
 /**
@@ -43,10 +43,7 @@ export class AwsJsonServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    // Keep-alive sockets from SDK clients would hold close() open; idle ones can go now.
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    await closed;
+    await closeEndpointServer(server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

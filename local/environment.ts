@@ -9,6 +9,9 @@ export interface LocalEndpoints {
   dataApiUrl: string;
   kmsUrl: string;
   eventBridgeUrl: string;
+  lambdaUrl?: string;
+  /** The WebSocket API's management endpoint (its stage's callback URL in AWS). */
+  websocketCallbackUrl?: string;
   database: string;
 }
 
@@ -42,6 +45,9 @@ export function lambdaEnvironment(endpoints: LocalEndpoints): Record<string, str
     AWS_ENDPOINT_URL_RDS_DATA: endpoints.dataApiUrl,
     AWS_ENDPOINT_URL_KMS: endpoints.kmsUrl,
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventBridgeUrl,
+    ...(endpoints.lambdaUrl ? { AWS_ENDPOINT_URL_LAMBDA: endpoints.lambdaUrl } : {}),
+    // The same variable the CDK stack sets; no LATCHKEY_WEBSOCKET_URL: the socket is on the API's own port ('/').
+    ...(endpoints.websocketCallbackUrl ? { LATCHKEY_WEBSOCKET_CALLBACK_URL: endpoints.websocketCallbackUrl } : {}),
     LATCHKEY_STAGE: 'local',
     LATCHKEY_DB_CLUSTER_ARN: `arn:aws:rds:${LOCAL_REGION}:${LOCAL_ACCOUNT}:cluster:latchkey-local`,
     // The master's: migrations (and the tests' own set-up). Each function has its own (functionEnvironment).

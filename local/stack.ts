@@ -1,14 +1,20 @@
 import os from 'node:os';
 import path from 'node:path';
+import { ensureWebhookSigningKeys } from '../lambdas/environments/environment-store';
+import { EnvelopeCipher } from '../lambdas/platform/crypto/envelope-cipher';
+import { createKmsClient } from '../lambdas/platform/crypto/kms';
 import { DataApi } from '../lambdas/platform/db/data-api';
 import { migrate, type MigrationReport } from '../lambdas/platform/db/migrator';
-import { DEPLOY_FUNCTIONS, FUNCTIONS, ROUTES, SCHEDULES, EVENT_RULES, type FunctionName } from '../lib/topology';
-import { ApiGatewayServer, type ApiGatewayServerOptions } from './api-gateway';
+import { buildConnectUi } from '../lib/connect-ui';
+import { DEPLOY_FUNCTIONS, FUNCTIONS, ROUTES, SCHEDULES, EVENT_RULES, WEBSOCKET_ROUTES, type FunctionName } from '../lib/topology';
+import { ApiGatewayServer, ConnectionsServer, WebSocketConnections, WebSocketFront, type ApiGatewayServerOptions } from './api-gateway';
+import { requestLine } from './console-log';
 import { DataApiServer } from './data-api';
 import { functionEnvironment, lambdaEnvironment, localRolesBySecretArn, LOCAL_EVENT_BUS, LOCAL_KMS_ALIAS } from './environment';
 import { EventBridgeServer } from './eventbridge';
 import { KmsServer } from './kms';
 import { invokeLocal, localFunction, type LambdaHandler } from './lambda-context';
+import { LambdaInvokeServer } from './lambda-invoke';
 import { FunctionPool } from './lambda-runtime';
 import { startPostgres, type PostgresServer } from './postgres';
 import { LocalScheduler } from './scheduler';
@@ -28,6 +34,8 @@ export interface LocalStackOptions {
   /** Instances per function at most (default LATCHKEY_LOCAL_MAX_INSTANCES, else one per CPU, at least 2; reserved concurrency lowers it). */
   maxInstances?: number;
   log?: (line: string) => void;
+  /** Also log schedule runs that succeeded (failures are always logged). */
+  logScheduleRuns?: boolean;
   /** Sees every well-formed answer of a function behind the API (tests check them against the declared responses). */
   onFunctionResponse?: ApiGatewayServerOptions['onFunctionResponse'];
   /**
@@ -65,10 +73,19 @@ export class LocalStack {
     readonly pools: Record<FunctionName, FunctionPool>,
     readonly migrations: MigrationReport,
     readonly env: Record<string, string>,
+    /** The WebSocket API's open sockets and its management API stand-in (LATCHKEY_WEBSOCKET_CALLBACK_URL). */
+    readonly webSockets: WebSocketConnections,
+    readonly connectionsApi: ConnectionsServer,
+    /** Lambda's Invoke (AWS_ENDPOINT_URL_LAMBDA): the relay's $connect queues its ack through it. */
+    readonly lambdaInvoke: LambdaInvokeServer,
   ) {}
 
   static async start(options: LocalStackOptions): Promise<LocalStack> {
     const log = options.log ?? (() => {});
+    // The connect function serves the Connect UI from files built as the stack's bundling builds them.
+    const connectUiDir = path.join(options.dataDir, 'connect-ui');
+    const connectUiBuilt = buildConnectUi(connectUiDir);
+    connectUiBuilt.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
     const database = options.database ?? 'latchkey';
     const postgres = await startPostgres({ dataDir: options.dataDir, database, externalUrl: options.databaseUrl, log });
     const dataApi = new DataApiServer({
@@ -78,17 +95,35 @@ export class LocalStack {
     });
     const kms = new KmsServer({ stateFile: path.join(options.dataDir, 'kms-keys.json'), aliases: [LOCAL_KMS_ALIAS] });
     const eventBridge = new EventBridgeServer({ busName: LOCAL_EVENT_BUS });
-    const [dataApiUrl, kmsUrl, eventBridgeUrl] = await Promise.all([dataApi.start(), kms.start(), eventBridge.start()]);
+    const webSockets = new WebSocketConnections();
+    const connectionsApi = new ConnectionsServer(webSockets);
+    // The pools exist only once the environment (with this stand-in's URL) does.
+    const invokable: { handlers?: Record<FunctionName, LambdaHandler> } = {};
+    const lambdaInvoke = new LambdaInvokeServer({ handlers: () => invokable.handlers ?? {}, onAsyncError: (fn, error) => log(`async invoke of ${fn} failed: ${error}`) });
+    const [dataApiUrl, kmsUrl, eventBridgeUrl, connectionsUrl, lambdaUrl] = await Promise.all([
+      dataApi.start(),
+      kms.start(),
+      eventBridge.start(),
+      connectionsApi.start(),
+      lambdaInvoke.start(),
+    ]);
 
-    const env = lambdaEnvironment({ dataApiUrl, kmsUrl, eventBridgeUrl, database });
+    // The callback URL carries the stage, as the deployed one does.
+    const env = lambdaEnvironment({ dataApiUrl, kmsUrl, eventBridgeUrl, lambdaUrl, websocketCallbackUrl: `${connectionsUrl}/local`, database });
+    await connectUiBuilt;
+    env.LATCHKEY_CONNECT_UI_DIR = connectUiDir;
     const databaseRole = options.databaseRole ?? (process.env.LATCHKEY_LOCAL_DB_ROLE as LocalStackOptions['databaseRole']);
     if (databaseRole && !ROLE_FUNCTIONS.includes(databaseRole)) throw new Error(`No database role for function ${databaseRole}`);
     // stack.env keeps the master's secret: migrations and the tests' own set-up run as it.
     Object.assign(process.env, databaseRole ? functionEnvironment(env, databaseRole) : env);
 
-    const migrations = await migrate(new DataApi({ resourceArn: env.LATCHKEY_DB_CLUSTER_ARN, secretArn: env.LATCHKEY_DB_SECRET_ARN, database }));
+    const master = new DataApi({ resourceArn: env.LATCHKEY_DB_CLUSTER_ARN, secretArn: env.LATCHKEY_DB_SECRET_ARN, database });
+    const migrations = await migrate(master);
+    // As the deploy's migrate task does after the SQL: each new environment's webhook signing key.
+    await ensureWebhookSigningKeys(master, new EnvelopeCipher({ kms: createKmsClient(), keyId: env.LATCHKEY_KMS_KEY_ID }));
     const pools = functionPools(options.maxInstances ?? Number(process.env.LATCHKEY_LOCAL_MAX_INSTANCES ?? DEFAULT_MAX_INSTANCES));
     const handlers = Object.fromEntries(Object.entries(pools).map(([name, pool]) => [name, pool.handler])) as Record<FunctionName, LambdaHandler>;
+    invokable.handlers = handlers;
     for (const rule of EVENT_RULES) {
       eventBridge.addRule({
         name: rule.name,
@@ -103,20 +138,27 @@ export class LocalStack {
     const apiGateway = new ApiGatewayServer({
       routes: ROUTES,
       handlers,
-      onRequest: (r) => log(`${r.method} ${r.path} → ${r.status} (${r.function}, ${r.latencyMs} ms, ${r.requestId})`),
+      onRequest: (r) => log(requestLine(r)),
       onFunctionResponse: options.onFunctionResponse,
+      webSocket: new WebSocketFront({
+        routes: WEBSOCKET_ROUTES,
+        handlers,
+        connections: webSockets,
+        stage: 'local',
+        onEvent: (e) => log(`WS ${e.route} ${e.connectionId} → ${e.status}`),
+      }),
     });
     const scheduler = new LocalScheduler({
       schedules: SCHEDULES,
       handlers,
-      onFire: (f) => log(`schedule ${f.schedule} ${f.ok ? 'ok' : `failed: ${f.error}`} (${f.durationMs} ms)`),
+      onFire: (f) => (f.ok ? options.logScheduleRuns && log(`schedule ${f.schedule} ok (${f.durationMs} ms)`) : log(`schedule ${f.schedule} failed: ${f.error} (${f.durationMs} ms)`)),
     });
     const baseUrl = await apiGateway.start(options.port ?? 0, options.host ?? '127.0.0.1');
     // Where providers send the browser back (oauth/callback), known once the port is.
     env.LATCHKEY_PUBLIC_URL = baseUrl;
     process.env.LATCHKEY_PUBLIC_URL = baseUrl;
     if (options.runSchedules) scheduler.start();
-    return new LocalStack(baseUrl, postgres, dataApi, kms, eventBridge, apiGateway, scheduler, handlers, pools, migrations, env);
+    return new LocalStack(baseUrl, postgres, dataApi, kms, eventBridge, apiGateway, scheduler, handlers, pools, migrations, env, webSockets, connectionsApi, lambdaInvoke);
   }
 
   /** Stops in reverse order, letting in-flight requests and sweeps finish first (not those still cold-starting). */
@@ -124,6 +166,7 @@ export class LocalStack {
     for (const pool of Object.values(this.pools)) pool.drain();
     await this.scheduler.stop();
     await this.apiGateway.stop();
+    await Promise.all([this.lambdaInvoke.stop(), this.connectionsApi.stop()]);
     await this.eventBridge.stop();
     // Instances end in the background: nothing runs in them any more, and waiting for their threads
     // to wind down would only hold up the database's stop.

@@ -4,6 +4,8 @@ import type { Principal } from '../auth/principal';
 export const AUDIT_ACTIONS = [
   'environment.settings.update',
   'environment.webhook_signing_key.rotate',
+  'environment.webhook_signing_key.create',
+  'environment.webhook_signing_key.read',
   'api_key.create',
   'api_key.revoke',
   'provider.put',

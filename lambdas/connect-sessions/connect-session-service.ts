@@ -128,9 +128,12 @@ export interface ApiConnectSession {
   websocketsPath: string;
 }
 
-/** GET /connect/session's `data`, in Nango's shape (optional fields only when set). */
-export function toApiConnectSession(row: ConnectSessionRow): ApiConnectSession {
-  const out: ApiConnectSession = { endUser: toApiEndUser(row.end_user), connectUISettings: CONNECT_UI_SETTINGS, websocketsPath: '/' };
+/**
+ * GET /connect/session's `data`, in Nango's shape (optional fields only when set). `websocketsPath`
+ * is where the frontend SDK opens its socket: the deployed WebSocket API's URL, or `/` (the host).
+ */
+export function toApiConnectSession(row: ConnectSessionRow, websocketsPath = '/'): ApiConnectSession {
+  const out: ApiConnectSession = { endUser: toApiEndUser(row.end_user), connectUISettings: CONNECT_UI_SETTINGS, websocketsPath };
   if (row.allowed_integrations) out.allowed_integrations = row.allowed_integrations;
   if (Object.keys(row.integrations_config_defaults).length) out.integrations_config_defaults = row.integrations_config_defaults;
   if (Object.keys(row.overrides).length) out.overrides = row.overrides;

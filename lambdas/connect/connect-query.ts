@@ -3,7 +3,7 @@ import { ConnectSessionTokenSchema } from '../connect-sessions/connect-session-s
 import { IntegrationKeySchema } from '../integrations/integration-schema';
 
 /**
- * The query string the frontend SDK appends to every connect-flow call (nango-api.md §3.3),
+ * The query string the frontend SDK appends to every connect-flow call (docs/nango-wire.md §3.3),
  * parsed qs-style (`params[subdomain]=acme` → `{params:{subdomain:'acme'}}`). Only connect session
  * tokens authenticate here: public keys and their legacy `hmac` belong to an auth model we do not
  * offer, and `connection_id` is the server's to choose (a UUID v4, or the reconnected one).

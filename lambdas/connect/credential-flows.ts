@@ -15,7 +15,7 @@ import { saveFlowConnection, type FlowKind, type FlowOutcome } from './flow-conn
 import { flowInputs } from './flow-inputs';
 
 /**
- * The connect flows without a redirect (nango-api.md §3.4): the end user types credentials, we
+ * The connect flows without a redirect (docs/nango-wire.md §3.4): the end user types credentials, we
  * check them with the provider, and store the connection. API key and basic credentials are
  * verified first; client credentials are verified by obtaining a token with them.
  */

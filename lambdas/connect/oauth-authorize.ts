@@ -8,6 +8,7 @@ import { InterpolationError, MissingInterpolationValueError } from '../providers
 import { withConnectContext } from './connect-context';
 import type { ConnectContext } from './connect-facts';
 import type { ConnectQueryInput } from './connect-query';
+import { bindRelayClient, relayClientId } from './browser-relay';
 import { ConnectError } from './errors';
 import { clientOverride, flowInputs } from './flow-inputs';
 import { insertOAuthSession, OAUTH_SESSION_TTL_MS, oauthSessionBinding, sha256, type OAuthSessionSecrets } from './oauth-session-store';
@@ -40,7 +41,7 @@ export interface AuthorizeRedirect {
  * `GET /oauth/connect/:pck`: builds the provider's authorization URL and stores the one-time OAuth
  * session it is bound to (state, PKCE verifier, browser binding); the function sends the popup
  * there with the binding as a cookie. Three statements: authenticate, read the context, write the
- * session. Every input (fields, formats, the host the provider URLs take, protected parameters) is
+ * session (a fourth binds the frontend SDK's socket, when the popup names one). Every input (fields, formats, the host the provider URLs take, protected parameters) is
  * checked before the redirect.
  */
 export async function startOAuth(r: AuthorizeRequest): Promise<AuthorizeRedirect> {
@@ -79,6 +80,10 @@ async function authorize(r: AuthorizeRequest, ctx: ConnectContext): Promise<Auth
     throw authorizeUrlRefusal(err);
   }
 
+  // The frontend SDK's socket: bound to this session by its first flow; another session's is not used.
+  const wsClientId = relayClientId(r.query.ws_client_id);
+  const relayed = wsClientId !== undefined && (await bindRelayClient(r.db, wsClientId, session.sessionId, r.now));
+
   const secrets: OAuthSessionSecrets = {
     ...(pkce ? { code_verifier: pkce.verifier } : {}),
     ...(override ? { client_secret_override: override.clientSecret } : {}),
@@ -97,7 +102,7 @@ async function authorize(r: AuthorizeRequest, ctx: ConnectContext): Promise<Auth
       secrets: Object.keys(secrets).length ? await r.cipher.encryptJson(secrets, oauthSessionBinding(session.environmentId, id)) : null,
       redirectUri,
       request: { providerConfigKey: integration.uniqueKey, connectionConfig: inputs.connectionConfig, endUserKeys: inputs.endUserKeys, ...(override ? { clientIdOverride: override.clientId } : {}) },
-      wsClientId: r.query.ws_client_id ?? null,
+      wsClientId: relayed ? wsClientId : null,
       expiresAt: new Date(r.now.getTime() + OAUTH_SESSION_TTL_MS),
     },
     {

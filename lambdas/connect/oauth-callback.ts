@@ -3,11 +3,13 @@ import type { AuditBase } from '../audit/audit-event';
 import type { OAuth2Credentials } from '../oauth/token-response';
 import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
 import type { SqlExecutor } from '../platform/db/data-api';
+import type { SocketPoster } from '../platform/websocket/connections-api';
 import { openSecrets } from '../integrations/integration-service';
 import { OAuthConfigError, exchangeCode } from '../oauth/token-client';
 import { OAuthTokenError, safeErrorCode } from '../oauth/token-response';
 import { sessionFacts, toConnectContext } from './connect-context';
 import type { ConnectContext } from './connect-facts';
+import { deliverToRelayClient, errorMessage, relayClientId, successMessage } from './browser-relay';
 import { ConnectError } from './errors';
 import { checkHostChoice } from './flow-inputs';
 import { recordFlowFailure, saveFlowConnection, type FlowOutcome } from './flow-connection';
@@ -29,6 +31,8 @@ export interface CallbackRequest {
   browserBinding: string | undefined;
   now: Date;
   audit: AuditBase;
+  /** Posts the outcome to the frontend SDK's socket the flow named; undefined: no relay deployed. */
+  sockets: SocketPoster | undefined;
 }
 
 /**
@@ -36,6 +40,7 @@ export interface CallbackRequest {
  * the browser that started the flow and in time, exchanges the code with the PKCE verifier, and
  * stores the connection with its `auth` event. Two statements on success; every failure after the
  * state is known is audited and reported as a failed `auth` event, and shown on the error page.
+ * When the flow named a ws_client_id, its outcome is also posted to that socket (one statement more).
  */
 export async function finishOAuth(r: CallbackRequest): Promise<CallbackSuccess> {
   const state = r.query.state;
@@ -45,6 +50,8 @@ export async function finishOAuth(r: CallbackRequest): Promise<CallbackSuccess> 
 
   const audit: AuditBase = { ...r.audit, environmentId: row.environment_id, actor: { type: 'connect_session', id: row.connect_session_id } };
   const pck = row.request.providerConfigKey;
+  const relay = { db: r.db, poster: r.sockets };
+  const wsClientId = relayClientId(row.ws_client_id);
   let ctx: ConnectContext | undefined;
   try {
     ctx = toConnectContext({ sessionId: row.connect_session_id, environmentId: row.environment_id }, row, pck, ['OAUTH2']);
@@ -54,6 +61,7 @@ export async function finishOAuth(r: CallbackRequest): Promise<CallbackSuccess> 
       throw new ConnectError('state_cookie_err', 'This authorization was started in another browser: start the connection again from this one.');
     }
     const saved = await exchangeAndSave(r, row, ctx, audit);
+    await deliverToRelayClient(relay, wsClientId, row.connect_session_id, successMessage(saved.providerConfigKey, saved.connectionId), r.now);
     return { ...saved, state, redirectUri: row.redirect_uri };
   } catch (err) {
     if (err instanceof ConnectError) {
@@ -61,8 +69,16 @@ export async function finishOAuth(r: CallbackRequest): Promise<CallbackSuccess> 
       const session = ctx?.session ?? sessionFacts({ sessionId: row.connect_session_id, environmentId: row.environment_id }, row);
       await recordFlowFailure(r.db, { session, integration: ctx?.integration }, pck, 'oauth2', err, audit);
     }
+    const { type, message } = relayedFailure(err);
+    await deliverToRelayClient(relay, wsClientId, row.connect_session_id, errorMessage(pck, ctx?.session.reconnect?.connectionId ?? '', type, message), r.now);
     throw err;
   }
+}
+
+/** What the socket is told of a failure: a connect error as the page shows it; anything else, our fault, without details. */
+function relayedFailure(err: unknown): { type: string; message: string } {
+  if (err instanceof ConnectError) return { type: err.reason, message: err.message };
+  return { type: 'unknown_err', message: 'An unexpected error occurred; the connection was not made.' };
 }
 
 async function exchangeAndSave(r: CallbackRequest, row: ConsumedOAuthSession, ctx: ConnectContext, audit: AuditBase) {

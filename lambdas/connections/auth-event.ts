@@ -7,7 +7,7 @@ export interface WebhookEndUser {
 }
 
 /**
- * The body of Nango's `auth` webhook (nango-api.md §4.1), built once when the event is written to
+ * The body of Nango's `auth` webhook (docs/nango-wire.md §4.1), built once when the event is written to
  * the outbox; delivery sends it as is. `error.description` is ours, never a provider's text.
  */
 export interface AuthEventInput {

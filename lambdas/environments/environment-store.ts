@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditBase } from '../audit/audit-event';
 import type { EnvelopeCipher } from '../platform/crypto/envelope-cipher';
+import { SYSTEM_REQUEST } from '../audit/audit-event';
 import { runChange } from '../platform/db/change-statement';
 import type { SqlExecutor } from '../platform/db/data-api';
 import { uuid } from '../platform/db/parameters';
@@ -66,13 +67,7 @@ export async function rotateWebhookSigningKey(
   audit: AuditBase,
 ): Promise<string> {
   const signingKey = randomUUID();
-  const envelope = await cipher.encrypt(signingKey, {
-    environmentId,
-    purpose: 'environment-secret',
-    table: 'environments',
-    rowId: environmentId,
-    field: 'webhook_signing_key',
-  });
+  const envelope = await sealSigningKey(cipher, environmentId, signingKey);
   await runChange(db, {
     with: 'changed AS (UPDATE environments SET webhook_signing_key = :envelope, updated_at = now() WHERE id = :id RETURNING id)',
     select: 'SELECT * FROM changed',
@@ -81,4 +76,42 @@ export async function rotateWebhookSigningKey(
     audit: { ...audit, action: 'environment.webhook_signing_key.rotate', targetType: 'environment', targetId: environmentId },
   });
   return signingKey;
+}
+
+/**
+ * Gives every environment without a webhook signing key its first one, so webhooks are signed from
+ * the start. Run after the migrations (the deploy's migrate task, `npm start`): environments are
+ * created by migrations, and sealing needs KMS, which SQL cannot reach. A key set meanwhile (a
+ * rotation, a concurrent run) is kept. Returns the names of the environments that got one.
+ */
+export async function ensureWebhookSigningKeys(db: SqlExecutor, cipher: EnvelopeCipher): Promise<string[]> {
+  const missing = await db.query<{ id: string; name: string }>('SELECT id, name FROM environments WHERE webhook_signing_key IS NULL ORDER BY name');
+  const created: string[] = [];
+  for (const { id, name } of missing) {
+    const envelope = await sealSigningKey(cipher, id, randomUUID());
+    const rows = await runChange<{ id: string }>(db, {
+      with: 'changed AS (UPDATE environments SET webhook_signing_key = :envelope, updated_at = now() WHERE id = :id AND webhook_signing_key IS NULL RETURNING id)',
+      select: 'SELECT * FROM changed',
+      params: { envelope, id: uuid(id) },
+      when: 'EXISTS (SELECT 1 FROM changed)',
+      audit: { environmentId: id, actor: { type: 'system', id: 'migrate' }, request: SYSTEM_REQUEST, outcome: 'success', action: 'environment.webhook_signing_key.create', targetType: 'environment', targetId: id },
+    });
+    if (rows.length > 0) created.push(name);
+  }
+  return created;
+}
+
+/** The environment's webhook signing key, or undefined when it has none (or no such environment). */
+export async function readWebhookSigningKey(db: SqlExecutor, cipher: EnvelopeCipher, environmentId: string): Promise<string | undefined> {
+  const [row] = await db.query<{ webhook_signing_key: Buffer | null }>('SELECT webhook_signing_key FROM environments WHERE id = :id', { id: uuid(environmentId) });
+  if (!row?.webhook_signing_key) return undefined;
+  return (await cipher.decrypt(row.webhook_signing_key, signingKeyBinding(environmentId))).toString('utf8');
+}
+
+function signingKeyBinding(environmentId: string) {
+  return { environmentId, purpose: 'environment-secret', table: 'environments', rowId: environmentId, field: 'webhook_signing_key' } as const;
+}
+
+function sealSigningKey(cipher: EnvelopeCipher, environmentId: string, signingKey: string) {
+  return cipher.encrypt(signingKey, signingKeyBinding(environmentId));
 }

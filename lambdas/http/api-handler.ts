@@ -4,6 +4,7 @@ import httpRouterHandler, { type Route } from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { authenticate } from './authenticate';
+import type { Principal } from '../auth/principal';
 import { hasScope } from '../auth/scopes';
 import { systemClock } from '../platform/clock';
 import { setting } from '../platform/config';
@@ -73,20 +74,32 @@ function toRouterRoute(route: AnyRoute, services: RequestServices, limiter: Rate
     path: route.path,
     handler: async (event: APIGatewayProxyEvent) => {
       if (!route.renderError) return handle(route, services, limiter, event);
+      const seen: Seen = { now: systemClock() };
       try {
-        return await handle(route, services, limiter, event);
+        return await handle(route, services, limiter, event, seen);
       } catch (err) {
-        return route.renderError(toApiError(err));
+        const error = toApiError(err);
+        await route.onError?.({ ...seen, event, db: services.db, services }, error).catch((failure: unknown) => {
+          logger.warn('onError failed', { error: (failure as Error).name });
+        });
+        return route.renderError(error);
       }
     },
   };
 }
 
-async function handle(route: AnyRoute, services: RequestServices, limiter: RateLimiter, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const now = systemClock();
+/** What a failed request had established before it failed (for the route's onError). */
+interface Seen {
+  now: Date;
+  principal?: Principal;
+}
+
+async function handle(route: AnyRoute, services: RequestServices, limiter: RateLimiter, event: APIGatewayProxyEvent, seen: Seen = { now: systemClock() }): Promise<APIGatewayProxyResult> {
+  const { now } = seen;
   const db = services.db;
   // Credentials first: an unauthenticated caller learns nothing about its input.
   const principal = await authenticate(db, services.secretHasher, event, route.auth, now);
+  seen.principal = principal;
   if (principal?.kind === 'secret_key' && route.scope && !hasScope(principal.scopes, route.scope)) {
     throw new ApiError(403, 'forbidden', `Insufficient scope. Required: ${route.scope}`);
   }

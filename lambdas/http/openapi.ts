@@ -24,30 +24,62 @@ function schemaOf(type: z.ZodType, io: 'input' | 'output'): JsonSchema {
   return schema;
 }
 
+const operationId = (method: string, path: string) => `${method.toLowerCase()}${path.replace(/[^a-zA-Z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`;
+
+/** The query parameter connect-flow routes authenticate with (a security scheme, not a parameter). */
+const SESSION_QUERY = 'connect_session_token';
+
+const SECURITY: Record<AnyRoute['auth'], Array<Record<string, string[]>> | undefined> = {
+  none: undefined,
+  secret_key: [{ secretKey: [] }],
+  connect_session: [{ connectSession: [] }],
+  connect_session_query: [{ connectSessionQuery: [] }],
+  secret_key_or_connect_session: [{ secretKey: [] }, { connectSession: [] }],
+};
+
+function responseObject(route: AnyRoute, status: number, response: DeclaredResponse): Record<string, unknown> {
+  // No body: a redirect, 204.
+  if (status === 204 || (status >= 300 && status < 400)) return { description: response.description };
+  // The OAuth popup's routes answer pages, their errors included.
+  if (response.media === 'text/html' || (route.renderError && status >= 400)) return { description: response.description, content: { 'text/html': { schema: { type: 'string' } } } };
+  return {
+    description: response.description,
+    content: { 'application/json': { schema: schemaOf(response.schema ?? (status >= 400 ? ERROR_ENVELOPE : z.unknown()), 'output') } },
+  };
+}
+
+export interface OpenApiOptions {
+  /** Paths (route syntax) with an OPTIONS method of their own in the REST API: the browser's CORS preflight. */
+  preflightPaths?: readonly string[];
+}
+
 /** OpenAPI 3.1 from the route definitions themselves, so the document is what the API validates. */
-export function buildOpenApi(routes: readonly AnyRoute[], info: { title: string; version: string }): Record<string, unknown> {
+export function buildOpenApi(routes: readonly AnyRoute[], info: { title: string; version: string }, options: OpenApiOptions = {}): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
+    const query = parameters(route.query, 'query').filter((p) => !(route.auth === 'connect_session_query' && p.name === SESSION_QUERY));
     const operation: Record<string, unknown> = {
       summary: route.summary,
       tags: [route.tag],
-      operationId: `${route.method.toLowerCase()}${route.path.replace(/[^a-zA-Z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
-      parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
-      responses: Object.fromEntries(
-        Object.entries(declaredResponses(route)).map(
-          ([status, response]) => [
-            status,
-            {
-              description: response.description,
-              content: { 'application/json': { schema: schemaOf(response.schema ?? (Number(status) >= 400 ? ERROR_ENVELOPE : z.unknown()), 'output') } },
-            },
-          ],
-        ),
-      ),
+      operationId: operationId(route.method, route.path),
+      parameters: [...parameters(route.params, 'path'), ...query, ...parameters(route.documentedHeaders, 'header')],
+      responses: Object.fromEntries(Object.entries(declaredResponses(route)).map(([status, response]) => [status, responseObject(route, Number(status), response)])),
     };
-    if (route.body) operation.requestBody = { required: true, content: { 'application/json': { schema: schemaOf(route.body, 'input') } } };
-    if (route.auth !== 'none') operation.security = route.auth === 'connect_session' || route.auth === 'connect_session_query' ? [{ connectSession: [] }] : [{ secretKey: [] }];
+    const body = route.documentedBody ?? route.body;
+    if (body) operation.requestBody = { required: true, content: { 'application/json': { schema: schemaOf(body, 'input') } } };
+    const security = SECURITY[route.auth];
+    if (security) operation.security = security;
     (paths[route.path] ??= {})[route.method.toLowerCase()] = operation;
+  }
+  for (const path of options.preflightPaths ?? []) {
+    const names = [...path.matchAll(/\{([^}+]+)\}/g)].map((m) => m[1]);
+    (paths[path] ??= {}).options = {
+      summary: "The browser's CORS preflight of the SDK's JSON POST",
+      tags: ['Connect'],
+      operationId: operationId('OPTIONS', path),
+      parameters: names.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+      responses: { 204: { description: 'Allowed: Access-Control-Allow-Origin, -Methods and -Headers' } },
+    };
   }
   return {
     openapi: '3.1.0',
@@ -56,6 +88,12 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: { title: string;
       securitySchemes: {
         secretKey: { type: 'http', scheme: 'bearer', description: "An environment's secret key (UUID v4)" },
         connectSession: { type: 'http', scheme: 'bearer', description: 'A connect session token (nango_connect_session_…)' },
+        connectSessionQuery: {
+          type: 'apiKey',
+          in: 'query',
+          name: SESSION_QUERY,
+          description: 'A connect session token in the query string, as the frontend SDK sends it to the connect flows',
+        },
       },
     },
     paths,
@@ -65,6 +103,7 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: { title: string;
 export interface DeclaredResponse {
   description: string;
   schema?: z.ZodType;
+  media?: 'text/html';
 }
 
 /**
@@ -93,13 +132,20 @@ export function declaredResponses(route: AnyRoute): Record<number, DeclaredRespo
   return { ...common, ...route.responses };
 }
 
-function parameters(type: z.ZodType | undefined, location: 'path' | 'query'): Array<Record<string, unknown>> {
+function parameters(type: z.ZodType | undefined, location: 'path' | 'query' | 'header'): Array<Record<string, unknown>> {
   if (!type) return [];
   const schema = schemaOf(type, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
-  return Object.entries(schema.properties ?? {}).map(([name, property]) => ({
-    name,
-    in: location,
-    required: location === 'path' || (schema.required ?? []).includes(name),
-    schema: property,
-  }));
+  return (
+    Object.entries(schema.properties ?? {})
+      // `z.never()` fields exist to refuse a parameter with a clear message: nothing to send.
+      .filter(([, property]) => !('not' in property))
+      .map(([name, property]) => ({
+        name,
+        in: location,
+        required: location === 'path' || (schema.required ?? []).includes(name),
+        // Nested query values are sent qs-style: `params[subdomain]=acme`.
+        ...(location === 'query' && property.type === 'object' ? { style: 'deepObject', explode: true } : {}),
+        schema: property,
+      }))
+  );
 }

@@ -1,6 +1,7 @@
 import type { SecretHasher } from '../platform/crypto/secret-hash';
 import { secretHasherLoader } from '../auth/secret-hasher';
-import { env } from '../platform/config';
+import { env, setting } from '../platform/config';
+import { managementApi, type SocketPoster } from '../platform/websocket/connections-api';
 import { platformHandles, type PlatformHandles } from '../platform/handles';
 import { ProviderRegistry } from '../providers/provider-registry';
 
@@ -9,6 +10,8 @@ export interface RequestServices extends PlatformHandles {
   readonly providers: ProviderRegistry;
   /** The keyed hash of secret keys and session tokens (loaded on first use). */
   secretHasher(): Promise<SecretHasher>;
+  /** Posts to the frontend SDK's WebSockets; undefined when no WebSocket API is deployed. */
+  readonly sockets: SocketPoster | undefined;
 }
 
 /**
@@ -18,6 +21,7 @@ export interface RequestServices extends PlatformHandles {
 export function requestServices(handles: PlatformHandles = platformHandles()): RequestServices {
   const providers = new ProviderRegistry();
   const secretHasher = secretHasherLoader(() => handles.db, () => env().LATCHKEY_KMS_KEY_ID);
+  let sockets: { poster: SocketPoster | undefined } | undefined;
   return {
     get db() {
       return handles.db;
@@ -27,5 +31,9 @@ export function requestServices(handles: PlatformHandles = platformHandles()): R
     },
     providers,
     secretHasher,
+    get sockets() {
+      sockets ??= { poster: managementApi(setting('LATCHKEY_WEBSOCKET_CALLBACK_URL')) };
+      return sockets.poster;
+    },
   };
 }

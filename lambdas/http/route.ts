@@ -47,9 +47,13 @@ export interface RouteDefinition<Q = unknown, B = unknown, P = unknown, A extend
   /** Omitted: the route takes no query parameters at all (Nango's requireEmptyQuery). */
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
+  /** The body as the OpenAPI document shows it, when `body` checks only its size and the handler validates the rest. */
+  documentedBody?: z.ZodType;
+  /** Request headers the handler reads and validates itself, for the OpenAPI document. */
+  documentedHeaders?: z.ZodType;
   params?: z.ZodType<P>;
-  /** For the OpenAPI document. */
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /** For the OpenAPI document; `media` is for answers that are not JSON (the OAuth popup's pages). */
+  responses: Record<number, { description: string; schema?: z.ZodType; media?: 'text/html' }>;
   handle(request: ApiRequest<Q, B, P, A>): Promise<APIGatewayProxyResult>;
   /**
    * Browser-facing routes (the OAuth popup) answer errors as a page instead of Nango's JSON
@@ -61,6 +65,22 @@ export interface RouteDefinition<Q = unknown, B = unknown, P = unknown, A extend
    * error is answered (the connect routes record it as the session's failure).
    */
   onInvalidInput?(request: InvalidInputRequest, error: ApiError): Promise<void>;
+  /**
+   * Browser-facing routes only (with `renderError`): called with every error of the route before
+   * its page is rendered, with the caller when authentication got that far (the connect routes
+   * report the failure to the frontend SDK's socket). Its own failures are logged, not answered.
+   */
+  onError?(request: FailedRequest, error: ApiError): Promise<void>;
+}
+
+/** What is known of a request that failed. */
+export interface FailedRequest {
+  /** Undefined when authentication itself failed. */
+  principal?: Principal;
+  event: APIGatewayProxyEvent;
+  now: Date;
+  db: DataApi;
+  services: RequestServices;
 }
 
 /** What is known of a request whose input did not validate. */

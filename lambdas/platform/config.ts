@@ -17,12 +17,18 @@ export const EnvSchema = z.object({
   LATCHKEY_RATE_LIMIT_PER_MINUTE: positiveInt.default(3_000),
   /** The API's public base URL (a custom domain); OAuth redirect URIs hang off it. */
   LATCHKEY_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Where the connect function finds the built Connect UI (lib/connect-ui.ts); default: `connect-ui` beside its bundle. */
+  LATCHKEY_CONNECT_UI_DIR: z.string().min(1).optional(),
   /** `true` only under `npm start` and the tests: webhooks may then use plain HTTP to loopback. */
   LATCHKEY_WEBHOOK_ALLOW_LOOPBACK_HTTP: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   LATCHKEY_AUDIT_RETENTION_DAYS: positiveInt.default(365),
   LATCHKEY_WEBHOOK_LOG_RETENTION_DAYS: positiveInt.default(30),
   /** The NAT gateways' addresses, comma-separated (served by GET /meta/egress-ips). */
   LATCHKEY_EGRESS_IPS: z.string().default(''),
+  /** The browser relay's management endpoint (the WebSocket stage's callback URL); unset: no relay. */
+  LATCHKEY_WEBSOCKET_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** What a frontend passes as `websocketsPath` (the deployed WebSocket URL); unset: `/`, the REST host itself. */
+  LATCHKEY_WEBSOCKET_URL: z.url({ protocol: /^wss?$/ }).optional(),
 });
 export type Env = z.output<typeof EnvSchema>;
 

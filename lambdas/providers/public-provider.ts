@@ -1,8 +1,8 @@
 import * as z from 'zod';
-import { AUTH_MODES, type AuthMode, type Provider, type ProviderField } from './provider-schema';
+import { AUTH_MODES, CustomProviderSchema, type AuthMode, type Provider, type ProviderField } from './provider-schema';
 
 /**
- * What `GET /providers` and `GET /providers/:name` return for one provider, in Nango's shape
+ * What `GET /providers` and `GET /providers/:name` return for one provider to a connect session, in Nango's shape
  * (`{ name, display_name, auth_mode, categories, docs, ... }`).
  *
  * These endpoints are open to connect-session tokens, i.e. to end users, so the projection is an
@@ -77,4 +77,23 @@ export function toApiProvider(name: string, provider: Provider, options: { custo
 /** Copies (the catalog is frozen; callers may mutate responses). */
 function copyFields(fields: Record<string, ProviderField>): Record<string, ProviderField> {
   return Object.fromEntries(Object.entries(fields).map(([key, field]) => [key, { ...field, ...(field.enum ? { enum: [...field.enum] } : {}) }]));
+}
+
+/**
+ * What a secret key sees of one provider (`GET /providers/:name`, the answer of `PUT`): the whole
+ * stored definition as validated (defaults applied), so its owner can check what was stored; like
+ * Nango's, which returns the whole catalog entry. End users (connect sessions) get `toApiProvider`.
+ */
+export type StoredProvider = Provider & { name: string; custom?: true };
+
+/** `StoredProvider` for the OpenAPI document. */
+export const StoredProviderSchema = z.strictObject({
+  name: z.string(),
+  ...CustomProviderSchema.shape,
+  custom: z.literal(true).optional().describe('Present (true) only on an environment’s own providers'),
+});
+
+export function toStoredProvider(name: string, provider: Provider, options: { custom?: boolean } = {}): StoredProvider {
+  // A copy: the catalog is frozen, and callers may change what they are given.
+  return { name, ...structuredClone(provider), ...(options.custom ? { custom: true as const } : {}) };
 }

@@ -11,7 +11,7 @@ import { logger } from '../platform/observability/logger';
 import { takeBatch, type SweepBudget } from '../platform/db/batched-delete';
 
 /**
- * Proactive token refresh (issue 8, nango-api.md §6 "Scheduled refresh"), every 5 minutes:
+ * Proactive token refresh (issue 8, docs/nango-wire.md §6 "Scheduled refresh"), every 5 minutes:
  *  - tokens about to expire are refreshed ahead of time, so reads rarely wait on a provider;
  *  - connections idle for a day, and tokens that came without an expiry, are refreshed once a
  *    day, so their refresh tokens stay alive and a dead grant is found (and reported) by us,

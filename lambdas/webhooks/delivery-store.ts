@@ -28,7 +28,7 @@ export interface ClaimedDelivery {
   open_until: Date | null;
 }
 
-/** Which toggle an event needs (nango-api.md §4.1 "shouldSend"): override is sent whenever a URL is set. */
+/** Which toggle an event needs (docs/nango-wire.md §4.1 "shouldSend"): override is sent whenever a URL is set. */
 const TOGGLE = `CASE o.event_type
     WHEN 'auth' THEN CASE o.payload->>'operation'
       WHEN 'creation' THEN e.webhook_on_auth_creation

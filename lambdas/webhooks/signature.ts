@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 
 /**
- * Nango's two webhook signature headers over the exact body bytes (nango-api.md §4.2):
+ * Nango's two webhook signature headers over the exact body bytes (docs/nango-wire.md §4.2):
  * `X-Nango-Hmac-Sha256` = hex(HMAC-SHA256(key, body)), the one to verify; `X-Nango-Signature` =
  * hex(SHA-256(key + body)), legacy and length-extension-prone, sent only for old receivers.
  */

@@ -43,7 +43,7 @@ export const KEY_ADMIN_ACTIONS = [
 
 /**
  * Two customer-managed keys, both kept when the stack goes (with their aliases):
- * - the envelope key wraps the data keys of every stored secret (DESIGN.md "Encryption"). Its key
+ * - the envelope key wraps the data keys of every stored secret (docs/design.md "Encryption"). Its key
  *   policy, not IAM, decides who uses it: each function role for the encryption-context purposes
  *   its spec lists (allowUse), and the break-glass role; the account may only administer it;
  * - the storage key encrypts the database, its snapshots and backups, with the account-delegation

@@ -34,6 +34,7 @@ export interface LatchkeyFunctionSpec {
   memoryMb: number;
   reservedConcurrency?: number;
   copyFiles?: readonly { from: string; to: string }[];
+  builtFiles?: readonly { script: string; to: string }[];
 }
 
 export interface LatchkeyFunctionProps {

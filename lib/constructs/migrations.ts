@@ -40,6 +40,8 @@ export class Migrations extends Construct {
         MigrationsHash: hashDirectory(path.join(REPO_ROOT, props.migrationsDir)),
         // Role name → secret ARN (no secret values): the task sets each role's password from its secret.
         FunctionUsers: Object.fromEntries([...users.values()].map((u) => [u.role, u.secret.secretArn])),
+        // The steps after the SQL; a new one here reruns the task once on stacks deployed before it.
+        AfterMigrations: ['webhook-signing-keys'],
       },
       logRetention: props.logRetention,
     });

@@ -1,6 +1,7 @@
 import { CfnElement, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { toId, type Functions } from './functions';
@@ -20,9 +21,12 @@ export interface WebSocketRelayProps {
 }
 
 /**
- * The Connect UI's browser relay: a WebSocket API whose routes (WEBSOCKET_ROUTES) go to the
- * functions that serve them. Those functions may post back to connections, and find the
- * callback endpoint in `LATCHKEY_WEBSOCKET_CALLBACK_URL`.
+ * The frontend SDK's browser relay: a WebSocket API whose routes (WEBSOCKET_ROUTES) go to the
+ * functions that serve them. Those functions may post back to connections (the callback endpoint
+ * is in `LATCHKEY_WEBSOCKET_CALLBACK_URL`) and invoke themselves asynchronously ($connect queues
+ * the ack that way: the socket opens only after $connect returns). Every function learns the
+ * socket's public URL in `LATCHKEY_WEBSOCKET_URL` (GET /connect/session's `websocketsPath`).
+ * A custom domain cannot carry both this API and the REST API (docs/browser-relay.md).
  */
 export class WebSocketRelay extends Construct {
   readonly api: WebSocketApi;
@@ -46,11 +50,18 @@ export class WebSocketRelay extends Construct {
       if (served.has(route.function)) continue;
       this.api.grantManageConnections(fn);
       fn.addEnvironment('LATCHKEY_WEBSOCKET_CALLBACK_URL', this.stage.callbackUrl);
+      // A policy of its own, not the role's default one: the function depends on that, and this names the function.
+      new Policy(this, `${toId(route.function)}SelfInvoke`, {
+        roles: [fn.role!],
+        statements: [new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] })],
+      });
       served.add(route.function);
     }
+    for (const fn of props.functions.all()) fn.addEnvironment('LATCHKEY_WEBSOCKET_URL', this.stage.url);
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG4',
-      reason: 'The $connect handler authenticates the connect-session token in the query string; there is no IAM caller.',
+      reason:
+        'The frontend SDK opens its socket with no credentials (it cannot send any). A socket only gets a random ws_client_id and the outcome of flows that name it, bound to the first connect session that does.',
     });
     for (const name of served) {
       Validations.of(props.functions.get(name)).acknowledge({

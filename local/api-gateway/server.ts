@@ -1,11 +1,13 @@
-import { createEndpointServer, listen } from '../aws-http';
+import { closeEndpointServer, createEndpointServer, listen } from '../aws-http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { RouteSpec } from '../../lib/topology';
 import { createLambdaContext, invokeLocal, localFunction, type LambdaHandler } from '../lambda-context';
 import { buildProxyEvent, type RequestIds } from './proxy-event';
 import { gatewayResponse, MALFORMED, toHttpResponse, type HttpResponse } from './proxy-result';
 import { RouteTable, type RouteMatch } from './route-table';
+import type { WebSocketFront } from './websocket-front';
 
 export interface ApiGatewayServerOptions {
   routes: readonly RouteSpec[];
@@ -19,6 +21,8 @@ export interface ApiGatewayServerOptions {
   onRequest?: (info: { method: string; path: string; status: number; latencyMs: number; requestId: string; function: string }) => void;
   /** Called with each well-formed answer of a function (tests check it against the route's declared responses). */
   onFunctionResponse?: (response: FunctionResponse) => void;
+  /** The WebSocket API served on the same port (upgrade requests of `/`). */
+  webSocket?: WebSocketFront;
 }
 
 /** A function's answer as the client receives it, with the request it answers. */
@@ -52,6 +56,8 @@ export class ApiGatewayServer {
   async start(port = 3000, host = '127.0.0.1'): Promise<string> {
     if (this.server) throw new Error('ApiGatewayServer already started');
     const server = createEndpointServer((req, res) => void this.handle(req, res));
+    const front = this.options.webSocket;
+    if (front) server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => front.handleUpgrade(req, socket, head, String(req.headers.host ?? host)));
     this.server = server;
     this.stopping = false;
     return listen(server, port, host);
@@ -62,9 +68,8 @@ export class ApiGatewayServer {
     if (!server) return;
     this.stopping = true;
     this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    await closed;
+    this.options.webSocket?.closeAll();
+    await closeEndpointServer(server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

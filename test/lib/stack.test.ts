@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { hashDirectory } from '../../lib/constructs/migrations';
 import { EnvSchema } from '../../lambdas/platform/config';
-import { DEPLOY_FUNCTIONS, EVENT_RULES, EVENT_SOURCE, FUNCTIONS, KMS_PURPOSES, ROUTES, SCHEDULES, type KmsUse } from '../../lib/topology';
+import { DEPLOY_FUNCTIONS, EVENT_RULES, EVENT_SOURCE, FUNCTIONS, KMS_PURPOSES, ROUTES, SCHEDULES, WEBSOCKET_ROUTES, type KmsUse } from '../../lib/topology';
 import { logicalIds, synthesize, type Synthesized } from './support/synth';
 
 /** The stack as cdk.json configures it (stage prod, us-east-1a–d, no optional extras). Synthesized once. */
@@ -199,10 +199,10 @@ describe('keys', () => {
     },
   );
 
-  test('the api authenticates requests, so it may unwrap the secret-hash pepper; the migrator may use no key at all', () => {
+  test('the api authenticates requests, so it may unwrap the secret-hash pepper; the migrator may only seal new signing keys', () => {
     expect(kmsGrants(functionId('api'))['kms:Decrypt']).toEqual(expect.arrayContaining(['secret-hash-pepper']));
     expect(kmsGrants(functionId('api'))['kms:Decrypt']).toHaveLength(KMS_PURPOSES.length);
-    expect(kmsGrants(functionId('migrate'))).toEqual({});
+    expect(kmsGrants(functionId('migrate'))).toEqual({ 'kms:GenerateDataKey': ['environment-secret'] });
   });
 });
 
@@ -260,10 +260,43 @@ describe('api', () => {
     }
   });
 
-  test('no WAF, custom domain or WebSocket API unless configured or served', () => {
+  test('no WAF or custom domain unless configured', () => {
     s.template.resourceCountIs('AWS::WAFv2::WebACL', 0);
     s.template.resourceCountIs('AWS::ApiGateway::DomainName', 0);
-    s.template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+  });
+});
+
+describe('browser relay (WEBSOCKET_ROUTES)', () => {
+  test("one WebSocket API whose $connect and $disconnect go to connect; its URL is the stack's WebSocketUrl output", () => {
+    s.template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'WEBSOCKET', Name: 'latchkey-prod-relay' });
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties!.RouteKey).sort();
+    expect(routes).toEqual(WEBSOCKET_ROUTES.map((r) => r.routeKey).sort());
+    const integrations = ofType('AWS::ApiGatewayV2::Integration').map(([, r]) => JSON.stringify(r.Properties!.IntegrationUri));
+    expect(integrations.every((uri) => uri.includes(functionId('connect')))).toBe(true);
+    const output = s.template.findOutputs('WebSocketUrl').WebSocketUrl;
+    expect(JSON.stringify(output.Value)).toContain('wss://');
+    expect(output.Description).toContain('websocketsPath');
+  });
+
+  test('connect may post to its sockets (callback URL in its environment) and queue an invocation of itself, nothing wider', () => {
+    const connect = resources[functionId('connect')].Properties!;
+    expect(connect.Environment.Variables.LATCHKEY_WEBSOCKET_CALLBACK_URL).toBeDefined();
+    const role = connect.Role['Fn::GetAtt'][0];
+    const statements = ofType('AWS::IAM::Policy')
+      .filter(([, p]) => p.Properties!.Roles.some((r: { Ref: string }) => r.Ref === role))
+      .flatMap(([, p]) => p.Properties!.PolicyDocument.Statement);
+    expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({ Action: 'execute-api:ManageConnections' })]));
+    const invoke = statements.filter((st: { Action: unknown }) => JSON.stringify(st.Action).includes('lambda:InvokeFunction'));
+    expect(invoke).toEqual([{ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [functionId('connect'), 'Arn'] } }]);
+    // No other function may post to sockets or invoke connect.
+    for (const name of ['api', 'sweeps', 'webhooks']) expect(resources[functionId(name)].Properties!.Environment.Variables.LATCHKEY_WEBSOCKET_CALLBACK_URL).toBeUndefined();
+  });
+
+  test("every function knows the socket's public URL: GET /connect/session's websocketsPath", () => {
+    for (const spec of FUNCTIONS) {
+      expect(JSON.stringify(resources[functionId(spec.name)].Properties!.Environment.Variables.LATCHKEY_WEBSOCKET_URL)).toContain('wss://');
+    }
   });
 });
 
@@ -366,11 +399,13 @@ describe('bootstrap', () => {
     expect(task.DependsOn).toContain(migrations);
   });
 
-  test('outputs: API URL, the four egress IPs and their allocation ids, the keys’ secret, dashboard, cluster, alarm topic, keys, break-glass role, log groups', () => {
+  test('outputs: API URL, WebSocket URL, Connect UI URL, the four egress IPs and their allocation ids, the keys’ secret, dashboard, cluster, alarm topic, keys, break-glass role, log groups', () => {
     const outputs = Object.keys(s.template.toJSON().Outputs).sort();
     expect(outputs).toEqual(
       [
         'ApiUrl',
+        'WebSocketUrl',
+        'ConnectUiUrl',
         'EgressIp1',
         'EgressIp2',
         'EgressIp3',

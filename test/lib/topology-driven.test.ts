@@ -4,14 +4,13 @@ import { EVENT_SOURCE } from '../../lib/topology';
 import { synthesize, type Synthesized } from './support/synth';
 
 /**
- * What the design plans next for the real `connect` function (the Connect UI routes and the
- * WebSocket relay), described only in the topology: the stack must grow the relay, the outputs and
- * the alarms from that data alone. `webhooks` (with its event rule and re-drive schedule) and
- * `connect` are the real ones from lib/topology.ts.
+ * The topology plus a `$default` WebSocket route the design may add, described only in the
+ * topology: the stack must grow the relay, the outputs and the alarms from that data alone. The
+ * Connect UI routes, `webhooks` (with its event rule and re-drive schedule) and `connect` are the
+ * real ones from lib/topology.ts.
  */
 const FUTURE: Topology = {
   ...TOPOLOGY,
-  routes: [...TOPOLOGY.routes, { method: 'GET', path: '/connect', function: 'connect' }, { method: 'ANY', path: '/connect/{proxy+}', function: 'connect' }],
   webSocketRoutes: [
     { routeKey: '$connect', function: 'connect' },
     { routeKey: '$disconnect', function: 'connect' },

@@ -16,7 +16,7 @@ describe('browser harness', () => {
     const { context, offLoopback } = await loopbackContext(browser);
     const page = await context.newPage();
     await page.goto(app.url);
-    const kind = await page.evaluate(() => typeof (window as unknown as { Nango: unknown }).Nango);
+    const kind = await page.evaluate(() => typeof (globalThis as unknown as { Nango: unknown }).Nango);
     expect(kind).toBe('function');
     expect(offLoopback).toEqual([]);
     await context.close();

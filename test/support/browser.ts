@@ -77,9 +77,10 @@ export interface AxeViolation {
 /** axe-core's serious and critical violations on the page as it is now (injected over DevTools, so a strict CSP does not block it). */
 export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(axe.source);
+  // Runs in the page: its globals, typed here without the DOM library.
   const results = await page.evaluate(async () => {
-    const run = (window as unknown as { axe: typeof axe }).axe.run;
-    const r = await run(document, { resultTypes: ['violations'] });
+    const page = globalThis as unknown as { axe: typeof axe; document: axe.ElementContext };
+    const r = await page.axe.run(page.document, { resultTypes: ['violations'] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact ?? null, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
   });
   return results.filter((v) => v.impact === 'serious' || v.impact === 'critical');
@@ -131,7 +132,7 @@ export async function startCustomerApp(html = '<!doctype html><html lang="en"><h
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       return res.end(html);
     }
-    res.writeHead(404).end();
+    return res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };

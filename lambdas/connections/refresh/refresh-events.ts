@@ -1,7 +1,7 @@
 import type { RefreshFailureKind } from './refresh-policy';
 
 /**
- * The webhooks of a refresh incident, Nango's `auth` body (nango-api.md §4.1) with operation
+ * The webhooks of a refresh incident, Nango's `auth` body (docs/nango-wire.md §4.1) with operation
  * `refresh`: ONE failure event when an incident opens (the first failed refresh of a streak), and
  * ONE recovery event (`success: true`, our extension: Nango sends nothing on success) when the
  * next refresh succeeds and closes it. Both are gated by `webhook_on_auth_refresh_error`

@@ -2,7 +2,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 
 /**
- * The page the OAuth popup ends on (nango-api.md §3.5): it tells its opener, and any Connect UI
+ * The page the OAuth popup ends on (docs/nango-wire.md §3.5): it tells its opener, and any Connect UI
  * listening on the `nango-oauth-callback` BroadcastChannel, how the flow ended, then closes itself
  * on success. The script is a constant, allowed by its hash under a Content-Security-Policy that
  * allows nothing else; the outcome travels in a JSON data block the script reads, so no caller-

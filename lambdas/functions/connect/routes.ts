@@ -9,14 +9,16 @@ import { startOAuth } from '../../connect/oauth-authorize';
 import type { ApiError } from '../../http/errors';
 import { jsonResult } from '../../http/errors';
 import { trustedPublicBaseUrl } from '../../http/public-url';
-import { defineRoute, type AnyRoute, type ApiRequest, type InvalidInputRequest } from '../../http/route';
+import { defineRoute, type AnyRoute, type ApiRequest, type FailedRequest, type InvalidInputRequest } from '../../http/route';
+import { deliverToRelayClient, errorMessage, relayClientId } from '../../connect/browser-relay';
 import { recordRejectedInput } from '../../connect/connect-context';
 import type { FlowKind } from '../../connect/flow-connection';
 import { callbackPage } from './callback-page';
 import { stateCookie } from './state-cookie';
+import { connectUiAssetRoute, connectUiRoute, logoRoute } from './ui-routes';
 
 /**
- * The `connect` function's routes: the end user's side of a connection (nango-api.md §3.4, §5),
+ * The `connect` function's routes: the end user's side of a connection (docs/nango-wire.md §3.4, §5),
  * authenticated by the connect session token the frontend SDK puts in the query string.
  * The OAuth popup's two routes answer with pages, errors included; the others with Nango's JSON.
  */
@@ -27,6 +29,27 @@ function recordInvalidInput(flow: FlowKind) {
     if (request.principal.kind !== 'connect_session') return;
     await recordRejectedInput(request.db, request.rawParams.providerConfigKey, flow, error.code, auditFrom(request));
   };
+}
+
+/**
+ * Every refusal of /oauth/connect (bad or expired session, integration not allowed or unknown, bad
+ * input) also reaches the frontend SDK's socket the popup names, so `auth()` settles with it. Read
+ * from the raw query: the failure may be the query's. A socket another session holds is not told.
+ */
+async function reportToSocket(request: FailedRequest, error: ApiError): Promise<void> {
+  const query = request.event.queryStringParameters ?? {};
+  const session = request.principal?.kind === 'connect_session' ? request.principal : undefined;
+  const pck = safeDecode(request.event.pathParameters?.providerConfigKey ?? '');
+  const message = errorMessage(pck, '', error.code, error.message);
+  await deliverToRelayClient({ db: request.db, poster: request.services.sockets }, relayClientId(query.ws_client_id), session?.sessionId ?? null, message, request.now);
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 const errorPage = (err: ApiError) => callbackPage(err.statusCode, { ok: false, errorType: err.code, message: err.message });
@@ -51,6 +74,7 @@ export const oauthConnectRoute = defineRoute({
   },
   renderError: errorPage,
   onInvalidInput: recordInvalidInput('oauth2'),
+  onError: reportToSocket,
   handle: async (request) => {
     const callbackUrl = ownCallbackUrl(request.event);
     const redirect = await startOAuth({
@@ -85,13 +109,13 @@ export const oauthCallbackRoute = defineRoute({
   tag: 'Connect',
   auth: 'none',
   query: CallbackQuery,
-  responses: { 200: { description: 'Success page (posts nango_oauth_callback_success and closes)' }, 400: { description: 'Error page (invalid_state, state_cookie_err, callback_err, token_exchange_failed, …)' } },
+  responses: { 200: { description: 'Success page (posts nango_oauth_callback_success and closes)', media: 'text/html' }, 400: { description: 'Error page (invalid_state, state_cookie_err, callback_err, token_exchange_failed, …)' } },
   renderError: errorPage,
   handle: async (request) => {
     const audit: AuditBase = { environmentId: null, actor: { type: 'system', id: null }, request: requestInfo(request.event, request.requestId), outcome: 'success' };
     const { state } = request.query;
     const browserBinding = state ? stateCookie.read(request.event, state) : undefined;
-    const done = await finishOAuth({ db: request.db, cipher: request.services.cipher, query: request.query, browserBinding, now: request.now, audit });
+    const done = await finishOAuth({ db: request.db, cipher: request.services.cipher, query: request.query, browserBinding, now: request.now, audit, sockets: request.services.sockets });
     const clear = stateCookie.clear(done.state, new URL(ownCallbackUrl(request.event)).pathname, done.redirectUri.startsWith('https:'));
     return { ...callbackPage(200, { ok: true }), multiValueHeaders: { 'set-cookie': [clear] } };
   },
@@ -135,4 +159,4 @@ export const apiKeyRoute = credentialRoute('/api-auth/api-key/{providerConfigKey
 export const basicRoute = credentialRoute('/api-auth/basic/{providerConfigKey}', 'Connects with a username and password, verified with the provider first', BasicBody, 'basic', (b) => ({ kind: 'basic', username: b.username, password: b.password }));
 export const clientCredentialsRoute = credentialRoute('/oauth2/auth/{providerConfigKey}', "Connects with the end user's OAuth2 client (client credentials grant)", ClientCredentialsBody, 'oauth2_cc', (b) => ({ kind: 'oauth2_cc', client_id: b.client_id, client_secret: b.client_secret }));
 
-export const CONNECT_ROUTES: AnyRoute[] = [oauthConnectRoute, oauthCallbackRoute, apiKeyRoute, basicRoute, clientCredentialsRoute];
+export const CONNECT_ROUTES: AnyRoute[] = [oauthConnectRoute, oauthCallbackRoute, apiKeyRoute, basicRoute, clientCredentialsRoute, connectUiRoute, connectUiAssetRoute, logoRoute];

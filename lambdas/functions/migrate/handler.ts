@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { ensureWebhookSigningKeys } from '../../environments/environment-store';
 import { platformHandles } from '../../platform/handles';
 import { loadMigrations, migrate, migrationsHash } from '../../platform/db/migrator';
 import { logger } from '../../platform/observability/logger';
@@ -12,14 +13,15 @@ export interface CustomResourceResult {
   Data?: Record<string, string>;
 }
 
-/** The function's composition root: its database, built on first use. */
+/** The function's composition root: its database and cipher, built on first use. */
 const handles = platformHandles();
 
 /**
  * `Custom::LatchkeyMigrations` (lib/constructs/migrations.ts): applies pending migrations on
  * every create and update, with the runner `npm start` uses; the SQL files are copied beside the
  * bundle, then gives each function's database role the password in that function's secret
- * (`FunctionUsers`: role → secret ARN). Deleting the resource leaves the schema alone: the data
+ * (`FunctionUsers`: role → secret ARN), and each environment without a webhook signing key its
+ * first one (sealing needs KMS, which a SQL migration cannot reach). Deleting the resource leaves the schema alone: the data
  * outlives a stack update.
  *
  * An update asking for migrations other than the bundled ones is a rollback: CloudFormation sends
@@ -44,5 +46,7 @@ export const handler = middy(async (event: CloudFormationCustomResourceEvent): P
   const users = (event.ResourceProperties.FunctionUsers ?? {}) as Record<string, string>;
   const roles = await setRolePasswords(handles.db, users);
   if (roles.length > 0) logger.info('function roles given their passwords', { roles });
+  const signed = await ensureWebhookSigningKeys(handles.db, handles.cipher);
+  if (signed.length > 0) logger.info('webhook signing keys created', { environments: signed });
   return { PhysicalResourceId: physicalResourceId, Data: { SchemaVersion: String(report.current) } };
 }).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 /*
- * The transactional outbox (DESIGN.md "Data flow"): a domain event is written in the same
+ * The transactional outbox (docs/design.md "Data flow"): a domain event is written in the same
  * statement or transaction as the change it reports, so an event exists exactly when its change
  * committed. Publishing to EventBridge and delivery happen afterwards (lambdas/webhooks); a
  * scheduled re-drive picks up whatever a crashed or failed publish left behind.

@@ -7,6 +7,7 @@ export const aiProviders = {
     display_name: 'OpenAI',
     categories: ['ai'],
     docs: 'https://platform.openai.com/docs/api-reference/authentication',
+    docs_connect: 'https://platform.openai.com/api-keys',
     auth_mode: 'API_KEY',
     credentials: apiKeyCredential,
     proxy: {
@@ -20,6 +21,7 @@ export const aiProviders = {
     display_name: 'Anthropic',
     categories: ['ai'],
     docs: 'https://docs.anthropic.com/en/api/overview',
+    docs_connect: 'https://console.anthropic.com/settings/keys',
     auth_mode: 'API_KEY',
     credentials: apiKeyCredential,
     proxy: {
@@ -32,6 +34,7 @@ export const aiProviders = {
     display_name: 'Mistral AI',
     categories: ['ai'],
     docs: 'https://docs.mistral.ai/api/',
+    docs_connect: 'https://console.mistral.ai/api-keys',
     auth_mode: 'API_KEY',
     credentials: apiKeyCredential,
     proxy: {

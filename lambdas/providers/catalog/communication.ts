@@ -61,6 +61,7 @@ export const communicationProviders = {
     display_name: 'SendGrid',
     categories: ['marketing', 'communication'],
     docs: 'https://www.twilio.com/docs/sendgrid/api-reference/how-to-use-the-sendgrid-v3-api/authentication',
+    docs_connect: 'https://app.sendgrid.com/settings/api_keys',
     auth_mode: 'API_KEY',
     credentials: { apiKey: { type: 'string', title: 'API key', example: 'SG.xxxxx', secret: true } },
     proxy: {
@@ -74,6 +75,7 @@ export const communicationProviders = {
     display_name: 'Twilio',
     categories: ['communication'],
     docs: 'https://www.twilio.com/docs/usage/requests-to-twilio',
+    docs_connect: 'https://console.twilio.com/',
     auth_mode: 'BASIC',
     credentials: {
       username: { type: 'string', title: 'Account SID', pattern: '^AC[0-9a-fA-F]{32}$', example: 'AC0123456789abcdef0123456789abcdef' },

@@ -59,6 +59,7 @@ export const crmProviders = {
   },
   attio: {
     display_name: 'Attio',
+    docs: 'https://docs.attio.com/',
     categories: ['crm'],
     auth_mode: 'OAUTH2',
     authorization_url: 'https://app.attio.com/authorize',
@@ -106,6 +107,8 @@ export const crmProviders = {
   },
   gong: {
     display_name: 'Gong',
+    docs: 'https://help.gong.io/docs/receive-access-to-the-api',
+    docs_connect: 'https://help.gong.io/docs/receive-access-to-the-api',
     categories: ['crm', 'sales'],
     auth_mode: 'BASIC',
     credentials: {
@@ -117,6 +120,7 @@ export const crmProviders = {
   // Gong's OAuth token response names the customer's own API host.
   'gong-oauth': {
     display_name: 'Gong (OAuth)',
+    docs: 'https://help.gong.io/docs/create-an-app-for-gong',
     categories: ['crm', 'sales'],
     auth_mode: 'OAUTH2',
     authorization_url: 'https://app.gong.io/oauth2/authorize',

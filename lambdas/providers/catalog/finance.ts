@@ -99,6 +99,7 @@ export const financeProviders = {
   // NetSuite token-based authentication (OAuth 1.0a signatures with a consumer and a token pair).
   'netsuite-tba': {
     display_name: 'NetSuite (token-based auth)',
+    docs: 'https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/',
     categories: ['erp', 'accounting'],
     auth_mode: 'TBA',
     connection_config: {

@@ -1,7 +1,9 @@
 import { database } from '../../support/handles';
 import { HttpBrowser, type Page } from '../../support/http-browser';
-import { readJson, type TestStack } from '../../support/local-stack';
-import { OAUTH_TEST_PASSWORD, type OAuthServer, type TestClient } from '../../support/oauth-server';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, startCustomerApp, type CustomerApp } from '../../support/browser';
+import { readJson, startTestStack, type TestStack } from '../../support/local-stack';
+import { OAUTH_TEST_PASSWORD, startOAuthServer, type OAuthServer, type TestClient } from '../../support/oauth-server';
 import { oauthIntegration } from '../connections/refresh/refresh-fixtures';
 
 /** Shared setup of the connect-flow tests. */
@@ -59,4 +61,31 @@ export interface OutboxRow {
 
 export async function outboxRows(): Promise<OutboxRow[]> {
   return database().query<OutboxRow>('SELECT id, event_type, payload, connection_id FROM outbox ORDER BY created_at, id');
+}
+
+/** A stack, Chromium, a customer page with the real frontend SDK, and an interactive OAuth server with integrations `oidc` and `other`. */
+export interface BrowserOAuthWorld {
+  t: TestStack;
+  server: OAuthServer;
+  browser: Browser;
+  app: CustomerApp;
+  stop(): Promise<void>;
+}
+
+export async function startBrowserOAuthWorld(): Promise<BrowserOAuthWorld> {
+  const [t, browser, app] = await Promise.all([startTestStack(), launchBrowser(), startCustomerApp()]);
+  const server = await startOAuthServer({ interactive: true, redirectUris: [`${t.baseUrl}/oauth/callback`] });
+  t.secrets.register(server.clients.basic.client_secret);
+  await oidcIntegration(t, 'oidc', server, server.clients.basic);
+  await oidcIntegration(t, 'other', server, server.clients.basic);
+  return {
+    t,
+    server,
+    browser,
+    app,
+    stop: async () => {
+      await Promise.all([browser.close(), app.stop(), server.stop()]);
+      await t.stop();
+    },
+  };
 }

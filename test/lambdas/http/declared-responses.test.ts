@@ -53,6 +53,7 @@ test('meta, environment and keys', async () => {
   await call('/environment');
   const signing = await call('/environment/webhook-signing-key/rotate', { method: 'POST' });
   t.secrets.register(signing.data.webhook_signing_key);
+  await call('/environment/webhook-signing-key');
   await call('/environment', { method: 'PATCH', json: { webhook_url: receiver.url('/hook') } });
   await call('/environment/api-keys');
   const key = await call('/environment/api-keys', { method: 'POST', json: { display_name: 'declared-responses' } }, 201);
@@ -110,6 +111,13 @@ test('connect sessions and the connect flows', async () => {
   const page = await authorizeInBrowser(new HttpBrowser(), connectUrl(t, 'oidc', await connectSession(t)));
   expect(page.status).toBe(200);
   expect(page.html).toContain('nango_oauth_callback_success');
+});
+
+test('the Connect UI page, its assets and the logos', async () => {
+  const html = await (await fetch(`${t.baseUrl}/connect`)).text();
+  const script = /src="([^"]+)"/.exec(html)![1];
+  expect((await fetch(script)).status).toBe(200);
+  expect((await fetch(`${t.baseUrl}/images/template-logos/github.svg`)).status).toBe(200);
 });
 
 test('records and sync runs', async () => {

@@ -230,3 +230,11 @@ describe('catalog accuracy', () => {
     expect(CATALOG.xero).toMatchObject({ token_url: 'https://identity.xero.com/connect/token', default_scopes: ['offline_access'] });
   });
 });
+
+test('every provider links its documentation, and where end users type a key or password, the page that shows it', () => {
+  const problems = Object.entries(CATALOG).flatMap(([name, p]) => [
+    ...(p.docs?.startsWith('https://') ? [] : [`${name}: no https docs`]),
+    ...((p.auth_mode === 'API_KEY' || p.auth_mode === 'BASIC') && !p.docs_connect?.startsWith('https://') ? [`${name}: no https docs_connect`] : []),
+  ]);
+  expect(problems).toEqual([]);
+});

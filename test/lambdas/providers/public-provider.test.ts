@@ -1,6 +1,6 @@
 import { CATALOG } from '../../../lambdas/providers/catalog';
 import { CustomProviderSchema } from '../../../lambdas/providers/provider-schema';
-import { toApiProvider } from '../../../lambdas/providers/public-provider';
+import { StoredProviderSchema, toApiProvider, toStoredProvider } from '../../../lambdas/providers/public-provider';
 
 describe('toApiProvider', () => {
   test('a catalog provider in Nango shape', () => {
@@ -51,5 +51,17 @@ describe('toApiProvider', () => {
       out.categories.push('mutated');
     }
     expect(CATALOG.slack.categories).toEqual(['communication']);
+  });
+});
+
+describe('toStoredProvider', () => {
+  test("the whole definition, named, marked when custom, and a copy the caller may change", () => {
+    const out = toStoredProvider('openai', CATALOG.openai);
+    expect(out).toEqual({ name: 'openai', ...CATALOG.openai });
+    expect(out).not.toHaveProperty('custom');
+    out.proxy!.headers!.authorization = 'changed';
+    expect(CATALOG.openai.proxy!.headers!.authorization).not.toBe('changed');
+    expect(toStoredProvider('x', CATALOG.openai, { custom: true }).custom).toBe(true);
+    expect(StoredProviderSchema.safeParse(toStoredProvider('openai', CATALOG.openai)).success).toBe(true);
   });
 });

@@ -22,6 +22,7 @@ async function seedSessions(expired: number, fresh: number): Promise<void> {
       'INSERT INTO connect_sessions (environment_id, token_hash, expires_at) VALUES (:env, uuid_send(gen_random_uuid()), :expires) RETURNING id',
       { env: uuid(env.id), expires: expiresAt },
     );
+    await db.query('INSERT INTO websocket_clients (id, connection_id, expires_at) VALUES (gen_random_uuid(), gen_random_uuid()::text, :expires)', { expires: expiresAt });
     await db.query(
       `INSERT INTO oauth_sessions (environment_id, state_hash, browser_binding_hash, connect_session_id, integration_id, redirect_uri, expires_at)
        VALUES (:env, uuid_send(gen_random_uuid()), uuid_send(gen_random_uuid()), :session, :integration, 'http://localhost/cb', :expires)`,
@@ -31,8 +32,8 @@ async function seedSessions(expired: number, fresh: number): Promise<void> {
 }
 
 async function counts() {
-  const [row] = await database().query<{ connect: number; oauth: number }>(
-    'SELECT (SELECT count(*)::int FROM connect_sessions) AS connect, (SELECT count(*)::int FROM oauth_sessions) AS oauth',
+  const [row] = await database().query<{ connect: number; oauth: number; sockets: number }>(
+    'SELECT (SELECT count(*)::int FROM connect_sessions) AS connect, (SELECT count(*)::int FROM oauth_sessions) AS oauth, (SELECT count(*)::int FROM websocket_clients) AS sockets',
   );
   return row;
 }
@@ -42,22 +43,23 @@ describe('expired-sessions sweep', () => {
     expect(SCHEDULES.find((s) => s.name === 'expired-sessions')?.function).toBe('sweeps');
     await seedSessions(3, 2);
     const result = await t.stack.scheduler.fire('expired-sessions', NOW);
-    expect(result).toEqual({ sweep: 'expired-sessions', asOf: NOW.toISOString(), oauthSessionsDeleted: 3, connectSessionsDeleted: 3 });
-    expect(await counts()).toEqual({ connect: 2, oauth: 2 });
+    expect(result).toEqual({ sweep: 'expired-sessions', asOf: NOW.toISOString(), oauthSessionsDeleted: 3, connectSessionsDeleted: 3, websocketClientsDeleted: 3 });
+    expect(await counts()).toEqual({ connect: 2, oauth: 2, sockets: 2 });
   });
 
   test('two runs at once share the work and delete each row once', async () => {
     await database().query('DELETE FROM connect_sessions');
+    await database().query('DELETE FROM websocket_clients');
     await seedSessions(40, 1);
     const results = (await Promise.all([t.stack.scheduler.fire('expired-sessions', NOW), t.stack.scheduler.fire('expired-sessions', NOW)])) as Array<{
       connectSessionsDeleted: number;
     }>;
     expect(results[0].connectSessionsDeleted + results[1].connectSessionsDeleted).toBe(40);
-    expect(await counts()).toEqual({ connect: 1, oauth: 1 });
+    expect(await counts()).toEqual({ connect: 1, oauth: 1, sockets: 1 });
   });
 
   test('rejects an event it does not know, changing nothing', async () => {
     await expect(t.stack.handlers.sweeps({ sweep: 'everything' }, { getRemainingTimeInMillis: () => 60_000 } as never)).rejects.toThrow();
-    expect(await counts()).toEqual({ connect: 1, oauth: 1 });
+    expect(await counts()).toEqual({ connect: 1, oauth: 1, sockets: 1 });
   });
 });

@@ -83,5 +83,10 @@ describe('RouteTable', () => {
     const t = new RouteTable(ROUTES);
     expect(t.match('GET', '/health')?.resource).toBe('/health');
     expect(t.match('POST', '/connect/sessions')?.resource).toBe('/{proxy+}');
+    // The Connect UI beside the API's /connect/session(s): openConnectUI adds a trailing slash.
+    expect(t.match('GET', '/connect/')?.route.function).toBe('connect');
+    expect(t.match('GET', '/connect/session')?.resource).toBe('/{proxy+}');
+    expect(t.match('GET', '/connect/assets/app-X.js')?.resource).toBe('/connect/assets/{file}');
+    expect(t.match('GET', '/images/template-logos/github.svg')?.route.function).toBe('connect');
   });
 });

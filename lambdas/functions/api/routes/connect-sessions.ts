@@ -7,6 +7,7 @@ import { ApiError, emptyResult, jsonResult } from '../../../http/errors';
 import { auditFrom } from '../../../http/audit-request';
 import { defineRoute, type AnyRoute } from '../../../http/route';
 import { publicBaseUrl } from '../../../http/public-url';
+import { setting } from '../../../platform/config';
 
 /* Nango's connect sessions (reference §2.1, §7), wire-compatible with @nangohq/node. */
 
@@ -62,7 +63,7 @@ export const getSessionRoute = defineRoute({
     const row = await getConnectSession(db, environmentId, sessionId);
     // Deleted between authentication and this read.
     if (!row) throw new ApiError(401, 'unknown_connect_session_token', 'Authentication failed: the connect session token is expired, deleted or unknown.');
-    return jsonResult(200, { data: toApiConnectSession(row) }, { 'cache-control': 'no-store' });
+    return jsonResult(200, { data: toApiConnectSession(row, setting('LATCHKEY_WEBSOCKET_URL')) }, { 'cache-control': 'no-store' });
   },
 });
 

@@ -3,7 +3,8 @@ import { auditFrom } from '../../../http/audit-request';
 import { forgetCachedKeys } from '../../../http/authenticate';
 import { hasScope } from '../../../auth/scopes';
 import { WebhookUrlSchema } from '../../../environments/environment-schema';
-import { getEnvironment, rotateWebhookSigningKey, updateEnvironmentSettings, type Environment } from '../../../environments/environment-store';
+import { getEnvironment, readWebhookSigningKey, rotateWebhookSigningKey, updateEnvironmentSettings, type Environment } from '../../../environments/environment-store';
+import { recordAudit } from '../../../audit/audit-log';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { defineRoute } from '../../../http/route';
 import { createSecretKey, revokeSecretKey } from '../../../keys/secret-keys';
@@ -59,6 +60,8 @@ const CreateKey = z
   })
   .strict();
 
+const SigningKeyOut = z.object({ data: z.object({ webhook_signing_key: z.string() }) });
+
 const KeyIdParams = z.object({ keyId: z.uuid() });
 
 function environmentOut(env: Environment) {
@@ -109,9 +112,26 @@ export const rotateSigningKeyRoute = defineRoute({
   tag: 'Environment',
   auth: 'secret_key',
   scope: 'environment:settings:write',
-  responses: { 200: { description: 'The new signing key', schema: z.object({ data: z.object({ webhook_signing_key: z.string() }) }) } },
+  responses: { 200: { description: 'The new signing key', schema: SigningKeyOut } },
   handle: async (request) => {
     const key = await rotateWebhookSigningKey(request.db, request.services.cipher, request.principal.environmentId, auditFrom(request));
+    return jsonResult(200, { data: { webhook_signing_key: key } }, { 'cache-control': 'no-store' });
+  },
+});
+
+export const readSigningKeyRoute = defineRoute({
+  method: 'GET',
+  path: '/environment/webhook-signing-key',
+  summary: "The webhook signing key your receiver verifies signatures with (each environment gets one at creation); every read is audited",
+  tag: 'Environment',
+  auth: 'secret_key',
+  scope: 'environment:webhook_signing_key:read',
+  responses: { 200: { description: 'The signing key', schema: SigningKeyOut }, 404: { description: 'The environment has no signing key yet (rotate one)' } },
+  handle: async (request) => {
+    const { db, principal, services } = request;
+    const key = await readWebhookSigningKey(db, services.cipher, principal.environmentId);
+    if (!key) throw new ApiError(404, 'not_found', 'This environment has no webhook signing key yet: POST /environment/webhook-signing-key/rotate creates one');
+    await recordAudit(db, { ...auditFrom(request), action: 'environment.webhook_signing_key.read', targetType: 'environment', targetId: principal.environmentId });
     return jsonResult(200, { data: { webhook_signing_key: key } }, { 'cache-control': 'no-store' });
   },
 });
@@ -175,4 +195,4 @@ export const revokeKeyRoute = defineRoute({
   },
 });
 
-export const ENVIRONMENT_ROUTES = [getEnvironmentRoute, patchEnvironmentRoute, rotateSigningKeyRoute, listKeysRoute, createKeyRoute, revokeKeyRoute];
+export const ENVIRONMENT_ROUTES = [getEnvironmentRoute, patchEnvironmentRoute, rotateSigningKeyRoute, readSigningKeyRoute, listKeysRoute, createKeyRoute, revokeKeyRoute];

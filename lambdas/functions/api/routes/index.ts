@@ -10,6 +10,8 @@ import { openApiRoute } from './openapi';
 import { PROVIDER_ROUTES } from './providers';
 import { WEBHOOK_ROUTES } from './webhooks';
 import { RECORD_ROUTES } from './records';
+import { ROUTES } from '../../../../lib/topology';
+import { CONNECT_ROUTES } from '../../connect/routes';
 
 /** Every route of the `api` function; the OpenAPI document is generated from this same list. */
 export const API_ROUTES: AnyRoute[] = [
@@ -24,4 +26,6 @@ export const API_ROUTES: AnyRoute[] = [
   ...WEBHOOK_ROUTES,
   ...RECORD_ROUTES,
 ];
-API_ROUTES.push(openApiRoute(API_ROUTES));
+// The document describes the whole REST API: the connect function's routes and their preflights too.
+const preflightPaths = ROUTES.filter((r) => r.method === 'OPTIONS').map((r) => r.path);
+API_ROUTES.push(openApiRoute([...API_ROUTES, ...CONNECT_ROUTES], { preflightPaths }));

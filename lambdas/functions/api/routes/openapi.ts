@@ -1,11 +1,11 @@
 import * as z from 'zod';
-import { buildOpenApi } from '../../../http/openapi';
+import { buildOpenApi, type OpenApiOptions } from '../../../http/openapi';
 import { defineRoute, type AnyRoute } from '../../../http/route';
 
 /** `GET /openapi.json`: the API described by the very route definitions that serve it. */
-export function openApiRoute(routes: readonly AnyRoute[]) {
+export function openApiRoute(routes: readonly AnyRoute[], options: OpenApiOptions = {}) {
   let document: string | undefined;
-  return defineRoute({
+  const route: AnyRoute = defineRoute({
     method: 'GET',
     path: '/openapi.json',
     summary: 'This API as an OpenAPI 3.1 document',
@@ -23,8 +23,9 @@ export function openApiRoute(routes: readonly AnyRoute[]) {
       },
     },
     handle: async () => {
-      document ??= JSON.stringify(buildOpenApi([...routes], { title: 'Latchkey API (Nango-compatible)', version: '0.1.0' }));
+      document ??= JSON.stringify(buildOpenApi([...routes, route], { title: 'Latchkey API (Nango-compatible)', version: '0.1.0' }, options));
       return { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' }, body: document };
     },
   });
+  return route;
 }

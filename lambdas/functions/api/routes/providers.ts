@@ -5,13 +5,15 @@ import { ApiError, jsonResult } from '../../../http/errors';
 import { capped, STORED_DOCUMENT_LIMITS } from '../../../platform/db/stored-document';
 import { defineRoute, type AnyRoute } from '../../../http/route';
 import { RepointRefused } from '../../../providers/errors';
-import { ProviderNameSchema, type Provider } from '../../../providers/provider-schema';
+import { CustomProviderSchema, ProviderNameSchema, type Provider } from '../../../providers/provider-schema';
 import { urlChanges } from '../../../providers/provider-repointing';
 import { hasScope } from '../../../auth/scopes';
-import { ApiProviderSchema, toApiProvider } from '../../../providers/public-provider';
+import { ApiProviderSchema, StoredProviderSchema, toApiProvider, toStoredProvider } from '../../../providers/public-provider';
 
 const Name = z.object({ provider: ProviderNameSchema });
-const One = z.object({ data: ApiProviderSchema });
+/** A secret key sees the whole stored definition; a connect session (an end user) the public projection. */
+const One = z.object({ data: z.union([StoredProviderSchema, ApiProviderSchema]) });
+const Stored = z.object({ data: StoredProviderSchema });
 
 function notFound(name: string): ApiError {
   return new ApiError(404, 'not_found', `Provider "${name}" does not exist`);
@@ -35,7 +37,7 @@ export const listProvidersRoute = defineRoute({
 export const getProviderRoute = defineRoute({
   method: 'GET',
   path: '/providers/{provider}',
-  summary: 'One provider',
+  summary: 'One provider: its whole definition for a secret key (URLs, parameters, proxy, verification, allow_private_network), the public fields for a connect session',
   tag: 'Providers',
   auth: 'secret_key_or_connect_session',
   scope: 'environment:providers:read',
@@ -44,7 +46,8 @@ export const getProviderRoute = defineRoute({
   handle: async ({ db, principal, params, services }) => {
     const found = await services.providers.get(db, principal.environmentId, params.provider);
     if (!found) throw notFound(params.provider);
-    return jsonResult(200, { data: toApiProvider(found.name, found.provider, { custom: found.custom }) });
+    const view = principal.kind === 'secret_key' ? toStoredProvider : toApiProvider;
+    return jsonResult(200, { data: view(found.name, found.provider, { custom: found.custom }) });
   },
 });
 
@@ -63,10 +66,12 @@ export const putProviderRoute = defineRoute({
   auth: 'secret_key',
   scope: 'environment:providers:write',
   params: Name,
+  // Checked in full by the registry (its own error codes); the document shows the definition.
   body: capped(z.record(z.string(), z.unknown()), STORED_DOCUMENT_LIMITS.providerDefinition),
+  documentedBody: CustomProviderSchema,
   responses: {
-    200: { description: 'Replaced', schema: One },
-    201: { description: 'Created', schema: One },
+    200: { description: 'Replaced; the definition as stored', schema: Stored },
+    201: { description: 'Created; the definition as stored', schema: Stored },
     403: { description: 'A URL of a provider in use changed without the credential-reading scopes' },
     409: { description: 'The name belongs to the catalog' },
   },
@@ -91,7 +96,7 @@ export const putProviderRoute = defineRoute({
         });
         return put;
       });
-      return jsonResult(result.created ? 201 : 200, { data: toApiProvider(params.provider, result.provider.provider, { custom: true }) });
+      return jsonResult(result.created ? 201 : 200, { data: toStoredProvider(params.provider, result.provider.provider, { custom: true }) });
     } catch (err) {
       // The refused attempt is audited too (after the rollback), with the hosts it tried to set.
       if (err instanceof RepointRefused) {

@@ -135,6 +135,7 @@ export const listRecordsRoute = defineRoute({
   auth: 'secret_key',
   scope: 'environment:records:read',
   query: ListQuery,
+  documentedHeaders: RecordsHeaders,
   responses: {
     200: { description: 'Records with _nango_metadata; follow next_cursor until it is null', schema: RecordsOut },
     400: { description: 'invalid_headers, invalid_query_params, or unknown_connection' },

@@ -65,6 +65,9 @@ test('Create applies every migration and reports the schema version', async () =
   const versions = loadMigrations().map((m) => m.version);
   expect(result).toEqual({ PhysicalResourceId: `${CLUSTER}/schema`, Data: { SchemaVersion: String(versions.at(-1)) } });
   expect(await applied()).toEqual(versions);
+  // The environments the migrations created got their webhook signing key, sealed, in the same run.
+  const environments = await database().query<{ name: string; sealed: boolean }>('SELECT name, webhook_signing_key IS NOT NULL AS sealed FROM environments ORDER BY name');
+  expect(environments).toEqual([{ name: 'dev', sealed: true }, { name: 'prod', sealed: true }]);
 });
 
 test('Update is idempotent: nothing new, same resource', async () => {

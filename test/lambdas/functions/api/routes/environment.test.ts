@@ -19,7 +19,7 @@ describe('GET/PATCH /environment', () => {
       webhook_on_auth_creation: true,
       webhook_on_connection_deleted: false,
       connection_retention_days: 31,
-      webhook_signing_key_set: false,
+      webhook_signing_key_set: true,
     });
     expect((await json(await t.api('/environment', { key: t.prodKey }))).body.data).toMatchObject({ name: 'prod', is_production: true });
   });

@@ -1,0 +1,1 @@
+export { LambdaInvokeServer } from './server';
