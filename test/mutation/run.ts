@@ -28,7 +28,8 @@ async function main(): Promise<void> {
       const run = spawnSync('npx', ['stryker', 'run', 'test/mutation/stryker.config.mjs'], {
         cwd: root,
         stdio: 'inherit',
-        env: { ...process.env, STRYKER_MODULE: name, LATCHKEY_DATABASE_URL: server.adminUrl },
+        // The server's data folder is deleted at the end: test databases need no DROP (local-stack.ts).
+        env: { ...process.env, STRYKER_MODULE: name, LATCHKEY_DATABASE_URL: server.adminUrl, LATCHKEY_KEEP_TEST_DATABASES: '1' },
       });
       const report = path.join(root, 'reports/mutation', `${name}.json`);
       if (run.status !== 0 || !fs.existsSync(report)) {

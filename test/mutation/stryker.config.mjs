@@ -33,7 +33,10 @@ export default {
   ignoreStatic: process.env.STRYKER_STATIC !== '1' && module.static !== true,
   // The machine is small and shared; each worker runs its own Jest in band.
   concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 2),
-  timeoutMS: 20_000,
+  // A mutant run that times out restarts the test runner, and the next run then pays a cold start
+  // (TypeScript transforms, a local stack): on a loaded machine a short timeout cascades into false
+  // timeouts, so the margin is wide (STRYKER_TIMEOUT_MS to change it).
+  timeoutMS: Number(process.env.STRYKER_TIMEOUT_MS ?? 60_000),
   timeoutFactor: 2,
   incremental: true,
   incrementalFile: `test/mutation/incremental/${name}.json`,

@@ -75,7 +75,9 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
       secrets.stopCapture();
       const leaks = secrets.findLeaks(audit);
       await stack.stop();
-      await dropDatabase(testAdminUrl(), database);
+      // Mutation runs start a stack per mutant on one server that is thrown away at the end: no DROP
+      // DATABASE there (its checkpoint, behind a runner Stryker killed, stalled every later run).
+      if (!process.env.LATCHKEY_KEEP_TEST_DATABASES) await dropDatabase(testAdminUrl(), database);
       fs.rmSync(dataDir, { recursive: true, force: true });
       if (leaks.length) throw new Error(`Secrets leaked into logs or audit events:\n${leaks.join('\n')}`);
       if (responses.problems.length) throw new Error(`Responses that differ from their route's declared responses (lambdas/http/openapi.ts declaredResponses):\n${[...new Set(responses.problems)].join('\n')}`);

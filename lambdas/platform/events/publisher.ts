@@ -25,8 +25,12 @@ const BATCH = 10;
 let client: EventBridgeClient | undefined;
 
 function eventBridge(): EventBridgeClient {
-  // Short timeouts: a request waits for this after its work is done.
-  client ??= new EventBridgeClient({ maxAttempts: 2, requestHandler: new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 3_000 }) });
+  // Short timeouts: a request waits for this after its work is done. Without throwOnRequestTimeout
+  // the handler only logs a warning when requestTimeout passes and keeps waiting.
+  client ??= new EventBridgeClient({
+    maxAttempts: 2,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true }),
+  });
   return client;
 }
 

@@ -1,0 +1,211 @@
+import { database, envelopeCipher } from '../../support/handles';
+import { finishOAuth } from '../../../lambdas/connect/oauth-callback';
+import { ConnectError } from '../../../lambdas/connect/errors';
+import { consumeOAuthSession, deleteExpiredOAuthSessions, insertOAuthSession, type OAuthSessionRequest } from '../../../lambdas/connect/oauth-session-store';
+import { HttpBrowser } from '../../support/http-browser';
+import { startTestStack, type TestStack } from '../../support/local-stack';
+import { startOAuthServer, type OAuthServer } from '../../support/oauth-server';
+import { authorizeUntilCallback, connectSession, connectUrl, oidcIntegration, outboxRows, tableCount } from './connect-fixtures';
+
+/**
+ * finishOAuth in the test's own process: the authorize step and the provider's sign-in run as in
+ * oauth-flow.test.ts, then the callback's query and the browser's binding cookie go straight to
+ * the domain function, so each check and each message of the callback is seen directly.
+ */
+
+let t: TestStack;
+let server: OAuthServer;
+
+beforeAll(async () => {
+  t = await startTestStack();
+  server = await startOAuthServer({ interactive: true, redirectUris: [`${t.baseUrl}/oauth/callback`] });
+  t.secrets.register(server.clients.basic.client_secret);
+  await oidcIntegration(t, 'oidc', server, server.clients.basic, { redirect_uri_metadata: ['realmId'] });
+  await oidcIntegration(t, 'no-secret', server, server.clients.basic);
+}, 60_000);
+beforeEach(() => database().execute('DELETE FROM oauth_sessions'));
+afterAll(async () => {
+  await server?.stop();
+  await t?.stop();
+});
+
+const audit = { environmentId: null, actor: { type: 'system' as const, id: null }, request: { requestId: null, sourceIp: null, userAgent: null }, outcome: 'success' as const };
+
+/** A flow up to the provider's redirect back: the callback's query and the browser's binding for its state. */
+async function startedFlow(pck = 'oidc', extraQuery = '') {
+  const browser = new HttpBrowser();
+  const callback = await authorizeUntilCallback(browser, t, connectUrl(t, pck, await connectSession(t), extraQuery));
+  const query = Object.fromEntries(callback.searchParams);
+  const bindings = [...browser.cookiesFor(callback.href)].filter(([name]) => name.startsWith('latchkey_oauth_'));
+  expect(bindings).toHaveLength(1);
+  return { query, binding: bindings[0][1] };
+}
+
+const finish = (query: Record<string, string>, browserBinding: string | undefined, now = new Date()) =>
+  finishOAuth({ db: database(), cipher: envelopeCipher(), query, browserBinding, now, audit });
+
+/** The ConnectError a call fails with (anything else fails the test). */
+async function refusal(call: Promise<unknown>): Promise<{ reason: string; message: string; providerUnavailable: boolean }> {
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ConnectError);
+  const { reason, message, providerUnavailable } = err as ConnectError;
+  return { reason, message, providerUnavailable };
+}
+
+/** The failed `auth` event and the audit row of the last failure. */
+async function lastFailure() {
+  const event = (await outboxRows()).filter((e) => e.payload.success === false).at(-1)!;
+  const [row] = await database().query<{ target_id: string | null; detail: Record<string, unknown> }>(
+    "SELECT target_id, detail FROM audit_events WHERE action = 'connect.failure' ORDER BY occurred_at DESC, id LIMIT 1",
+  );
+  return { error: (event.payload.error as { type: string }).type, provider: event.payload.provider, audit: row };
+}
+
+test('a good callback stores the connection and answers with its state and redirect URI; the state is then spent', async () => {
+  const { query, binding } = await startedFlow();
+  const before = await tableCount('connections');
+  const done = await finish({ ...query, realmId: 'r'.repeat(1024) }, binding);
+  expect(done).toMatchObject({ state: query.state, redirectUri: `${t.baseUrl}/oauth/callback`, providerConfigKey: 'oidc', operation: 'creation' });
+  expect(await tableCount('connections')).toBe(before + 1);
+  const [row] = await database().query<{ connection_config: Record<string, unknown> }>('SELECT connection_config FROM connections WHERE connection_id = :id', { id: done.connectionId });
+  expect(row.connection_config).toEqual({ realmId: 'r'.repeat(1024) });
+  expect(await refusal(finish(query, binding))).toMatchObject({ reason: 'invalid_state', message: expect.stringContaining('unknown, expired or already used') });
+});
+
+test('redirect metadata longer than 1024 characters is not kept', async () => {
+  const { query, binding } = await startedFlow();
+  const done = await finish({ ...query, realmId: 'r'.repeat(1025) }, binding);
+  const [row] = await database().query<{ connection_config: Record<string, unknown> }>('SELECT connection_config FROM connections WHERE connection_id = :id', { id: done.connectionId });
+  expect(row.connection_config).toEqual({});
+});
+
+test('a callback without a state, or with one never issued, is refused without touching the pending session', async () => {
+  const { query, binding } = await startedFlow();
+  expect(await refusal(finish({ code: query.code }, binding))).toEqual({ reason: 'invalid_state', message: 'The callback has no state: start the connection again.', providerUnavailable: false });
+  expect(await refusal(finish({ ...query, state: `${query.state}x` }, binding))).toMatchObject({ reason: 'invalid_state', message: expect.stringContaining('unknown') });
+  expect(await tableCount('oauth_sessions')).toBe(1);
+});
+
+test('an OAuth session that has just reached its expiry is refused (and the failure recorded)', async () => {
+  const { query, binding } = await startedFlow();
+  const [{ expires_at: expiresAt }] = await database().query<{ expires_at: Date }>('SELECT expires_at FROM oauth_sessions');
+  expect(await refusal(finish(query, binding, expiresAt))).toMatchObject({ reason: 'invalid_state', message: expect.stringContaining('10 minutes') });
+  expect(await lastFailure()).toMatchObject({ error: 'invalid_state', provider: 'oidc', audit: { target_id: expect.any(String), detail: { flow: 'oauth2', provider_config_key: 'oidc', error_type: 'invalid_state' } } });
+});
+
+test('a connect session that expired during the authorization ends the flow', async () => {
+  const { query, binding } = await startedFlow();
+  await database().execute("UPDATE connect_sessions SET expires_at = now() - interval '1 second'");
+  expect(await refusal(finish(query, binding))).toMatchObject({ reason: 'connect_session_expired' });
+});
+
+test('without the binding cookie, or with another one, the callback is refused as another browser', async () => {
+  for (const binding of [undefined, '', 'not-the-binding']) {
+    const { query } = await startedFlow();
+    expect(await refusal(finish(query, binding))).toMatchObject({ reason: 'state_cookie_err', message: expect.stringContaining('another browser') });
+  }
+});
+
+test("the provider's refusal is shown with its code and a printable, bounded description", async () => {
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ error: 'access_denied', error_description: `no\nway\x7f${'d'.repeat(400)}` }, `The provider refused the authorization: access_denied (no way ${'d'.repeat(293)})`],
+    [{ error: 'access_denied', error_description: '', error_reason: 'user_denied' }, 'The provider refused the authorization: access_denied (user_denied)'],
+    [{ error: 'not a code <b>' }, 'The provider refused the authorization: error'],
+    [{ error_message: 'Denied by the admin' }, 'The provider refused the authorization: error (Denied by the admin)'],
+  ];
+  for (const [extra, message] of cases) {
+    const { query, binding } = await startedFlow();
+    expect(await refusal(finish({ state: query.state, ...extra }, binding))).toEqual({ reason: 'callback_err', message, providerUnavailable: false });
+    expect((await lastFailure()).error).toBe('callback_err');
+  }
+});
+
+test('a callback without a code is refused', async () => {
+  const { query, binding } = await startedFlow();
+  expect(await refusal(finish({ state: query.state }, binding))).toEqual({ reason: 'callback_err', message: 'The provider did not return an authorization code.', providerUnavailable: false });
+});
+
+test('a code the provider will not exchange is token_exchange_failed with its error; the end user is not to blame', async () => {
+  const { query, binding } = await startedFlow();
+  expect(await refusal(finish({ ...query, code: 'forged' }, binding))).toEqual({
+    reason: 'token_exchange_failed',
+    message: 'The provider did not exchange the authorization code: invalid_grant (invalid_grant)',
+    providerUnavailable: false,
+  });
+});
+
+test('a provider that cannot be reached for the exchange is reported as unavailable', async () => {
+  const { query, binding } = await startedFlow();
+  await database().execute("UPDATE providers SET definition = jsonb_set(definition, '{token_url}', '\"http://127.0.0.1:9/token\"') WHERE name = 'oidc'");
+  try {
+    expect(await refusal(finish(query, binding))).toEqual({ reason: 'token_exchange_failed', message: 'The provider did not exchange the authorization code: network', providerUnavailable: true });
+  } finally {
+    await database().execute("UPDATE providers SET definition = jsonb_set(definition, '{token_url}', to_jsonb(CAST(:url AS text))) WHERE name = 'oidc'", { url: server.tokenUrl });
+  }
+});
+
+test('an integration left without its client secret cannot finish the exchange', async () => {
+  const { query, binding } = await startedFlow('no-secret');
+  await database().execute("UPDATE integrations SET client_secret = NULL WHERE unique_key = 'no-secret'");
+  expect(await refusal(finish(query, binding))).toEqual({ reason: 'provider_config_err', message: 'The integration has no OAuth client id and secret.', providerUnavailable: false });
+});
+
+test('an integration deleted during the authorization fails the flow with the session facts recorded', async () => {
+  const { query, binding } = await startedFlow();
+  await database().execute("UPDATE integrations SET deleted_at = now() WHERE unique_key = 'oidc'");
+  try {
+    const { reason } = await refusal(finish(query, binding));
+    expect(await lastFailure()).toMatchObject({ error: reason, provider: 'unknown', audit: { target_id: null, detail: { provider_config_key: 'oidc', error_type: reason } } });
+  } finally {
+    await database().execute("UPDATE integrations SET deleted_at = NULL WHERE unique_key = 'oidc'");
+  }
+});
+
+test("an end user's own client exchanges the code and stays with the credentials for refreshes, with the refresh token they gave", async () => {
+  const own = server.clients.basic;
+  const extra = `&credentials[oauth_client_id_override]=${own.client_id}&credentials[oauth_client_secret_override]=${encodeURIComponent(own.client_secret)}&credentials[oauth_refresh_token_override]=rt-given-7f3a9c2e`;
+  t.secrets.register('rt-given-7f3a9c2e');
+  const { query, binding } = await startedFlow('no-secret', extra);
+  // The integration's own secret is gone: only the end user's client can do the exchange.
+  await database().execute("UPDATE integrations SET client_secret = NULL WHERE unique_key = 'no-secret'");
+  const done = await finish(query, binding);
+  const res = await t.api(`/connections/${done.connectionId}?provider_config_key=no-secret&refresh_token=true`);
+  expect(res.status).toBe(200);
+  const { credentials } = (await res.json()) as { credentials: Record<string, unknown> };
+  expect(credentials).toMatchObject({ refresh_token: 'rt-given-7f3a9c2e', config_override: { client_id: own.client_id, client_secret: own.client_secret } });
+});
+
+describe('OAuth session rows', () => {
+  type Stored = { id: string; environment_id: string; state_hash: Buffer; browser_binding_hash: Buffer; connect_session_id: string; integration_id: string; secrets: Buffer | null; redirect_uri: string; request: OAuthSessionRequest; expires_at: Date };
+  const stored = async () => (await database().query<Stored>('SELECT * FROM oauth_sessions'))[0];
+
+  test('what insertOAuthSession stores (with its audit row) is what the callback consumes, once', async () => {
+    await startedFlow();
+    const row = await stored();
+    await database().execute('DELETE FROM oauth_sessions');
+    const expiresAt = new Date(Date.now() + 60_000);
+    const request = { ...row.request, clientIdOverride: 'own-client' };
+    await insertOAuthSession(
+      database(),
+      { id: row.id, environmentId: row.environment_id, stateHash: row.state_hash, browserBindingHash: row.browser_binding_hash, connectSessionId: row.connect_session_id, integrationId: row.integration_id, reconnectRowId: null, secrets: row.secrets, redirectUri: row.redirect_uri, request, wsClientId: 'ws-client-1', expiresAt },
+      { ...audit, environmentId: row.environment_id, action: 'connect.oauth.authorize', targetType: 'integration', targetId: row.integration_id, detail: { probe: 'insert' } },
+    );
+    const [logged] = await database().query<{ target_id: string }>("SELECT target_id FROM audit_events WHERE action = 'connect.oauth.authorize' AND detail->>'probe' = 'insert'");
+    expect(logged).toEqual({ target_id: row.integration_id });
+
+    const consumed = await consumeOAuthSession(database(), row.state_hash, new Date());
+    expect(consumed).toMatchObject({ id: row.id, environment_id: row.environment_id, connect_session_id: row.connect_session_id, browser_binding_hash: row.browser_binding_hash, connection_id: null, secrets: row.secrets, redirect_uri: row.redirect_uri, request, ws_client_id: 'ws-client-1', expires_at: expiresAt, connect_session_expired: false });
+    expect(await consumeOAuthSession(database(), row.state_hash, new Date())).toBeUndefined();
+  });
+
+  test('deleteExpiredOAuthSessions removes the sessions past their expiry, in batches', async () => {
+    for (let i = 0; i < 3; i++) await startedFlow();
+    const [{ now }] = await database().query<{ now: Date }>('SELECT max(expires_at) AS now FROM oauth_sessions');
+    await database().execute("UPDATE oauth_sessions SET expires_at = :now - interval '1 millisecond' WHERE expires_at < :now", { now });
+    expect(await deleteExpiredOAuthSessions(database(), now, { batchSize: 1, deadline: Date.now() + 60_000 })).toBe(2);
+    expect(await database().query<{ expires_at: Date }>('SELECT expires_at FROM oauth_sessions')).toEqual([{ expires_at: now }]);
+  });
+});
