@@ -27,8 +27,8 @@ export class RelayClient {
     return client;
   }
 
-  /** The first message of `type` (waits up to `timeoutMs`). */
-  async next(type: string, timeoutMs = 5_000): Promise<Record<string, unknown>> {
+  /** The first message of `type` (waits up to `timeoutMs`: it bounds a hang; a cold relay on a loaded machine takes seconds). */
+  async next(type: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.messages.find((m) => m.message_type === type);

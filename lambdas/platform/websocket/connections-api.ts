@@ -17,7 +17,7 @@ export function managementApi(callbackUrl: string | undefined): SocketPoster | u
   const client = new ApiGatewayManagementApiClient({
     endpoint: callbackUrl,
     maxAttempts: 2,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 3_000 }),
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true }),
   });
   return {
     async post(connectionId, message) {

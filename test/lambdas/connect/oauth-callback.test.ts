@@ -42,7 +42,7 @@ async function startedFlow(pck = 'oidc', extraQuery = '') {
 }
 
 const finish = (query: Record<string, string>, browserBinding: string | undefined, now = new Date()) =>
-  finishOAuth({ db: database(), cipher: envelopeCipher(), query, browserBinding, now, audit });
+  finishOAuth({ db: database(), cipher: envelopeCipher(), sockets: undefined, query, browserBinding, now, audit });
 
 /** The ConnectError a call fails with (anything else fails the test). */
 async function refusal(call: Promise<unknown>): Promise<{ reason: string; message: string; providerUnavailable: boolean }> {
