@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
@@ -36,6 +37,20 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Resolves once something accepts connections on the port (a Node process takes a while to start on a loaded machine). */
+async function listening(port: number): Promise<void> {
+  for (let waited = 0; ; waited += 100) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => resolve(true)).on('error', () => resolve(false));
+      socket.unref();
+      socket.once('connect', () => socket.destroy());
+    });
+    if (open) return;
+    if (waited > 60_000) throw new Error(`the example backend did not listen on ${port}: ${backendOutput}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 beforeAll(async () => {
   [t, browser] = await Promise.all([startTestStack(), launchBrowser()]);
   server = await startOAuthServer({ interactive: true, redirectUris: [`${t.baseUrl}/oauth/callback`] });
@@ -58,6 +73,7 @@ beforeAll(async () => {
   });
   backend.stdout!.on('data', (chunk) => (backendOutput += chunk));
   backend.stderr!.on('data', (chunk) => (backendOutput += chunk));
+  await listening(backendPort);
 
   // The customer's frontend: the example bundled as a bundler would, served with a dev-server proxy to the backend.
   const bundle = await build({

@@ -26,10 +26,11 @@ interface FormProps {
 export function ConnectForm({ t, api, session, integration, provider, detectClosedWindow, onConnected, onFailed }: FormProps) {
   const name = integration.display_name || provider.display_name;
   const kind = authKind(provider);
-  const fields = formFields(provider);
   const defaults = session.integrations_config_defaults?.[integration.unique_key]?.connection_config ?? {};
+  // What the app preset for this session is not asked again: the server applies it to the connection.
+  const fields = formFields(provider).filter((f) => !(f.group === 'params' && defaults[f.key] !== undefined));
   const [values, setValues] = useState<Record<string, string>>(() =>
-    Object.fromEntries(fields.map((f) => [f.id, f.group === 'params' ? String(defaults[f.key] ?? f.field.default_value ?? '') : ''])),
+    Object.fromEntries(fields.map((f) => [f.id, f.group === 'params' ? String(f.field.default_value ?? '') : ''])),
   );
   const [touched, setTouched] = useState(false);
   const [busy, setBusy] = useState(false);

@@ -175,6 +175,8 @@ test('connection config the app preset for the session is not asked again, and i
   const page = await context.newPage();
   await page.goto(link);
   await page.getByRole('heading', { name: 'Connect Acme Analytics' }).waitFor();
+  // The form is whole once its first field shows.
+  await page.getByLabel('Acme API key').waitFor();
   expect(await page.getByLabel('Workspace').count()).toBe(0);
   await page.getByLabel('Acme API key').fill(GOOD_KEY);
   await page.getByRole('button', { name: 'Connect', exact: true }).click();
