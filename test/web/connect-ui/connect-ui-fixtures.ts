@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ConsoleMessage, Page } from 'playwright-core';
+import type { ConsoleMessage, Frame, Page } from 'playwright-core';
 import type { TestStack } from '../../support/local-stack';
 
 /** Providers the Connect UI tests connect to: a loopback API that accepts one key and one password. */
@@ -75,3 +75,20 @@ export function watchConsole(page: Page): string[] {
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   return problems;
 }
+
+/** A customer page (at `appUrl`, with the real frontend SDK) opens the Connect UI in its iframe; the SDK's events collect in the page. */
+export async function openConnectUI(page: Page, appUrl: string, t: TestStack, token: string, options: Record<string, unknown> = {}): Promise<Frame> {
+  await page.goto(appUrl);
+  await page.evaluate(
+    ({ token, baseURL, apiURL, options }) => {
+      const g = globalThis as unknown as { Nango: new (o: unknown) => { openConnectUI(o: unknown): unknown }; events: unknown[] };
+      g.events = [];
+      new g.Nango({ connectSessionToken: token }).openConnectUI({ baseURL, apiURL, onEvent: (e: unknown) => void g.events.push(e), ...options });
+    },
+    { token, baseURL: `${t.baseUrl}/connect`, apiURL: t.baseUrl, options },
+  );
+  return (await (await page.waitForSelector('iframe#connect-ui')).contentFrame())!;
+}
+
+/** The SDK events the customer page has seen so far. */
+export const sdkEvents = (page: Page) => page.evaluate(() => (globalThis as unknown as { events: Array<{ type: string; payload?: unknown }> }).events);

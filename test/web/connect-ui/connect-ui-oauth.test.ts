@@ -1,10 +1,10 @@
-import type { Browser, Frame, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { database } from '../../support/handles';
 import { loopbackContext, screenshot, seriousAxeViolations, type CustomerApp } from '../../support/browser';
 import type { TestStack } from '../../support/local-stack';
 import { OAUTH_TEST_PASSWORD, type OAuthServer } from '../../support/oauth-server';
 import { startBrowserOAuthWorld, type BrowserOAuthWorld } from '../../lambdas/connect/connect-fixtures';
-import { connectLink, integration, watchConsole } from './connect-ui-fixtures';
+import { connectLink, integration, openConnectUI as openFromFixtures, sdkEvents, watchConsole } from './connect-ui-fixtures';
 
 /**
  * OAuth through the Connect UI in Chromium: openConnectUI()'s iframe opens our own popup flow (no
@@ -27,19 +27,8 @@ beforeAll(async () => {
 }, 90_000);
 afterAll(() => world?.stop());
 
-async function openConnectUI(page: Page, token: string, options: Record<string, unknown> = {}): Promise<Frame> {
-  await page.goto(app.url);
-  await page.evaluate(
-    ({ token, baseURL, apiURL, options }) => {
-      const g = globalThis as unknown as { Nango: new (o: unknown) => { openConnectUI(o: unknown): unknown }; events: unknown[] };
-      g.events = [];
-      new g.Nango({ connectSessionToken: token }).openConnectUI({ baseURL, apiURL, onEvent: (e: unknown) => void g.events.push(e), ...options });
-    },
-    { token, baseURL: `${t.baseUrl}/connect`, apiURL: t.baseUrl, options },
-  );
-  return (await (await page.waitForSelector('iframe#connect-ui')).contentFrame())!;
-}
-const events = (page: Page) => page.evaluate(() => (globalThis as unknown as { events: Array<{ type: string; payload?: unknown }> }).events);
+const openConnectUI = (page: Page, token: string, options: Record<string, unknown> = {}) => openFromFixtures(page, app.url, t, token, options);
+const events = sdkEvents;
 
 test('pick the integration, authorize in the popup: connect with the new connection id, then close', async () => {
   const { token } = await connectLink(t, { end_user: { id: 'ui-oauth' }, allowed_integrations: ['oidc', 'other'] });

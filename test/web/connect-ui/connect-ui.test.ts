@@ -1,7 +1,7 @@
 import type { Browser, Frame, Page } from 'playwright-core';
 import { launchBrowser, loopbackContext, screenshot, seriousAxeViolations, startCustomerApp, type CustomerApp } from '../../support/browser';
 import { startTestStack, type TestStack } from '../../support/local-stack';
-import { connectLink, GOOD_KEY, GOOD_USER, setUpProviders, startProviderApi, watchConsole, WRONG_KEY, WRONG_PASSWORD, type ProviderApi } from './connect-ui-fixtures';
+import { connectLink, GOOD_KEY, GOOD_USER, openConnectUI, sdkEvents, setUpProviders, startProviderApi, watchConsole, WRONG_KEY, WRONG_PASSWORD, type ProviderApi } from './connect-ui-fixtures';
 
 /**
  * The Connect UI in a real Chromium against the local stack: standalone at the session's
@@ -204,21 +204,8 @@ test.each([
 });
 
 describe('inside openConnectUI()’s iframe, driven by the real frontend SDK', () => {
-  async function openFromCustomerApp(page: Page, token: string, options: Record<string, unknown> = {}) {
-    const link = `${t.baseUrl}/connect`;
-    await page.goto(app.url);
-    await page.evaluate(
-      ({ token, baseURL, apiURL, options }) => {
-        const g = globalThis as unknown as { Nango: new (o: unknown) => { openConnectUI(o: unknown): unknown }; events: unknown[] };
-        g.events = [];
-        new g.Nango({ connectSessionToken: token }).openConnectUI({ baseURL, apiURL, onEvent: (e: unknown) => void g.events.push(e), ...options });
-      },
-      { token, baseURL: link, apiURL: t.baseUrl, options },
-    );
-    const handle = await page.waitForSelector('iframe#connect-ui');
-    return (await handle.contentFrame())!;
-  }
-  const events = (page: Page) => page.evaluate(() => (globalThis as unknown as { events: Array<{ type: string; payload?: unknown }> }).events);
+  const openFromCustomerApp = (page: Page, token: string, options: Record<string, unknown> = {}) => openConnectUI(page, app.url, t, token, options);
+  const events = sdkEvents;
 
   test('basic credentials: the refusal, then connect with the new id, then close removes the iframe', async () => {
     const { token } = await connectLink(t, { end_user: { id: 'framed' }, allowed_integrations: ['acme-keys', 'basic-crm'] });
