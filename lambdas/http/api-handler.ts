@@ -15,6 +15,7 @@ import { DomainError } from '../platform/domain-error';
 import { ApiError, emptyResult, errorResult } from './errors';
 import { answerFor } from './error-table';
 import { RateLimiter, rateLimitHeaders } from './rate-limit';
+import { ResponseTooLarge, withinBudget } from './response-budget';
 import { requestServices, type RequestServices } from './request-services';
 import { parseJsonBody, parseQuery } from './request-parts';
 import { EMPTY_QUERY, type AnyRoute } from './route';
@@ -53,7 +54,7 @@ export function apiHandler(routes: AnyRoute[], options: { services?: RequestServ
         return undefined;
       },
       after: async (request) => {
-        request.response = withCors(request.response);
+        request.response = fitted(withCors(request.response), request.event);
         // Outbox events queued by committed statements (a failed request may have committed one too).
         await runAfterRequest();
         logRequest(request.event, request.response.statusCode);
@@ -141,6 +142,17 @@ function assertBodySize(event: APIGatewayProxyEvent): void {
   const bytes = event.isBase64Encoded ? Buffer.byteLength(event.body, 'base64') : Buffer.byteLength(event.body, 'utf8');
   if (bytes > MAX_REQUEST_BODY_BYTES) {
     throw new ApiError(413, 'request_too_large', `The request body is ${bytes} bytes; the limit is ${MAX_REQUEST_BODY_BYTES} bytes.`);
+  }
+}
+
+/** The result, or the Nango-envelope error that replaces one Lambda would refuse (logged: a list that did not page, a bug). */
+function fitted(result: APIGatewayProxyResult, event: APIGatewayProxyEvent): APIGatewayProxyResult {
+  try {
+    return withinBudget(result);
+  } catch (err) {
+    if (!(err instanceof ResponseTooLarge)) throw err;
+    logger.error('Response over budget', { route: `${event.httpMethod} ${event.resource}`, bytes: err.bytes });
+    return withCors(errorResult(err));
   }
 }
 

@@ -3,7 +3,8 @@ import { apiHandler, MAX_REQUEST_BODY_BYTES } from '../../../lambdas/http/api-ha
 import { ApiError, jsonResult } from '../../../lambdas/http/errors';
 import { defineRoute } from '../../../lambdas/http/route';
 import * as z from 'zod';
-import { createLambdaContext, localFunction } from '../../../local/lambda-context';
+import { createLambdaContext, invokeLocal, localFunction } from '../../../local/lambda-context';
+import { RESPONSE_BUDGET_BYTES } from '../../../lambdas/http/response-budget';
 
 import { lambdaEnvironment } from '../../../local/environment';
 
@@ -19,6 +20,9 @@ const handler = apiHandler([
   route('POST', '/echo', async (event) => (calls++, jsonResult(200, { got: event.body?.length ?? 0 }))),
   route('GET', '/teapot', async () => { throw new ApiError(418, 'teapot', 'Short and stout.'); }),
   route('GET', '/boom', async () => { throw new Error('db password is hunter2'); }),
+  // A quote is 2 bytes of body JSON and 4 in the proxy result: 3.2 MB of body, 6.4 MB as Lambda counts.
+  route('GET', '/huge', async () => jsonResult(200, { quotes: '"'.repeat(1_600_000) })),
+  route('GET', '/fits', async () => jsonResult(200, { text: 'x'.repeat(RESPONSE_BUDGET_BYTES - 1000) })),
 ]);
 
 /** The fields of a REST proxy event the handler shape reads; the full shape is tested in test/local/api-gateway. */
@@ -92,5 +96,19 @@ describe('apiHandler', () => {
     const body = JSON.parse(res.body);
     expect(body.error).toEqual({ code: 'generic_error_support', message: expect.any(String), payload: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     expect(res.body).not.toContain('hunter2');
+  });
+
+  test('a response Lambda would refuse is a 500 response_too_large in the envelope, not a bare 502', async () => {
+    const outcome = await invokeLocal(handler as never, event('GET', '/huge'), localFunction('api'));
+    expect(outcome.ok).toBe(true);
+    const res = (outcome as { result: { statusCode: number; body: string; headers: Record<string, string> } }).result;
+    expect(res.statusCode).toBe(500);
+    expect(JSON.parse(res.body).error).toEqual({ code: 'response_too_large', message: expect.stringContaining(`at most ${RESPONSE_BUDGET_BYTES} bytes`) });
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+  });
+
+  test('a response just inside the budget passes whole, and Lambda takes it', async () => {
+    const outcome = await invokeLocal(handler as never, event('GET', '/fits'), localFunction('api'));
+    expect(outcome).toMatchObject({ ok: true, result: { statusCode: 200 } });
   });
 });
