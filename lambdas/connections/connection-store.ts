@@ -125,43 +125,65 @@ export interface ListFilter {
   endUserOrganizationId?: string;
   integrationIds?: string[];
   tags?: Record<string, string>;
-  limit: number;
-  page: number;
+}
+
+/** Where a list statement starts: after the connection with this `seq`, then skipping `offset` rows (Nango's `page`). */
+export interface ListPosition {
+  afterSeq?: number;
+  offset?: number;
+  /** Rows wanted (the statement may return fewer: see LIST_STATEMENT_BUDGET_BYTES). */
+  rows: number;
 }
 
 /**
  * What one list statement may return: the Data API answers at most 1 MiB. A row's share is
- * counted as twice its JSON documents (the response escapes their quotes and backslashes again)
- * plus a bound for its bounded text columns.
+ * counted as twice its JSON documents (the response escapes their quotes and backslashes again),
+ * six times its text (a control character is escaped as \u00XX) and a bound for the rest.
  */
-export const LIST_RESPONSE_BUDGET_BYTES = 900_000;
-const LIST_ROW_FIXED_BYTES = 4096;
+export const LIST_STATEMENT_BUDGET_BYTES = 900_000;
+const LIST_ROW_FIXED_BYTES = 1024;
+
+/** The `search` filter as a LIKE pattern: the text lower-cased, its wildcards escaped, anywhere in the value. */
+const SEARCH_PATTERN = `'%' || replace(replace(replace(lower(CAST(:search AS text)), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`;
 
 /**
- * One page of live connections in creation order, filtered; credentials are not read. A page
- * stops early, after at least one row, where its rows would pass LIST_RESPONSE_BUDGET_BYTES,
- * instead of failing: large metadata shortens pages rather than breaking the list.
+ * One statement of a listing of live connections in creation order (keyset on `seq`), filtered;
+ * credentials are not read. It stops early, after at least one row, where its rows would pass
+ * LIST_STATEMENT_BUDGET_BYTES; `more` says whether rows follow. `search` is matched by the
+ * trigram indexes of migration 0012 on the connection id and on the end user's id, email and name.
  */
-export async function listConnections(db: SqlExecutor, environmentId: string, filter: ListFilter): Promise<ConnectionRow[]> {
-  return db.query<ConnectionRow>(
+export async function listConnections(db: SqlExecutor, environmentId: string, filter: ListFilter, position: ListPosition): Promise<{ rows: ConnectionRow[]; more: boolean }> {
+  const rows = await db.query<ConnectionRow & { fetched: number }>(
     `SELECT * FROM (
-       SELECT page.*, sum(page.row_bytes) OVER (ORDER BY page.seq) AS running_bytes FROM (
+       SELECT page.*, count(*) OVER () AS fetched, sum(page.row_bytes) OVER (ORDER BY page.seq) AS running_bytes FROM (
      SELECT ${projection('i.provider', false)},
             2 * (octet_length(c.metadata::text) + octet_length(c.connection_config::text) + octet_length(c.tags::text)
-                 + COALESCE(octet_length(eu.tags::text), 0)) + ${LIST_ROW_FIXED_BYTES} AS row_bytes
+                 + COALESCE(octet_length(eu.tags::text), 0))
+            + 6 * (octet_length(c.connection_id) + octet_length(c.provider_config_key) + octet_length(i.provider)
+                   + COALESCE(octet_length(eu.end_user_id), 0) + COALESCE(octet_length(eu.email), 0) + COALESCE(octet_length(eu.display_name), 0)
+                   + COALESCE(octet_length(eu.organization_id), 0) + COALESCE(octet_length(eu.organization_display_name), 0)
+                   + COALESCE(octet_length(c.webhook_url_override), 0) + COALESCE(octet_length(c.auth_error::text), 0))
+            + ${LIST_ROW_FIXED_BYTES} AS row_bytes
        FROM connections c
        JOIN integrations i ON i.id = c.integration_id AND i.deleted_at IS NULL
        LEFT JOIN end_users eu ON eu.id = c.end_user_id
       WHERE c.environment_id = :environment_id AND c.deleted_at IS NULL
+        AND c.seq > :after_seq
         AND (CAST(:connection_id AS text) IS NULL OR c.connection_id = CAST(:connection_id AS text))
-        AND (CAST(:search AS text) IS NULL OR strpos(lower(c.connection_id), lower(CAST(:search AS text))) > 0
-             OR strpos(lower(coalesce(eu.end_user_id, '') || ' ' || coalesce(eu.email, '') || ' ' || coalesce(eu.display_name, '')), lower(CAST(:search AS text))) > 0)
-        AND (CAST(:end_user_id AS text) IS NULL OR eu.end_user_id = CAST(:end_user_id AS text))
+        AND (CAST(:search AS text) IS NULL OR c.id IN (
+              SELECT sc.id FROM connections sc
+               WHERE sc.environment_id = :environment_id AND sc.deleted_at IS NULL AND lower(sc.connection_id) LIKE ${SEARCH_PATTERN}
+              UNION
+              SELECT sc.id FROM end_users se JOIN connections sc ON sc.end_user_id = se.id AND sc.deleted_at IS NULL
+               WHERE se.environment_id = :environment_id
+                 AND lower(coalesce(se.end_user_id, '') || ' ' || coalesce(se.email, '') || ' ' || coalesce(se.display_name, '')) LIKE ${SEARCH_PATTERN}))
+        AND (CAST(:end_user_id AS text) IS NULL OR c.end_user_id = (
+              SELECT id FROM end_users WHERE environment_id = :environment_id AND end_user_id = CAST(:end_user_id AS text)))
         AND (CAST(:organization_id AS text) IS NULL OR eu.organization_id = CAST(:organization_id AS text))
         AND (jsonb_array_length(:integration_ids) = 0 OR c.provider_config_key IN (SELECT jsonb_array_elements_text(:integration_ids)))
         AND c.tags @> :tags
       ORDER BY c.seq
-      LIMIT :limit OFFSET :offset
+      LIMIT :fetch OFFSET :offset
        ) page
      ) counted
      WHERE running_bytes <= :budget OR running_bytes = row_bytes
@@ -174,11 +196,16 @@ export async function listConnections(db: SqlExecutor, environmentId: string, fi
       organization_id: filter.endUserOrganizationId ?? null,
       integration_ids: json(filter.integrationIds ?? []),
       tags: json(filter.tags ?? {}),
-      limit: filter.limit,
-      offset: filter.limit * filter.page,
-      budget: LIST_RESPONSE_BUDGET_BYTES,
+      after_seq: position.afterSeq ?? 0,
+      // One more than wanted tells whether rows follow without a count.
+      fetch: position.rows + 1,
+      offset: position.offset ?? 0,
+      budget: LIST_STATEMENT_BUDGET_BYTES,
     },
+    { idempotent: true },
   );
+  const kept = rows.slice(0, position.rows);
+  return { rows: kept, more: (rows[0]?.fetched ?? 0) > kept.length };
 }
 
 /** What an import finds before writing: the integration, and the live connection it would override. */

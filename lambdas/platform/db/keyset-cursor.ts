@@ -32,3 +32,18 @@ function isRealInstant(isoMillis: string): boolean {
   const date = new Date(isoMillis);
   return !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1 && date.toISOString() === isoMillis;
 }
+
+/** A position in a listing ordered by a bigint sequence column (e.g. connections.seq): after the row with this value. */
+const SEQUENCE_PREFIX = 's1:';
+
+export function encodeSequenceCursor(sequence: number): string {
+  return Buffer.from(`${SEQUENCE_PREFIX}${sequence}`, 'utf8').toString('base64url');
+}
+
+/** The sequence value, or undefined unless the text is one of ours. */
+export function decodeSequenceCursor(text: string): number | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
+  const decoded = Buffer.from(text, 'base64url').toString('utf8');
+  const digits = decoded.startsWith(SEQUENCE_PREFIX) ? decoded.slice(SEQUENCE_PREFIX.length) : '';
+  return /^[1-9]\d{0,14}$/.test(digits) ? Number(digits) : undefined;
+}

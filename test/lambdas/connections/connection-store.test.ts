@@ -82,7 +82,7 @@ test("a deleted integration's connections disappear from every statement", async
   await deleteIntegration(integration);
   const db = database();
   const now = new Date();
-  expect((await listConnections(db, env, { limit: 100, page: 0 })).map((r) => r.connection_id)).not.toContain('d-1');
+  expect((await listConnections(db, env, {}, { rows: 100 })).rows.map((r) => r.connection_id)).not.toContain('d-1');
   expect((await readConnection(db, key('d-1', 'doomed'), now, true)).kind).toBe('unknown_integration');
   expect(await patchConnection(db, key('d-1', 'doomed'), { tags: { a: 'b' } }, now)).toBe(false);
   expect(await softDeleteConnection(db, key('d-1', 'doomed'), now)).toBe(false);
@@ -93,7 +93,7 @@ test('another environment sees nothing', async () => {
   const prod = await environmentId('prod');
   await insertIntegration('prod', 'github', 'github');
   const db = database();
-  expect(await listConnections(db, prod, { limit: 100, page: 0 })).toEqual([]);
+  expect((await listConnections(db, prod, {}, { rows: 100 })).rows).toEqual([]);
   expect((await readConnection(db, { ...key('s-1'), environmentId: prod }, new Date(), true)).kind).toBe('unknown_connection');
   expect((await writeMetadata(db, prod, 'github', ['s-1'], {}, false, new Date())).missing).toEqual(['s-1']);
 });

@@ -17,6 +17,9 @@ import { ApiError, jsonResult } from '../../../http/errors';
 import { capped, STORED_DOCUMENT_LIMITS } from '../../../platform/db/stored-document';
 import { errorEnvelope } from '../../../http/openapi';
 import { defineRoute, type AnyRoute } from '../../../http/route';
+import { pagedList } from '../../../http/paged-list';
+import { cursorParam, MAX_PAGE_ROWS, pageLimit } from '../../../http/pagination';
+import { decodeSequenceCursor, encodeSequenceCursor } from '../../../platform/db/keyset-cursor';
 
 /* Nango's connection routes (§2.3 of the reference), wire-compatible with @nangohq/node. */
 
@@ -46,10 +49,14 @@ const ListQuery = z
       .transform((value) => value.split(',').map((key) => key.trim()).filter(Boolean))
       .optional(),
     tags: TagsSchema.optional(),
-    limit: z.coerce.number().int().min(1).max(2000).optional(),
+    // Nango's default when no limit is given; a page also ends where the response budget does.
+    limit: pageLimit(MAX_PAGE_ROWS),
     page: z.coerce.number().int().min(0).max(1_000_000).optional(),
+    /** Our extension: `next_cursor` of the previous page (the SDK ignores both). */
+    cursor: cursorParam(decodeSequenceCursor),
   })
-  .strict();
+  .strict()
+  .refine((q) => q.cursor === undefined || q.page === undefined, { message: 'Give either page or cursor', path: ['cursor'] });
 
 const GetQuery = z
   .object({
@@ -141,20 +148,30 @@ export const listConnectionsRoute = defineRoute({
   auth: 'secret_key',
   scope: 'environment:connections:list',
   query: ListQuery,
-  responses: { 200: { description: 'The connections', schema: z.object({ connections: z.array(ConnectionOut) }) } },
+  responses: {
+    200: {
+      description: 'The connections; next_cursor (our extension) is set when the page ended before the list did (at `limit`, or where the response would pass its size budget)',
+      schema: z.object({ connections: z.array(ConnectionOut), next_cursor: z.string().nullable() }),
+    },
+  },
   handle: async ({ db, principal, query }) => {
-    const rows = await listConnections(db, principal.environmentId, {
+    const filter = {
       connectionId: query.connectionId,
       search: query.search,
       endUserId: query.endUserId,
       endUserOrganizationId: query.endUserOrganizationId,
       integrationIds: query.integrationId,
       tags: query.tags,
-      // Nango's default when no limit is given (sic: above the maximum one may ask for).
-      limit: query.limit ?? 10_000,
-      page: query.page ?? 0,
+    };
+    const offset = query.limit * (query.page ?? 0);
+    const page = await pagedList({
+      limit: query.limit,
+      start: query.cursor,
+      read: (afterSeq, rows) => listConnections(db, principal.environmentId, filter, { afterSeq, rows, offset: afterSeq === undefined ? offset : 0 }),
+      cursorOf: (row) => Number(row.seq),
+      item: toPublicConnection,
     });
-    return jsonResult(200, { connections: rows.map(toPublicConnection) });
+    return jsonResult(200, { connections: page.items, next_cursor: page.next === undefined ? null : encodeSequenceCursor(page.next) });
   },
 });
 

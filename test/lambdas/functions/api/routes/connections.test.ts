@@ -399,7 +399,10 @@ describe('GET /connections (list)', () => {
       fc.asyncProperty(
         fc.oneof(
           fc.integer({ max: 0 }).map((n) => `limit=${n}`),
-          fc.integer({ min: 2001 }).map((n) => `limit=${n}`),
+          fc.integer({ min: 10_001 }).map((n) => `limit=${n}`),
+          fc.string({ maxLength: 40 }).map((c) => `cursor=${encodeURIComponent(c)}`),
+          fc.constant(`cursor=${Buffer.from('s1:0').toString('base64url')}`),
+          fc.constant(`cursor=${Buffer.from('s1:12').toString('base64url')}&page=1`),
           fc.constant('limit=abc'),
           fc.constant('limit=1.5'),
           fc.integer({ max: -1 }).map((n) => `page=${n}`),
@@ -408,7 +411,7 @@ describe('GET /connections (list)', () => {
           fc.constant('tags=flat'),
           fc.constant('tags[a][b]=c'),
           fc.constant('limit=1&limit=2'),
-          fc.stringMatching(/^[a-z]{1,8}$/).filter((k) => !['search', 'tags', 'limit', 'page'].includes(k)).map((k) => `${k}=1`),
+          fc.stringMatching(/^[a-z]{1,8}$/).filter((k) => !['search', 'tags', 'limit', 'page', 'cursor'].includes(k)).map((k) => `${k}=1`),
         ),
         async (query) => {
           const res = await json(await t.api(`/connections?${query}`));
