@@ -1,6 +1,7 @@
 import type { SqlExecutor } from '../platform/db/data-api';
 import { deleteInBatches, type SweepBudget } from '../platform/db/batched-delete';
 import { uuid, type Parameters } from '../platform/db/parameters';
+import { budgetedStatement, statementParams, statementRows } from '../platform/db/statement-page';
 import type { ActorType, AuditAction } from './audit-event';
 import type { KeysetCursor } from '../platform/db/keyset-cursor';
 
@@ -12,8 +13,6 @@ export interface AuditQuery {
   targetId?: string;
   actorType?: ActorType;
   actorId?: string;
-  limit: number;
-  cursor?: AuditCursor;
 }
 
 /** Position after the last event of a page: newest first, ties broken by id; `at` is microsecond-exact (Dates keep milliseconds only, which would skip or repeat events). */
@@ -35,10 +34,13 @@ export interface AuditEventRow {
   cursor_at: string;
 }
 
-/** One page of an environment's events, newest first, in one statement (index: environment, time). */
-export async function listAuditEvents(db: SqlExecutor, environmentId: string, q: AuditQuery): Promise<{ rows: AuditEventRow[]; next?: AuditCursor }> {
+/**
+ * One statement of an environment's events, newest first (index audit_events_listing), within the
+ * statement budget: up to `rows` after `after`, and whether more follow.
+ */
+export async function listAuditEvents(db: SqlExecutor, environmentId: string, q: AuditQuery, after: AuditCursor | undefined, rows: number): Promise<{ rows: AuditEventRow[]; more: boolean }> {
   const where = ['environment_id = :environment_id'];
-  const params: Parameters = { environment_id: uuid(environmentId), limit: q.limit + 1 };
+  const params: Parameters = { environment_id: uuid(environmentId), ...statementParams(rows) };
   const add = (condition: string, values: Parameters) => {
     where.push(condition);
     Object.assign(params, values);
@@ -50,18 +52,24 @@ export async function listAuditEvents(db: SqlExecutor, environmentId: string, q:
   if (q.targetId) add('target_id = :target_id', { target_id: q.targetId });
   if (q.actorType) add('actor_type = :actor_type', { actor_type: q.actorType });
   if (q.actorId) add('actor_id = :actor_id', { actor_id: q.actorId });
-  if (q.cursor) add('(occurred_at, id) < (CAST(:cursor_at AS timestamptz), :cursor_id)', { cursor_at: q.cursor.at, cursor_id: uuid(q.cursor.id) });
-  const rows = await db.query<AuditEventRow>(
-    `SELECT id, occurred_at, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at, action, outcome, actor_type, actor_id, target_type, target_id, request_id, source_ip, user_agent, detail
-       FROM audit_events WHERE ${where.join(' AND ')} ORDER BY occurred_at DESC, id DESC LIMIT :limit`,
+  if (after) add('(occurred_at, id) < (CAST(:cursor_at AS timestamptz), :cursor_id)', { cursor_at: after.at, cursor_id: uuid(after.id) });
+  const found = await db.query<AuditEventRow & { fetched: number }>(
+    budgetedStatement(
+      `SELECT id, occurred_at, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at, action, outcome, actor_type, actor_id,
+              target_type, target_id, request_id, source_ip, user_agent, detail,
+              2 * octet_length(detail::text) + 6 * (coalesce(octet_length(actor_id), 0) + coalesce(octet_length(target_type), 0)
+                + coalesce(octet_length(target_id), 0) + coalesce(octet_length(request_id), 0) + coalesce(octet_length(user_agent), 0)) + ${AUDIT_ROW_FIXED_BYTES} AS row_bytes
+         FROM audit_events WHERE ${where.join(' AND ')} ORDER BY occurred_at DESC, id DESC LIMIT :fetch`,
+      'occurred_at DESC, id DESC',
+    ),
     params,
+    { idempotent: true },
   );
-  // One extra row tells whether another page exists without a count query.
-  if (rows.length <= q.limit) return { rows };
-  const page = rows.slice(0, q.limit);
-  const last = page[page.length - 1];
-  return { rows: page, next: { at: last.cursor_at, id: last.id } };
+  return statementRows(found, rows);
 }
+
+/** A row's share of a statement besides its detail and text (see statement-page.ts). */
+const AUDIT_ROW_FIXED_BYTES = 512;
 
 /** Deletes events that occurred before `cutoff`, in batches within the budget; how many. */
 export function deleteAuditEventsBefore(db: SqlExecutor, cutoff: Date, budget: SweepBudget): Promise<number> {

@@ -2,6 +2,7 @@ import type { AuditAction, AuditBase, AuditEvent } from '../audit/audit-event';
 import { runChange, type ChangeEvent } from '../platform/db/change-statement';
 import type { SqlExecutor } from '../platform/db/data-api';
 import { json, uuid, type Parameters } from '../platform/db/parameters';
+import { budgetedStatement, statementParams, statementRows } from '../platform/db/statement-page';
 import { newOutboxEvent, type OutboxEvent } from '../platform/events/outbox-event';
 import type { ConnectionRow } from './connection-format';
 
@@ -131,16 +132,15 @@ export interface ListFilter {
 export interface ListPosition {
   afterSeq?: number;
   offset?: number;
-  /** Rows wanted (the statement may return fewer: see LIST_STATEMENT_BUDGET_BYTES). */
+  /** Rows wanted (the statement may return fewer: statement-page.ts). */
   rows: number;
 }
 
 /**
- * What one list statement may return: the Data API answers at most 1 MiB. A row's share is
- * counted as twice its JSON documents (the response escapes their quotes and backslashes again),
- * six times its text (a control character is escaped as \u00XX) and a bound for the rest.
+ * A row's share of a list statement's 1 MiB (statement-page.ts): twice its JSON documents (the
+ * response escapes their quotes and backslashes again), six times its text (a control character
+ * is escaped as \u00XX) and a bound for the rest.
  */
-export const LIST_STATEMENT_BUDGET_BYTES = 900_000;
 const LIST_ROW_FIXED_BYTES = 1024;
 
 /** The `search` filter as a LIKE pattern: the text lower-cased, its wildcards escaped, anywhere in the value. */
@@ -149,14 +149,13 @@ const SEARCH_PATTERN = `'%' || replace(replace(replace(lower(CAST(:search AS tex
 /**
  * One statement of a listing of live connections in creation order (keyset on `seq`), filtered;
  * credentials are not read. It stops early, after at least one row, where its rows would pass
- * LIST_STATEMENT_BUDGET_BYTES; `more` says whether rows follow. `search` is matched by the
+ * the statement budget; `more` says whether rows follow. `search` is matched by the
  * trigram indexes of migration 0012 on the connection id and on the end user's id, email and name.
  */
 export async function listConnections(db: SqlExecutor, environmentId: string, filter: ListFilter, position: ListPosition): Promise<{ rows: ConnectionRow[]; more: boolean }> {
   const rows = await db.query<ConnectionRow & { fetched: number }>(
-    `SELECT * FROM (
-       SELECT page.*, count(*) OVER () AS fetched, sum(page.row_bytes) OVER (ORDER BY page.seq) AS running_bytes FROM (
-     SELECT ${projection('i.provider', false)},
+    budgetedStatement(
+      `SELECT ${projection('i.provider', false)},
             2 * (octet_length(c.metadata::text) + octet_length(c.connection_config::text) + octet_length(c.tags::text)
                  + COALESCE(octet_length(eu.tags::text), 0))
             + 6 * (octet_length(c.connection_id) + octet_length(c.provider_config_key) + octet_length(i.provider)
@@ -181,13 +180,11 @@ export async function listConnections(db: SqlExecutor, environmentId: string, fi
               SELECT id FROM end_users WHERE environment_id = :environment_id AND end_user_id = CAST(:end_user_id AS text)))
         AND (CAST(:organization_id AS text) IS NULL OR eu.organization_id = CAST(:organization_id AS text))
         AND (jsonb_array_length(:integration_ids) = 0 OR c.provider_config_key IN (SELECT jsonb_array_elements_text(:integration_ids)))
-        AND c.tags @> :tags
+        AND (CAST(:tags AS jsonb) = '{}'::jsonb OR c.tags @> CAST(:tags AS jsonb))
       ORDER BY c.seq
-      LIMIT :fetch OFFSET :offset
-       ) page
-     ) counted
-     WHERE running_bytes <= :budget OR running_bytes = row_bytes
-     ORDER BY seq`,
+      LIMIT :fetch OFFSET :offset`,
+      'seq',
+    ),
     {
       environment_id: uuid(environmentId),
       connection_id: filter.connectionId ?? null,
@@ -197,15 +194,12 @@ export async function listConnections(db: SqlExecutor, environmentId: string, fi
       integration_ids: json(filter.integrationIds ?? []),
       tags: json(filter.tags ?? {}),
       after_seq: position.afterSeq ?? 0,
-      // One more than wanted tells whether rows follow without a count.
-      fetch: position.rows + 1,
       offset: position.offset ?? 0,
-      budget: LIST_STATEMENT_BUDGET_BYTES,
+      ...statementParams(position.rows),
     },
     { idempotent: true },
   );
-  const kept = rows.slice(0, position.rows);
-  return { rows: kept, more: (rows[0]?.fetched ?? 0) > kept.length };
+  return statementRows(rows, position.rows);
 }
 
 /** What an import finds before writing: the integration, and the live connection it would override. */

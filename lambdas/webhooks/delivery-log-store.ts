@@ -2,6 +2,7 @@ import type { AuditEvent } from '../audit/audit-event';
 import { runChange } from '../platform/db/change-statement';
 import type { SqlExecutor } from '../platform/db/data-api';
 import { uuid } from '../platform/db/parameters';
+import { budgetedStatement, statementParams, statementRows } from '../platform/db/statement-page';
 import type { OutboxEventType } from '../platform/events/outbox-event';
 import { publishAfterCommit } from '../platform/events/publisher';
 import { RETRY_WINDOW_MS } from './retry-policy';
@@ -54,33 +55,43 @@ const COLUMNS = `t.id, t.outbox_id AS event_id, o.event_type, o.payload->>'conne
   t.window_ends_at, t.last_status_code, t.last_error, t.delivered_at, t.dead_at, t.created_at, t.updated_at,
   to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
 
-/** Newest first; `limit + 1` rows are read to know whether there is a next page. */
+/** One statement of the log, newest first, within the statement budget: up to `rows` after `after`, and whether more follow. */
 export async function listDeliveries(
   db: SqlExecutor,
   environmentId: string,
-  filter: { status?: DeliveryStatus; eventId?: string; limit: number; cursor?: KeysetCursor },
-): Promise<{ rows: DeliveryRow[]; next?: KeysetCursor }> {
-  const rows = await db.query<DeliveryRow & { cursor_at: string }>(
-    `SELECT ${COLUMNS} FROM webhook_targets t JOIN outbox o ON o.id = t.outbox_id
-      WHERE t.environment_id = :environment_id
-        AND (CAST(:status AS text) IS NULL OR t.status = :status)
-        AND (CAST(:event_id AS uuid) IS NULL OR t.outbox_id = CAST(:event_id AS uuid))
-        AND (CAST(:cursor_at AS timestamptz) IS NULL OR (t.created_at, t.id) < (CAST(:cursor_at AS timestamptz), CAST(:cursor_id AS uuid)))
-      ORDER BY t.created_at DESC, t.id DESC LIMIT :limit`,
+  filter: { status?: DeliveryStatus; eventId?: string },
+  after: KeysetCursor | undefined,
+  rows: number,
+): Promise<{ rows: (DeliveryRow & { cursor_at: string })[]; more: boolean }> {
+  const found = await db.query<DeliveryRow & { cursor_at: string; fetched: number }>(
+    budgetedStatement(
+      `SELECT ${COLUMNS},
+              6 * (octet_length(t.url) + coalesce(octet_length(t.last_error), 0) + coalesce(octet_length(o.payload->>'connectionId'), 0)
+                   + coalesce(octet_length(o.payload->>'providerConfigKey'), 0)) + ${DELIVERY_ROW_FIXED_BYTES} AS row_bytes
+         FROM webhook_targets t JOIN outbox o ON o.id = t.outbox_id
+        WHERE t.environment_id = :environment_id
+          AND (CAST(:status AS text) IS NULL OR t.status = :status)
+          AND (CAST(:event_id AS uuid) IS NULL OR t.outbox_id = CAST(:event_id AS uuid))
+          AND (CAST(:cursor_at AS timestamptz) IS NULL OR (t.created_at, t.id) < (CAST(:cursor_at AS timestamptz), CAST(:cursor_id AS uuid)))
+        ORDER BY t.created_at DESC, t.id DESC LIMIT :fetch`,
+      'created_at DESC, id DESC',
+    ),
     {
       environment_id: uuid(environmentId),
       status: filter.status ?? null,
       event_id: filter.eventId ?? null,
-      cursor_at: filter.cursor?.at ?? null,
-      cursor_id: filter.cursor?.id ?? null,
-      limit: filter.limit + 1,
+      // Microseconds, as stored: a millisecond cursor could skip or repeat rows created within one millisecond.
+      cursor_at: after?.at ?? null,
+      cursor_id: after?.id ?? null,
+      ...statementParams(rows),
     },
+    { idempotent: true },
   );
-  const page = rows.slice(0, filter.limit);
-  const last = page[page.length - 1];
-  // Microseconds, as stored: a millisecond cursor could skip or repeat rows created within one millisecond.
-  return { rows: page, next: rows.length > filter.limit ? { at: last.cursor_at, id: last.id } : undefined };
+  return statementRows(found, rows);
 }
+
+/** A row's share of a statement besides its text (see statement-page.ts). */
+const DELIVERY_ROW_FIXED_BYTES = 768;
 
 /** One delivery with the body it sends and its attempt log. */
 export async function getDelivery(db: SqlExecutor, environmentId: string, id: string): Promise<DeliveryDetail | undefined> {

@@ -4,6 +4,7 @@ import { listAuditEvents, type AuditEventRow } from '../../../audit/audit-store'
 import { cursorParam, PageLimit } from '../../../http/pagination';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../../../platform/db/keyset-cursor';
 import { jsonResult } from '../../../http/errors';
+import { pagedList } from '../../../http/paged-list';
 import { defineRoute } from '../../../http/route';
 
 const Query = z
@@ -60,7 +61,7 @@ export const listAuditEventsRoute = defineRoute({
   query: Query,
   responses: { 200: { description: 'A page of events', schema: z.object({ data: z.array(EventOut), next_cursor: z.string().nullable() }) } },
   handle: async ({ db, principal, query }) => {
-    const { rows, next } = await listAuditEvents(db, principal.environmentId, {
+    const filter = {
       from: query.from ? new Date(query.from) : undefined,
       to: query.to ? new Date(query.to) : undefined,
       actions: query.action,
@@ -68,10 +69,15 @@ export const listAuditEventsRoute = defineRoute({
       targetId: query.target_id,
       actorType: query.actor_type,
       actorId: query.actor_id,
+    };
+    const page = await pagedList({
       limit: query.limit,
-      cursor: query.cursor,
+      start: query.cursor,
+      read: (after, rows) => listAuditEvents(db, principal.environmentId, filter, after, rows),
+      cursorOf: (row) => ({ at: row.cursor_at, id: row.id }),
+      item: eventOut,
     });
-    return jsonResult(200, { data: rows.map(eventOut), next_cursor: next ? encodeKeysetCursor(next) : null });
+    return jsonResult(200, { data: page.items, next_cursor: page.next ? encodeKeysetCursor(page.next) : null });
   },
 });
 

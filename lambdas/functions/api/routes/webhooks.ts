@@ -4,6 +4,7 @@ import { ApiError, jsonResult } from '../../../http/errors';
 import { defineRoute } from '../../../http/route';
 import { getDelivery, listDeliveries, replayDelivery, type DeliveryRow } from '../../../webhooks/delivery-log-store';
 import { cursorParam, PageLimit } from '../../../http/pagination';
+import { pagedList } from '../../../http/paged-list';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../../../platform/db/keyset-cursor';
 
 /*
@@ -86,8 +87,15 @@ export const listDeliveriesRoute = defineRoute({
   query: ListQuery,
   responses: { 200: { description: 'A page of deliveries', schema: z.object({ data: z.array(DeliveryOut), next_cursor: z.string().nullable() }) } },
   handle: async ({ db, principal, query }) => {
-    const { rows, next } = await listDeliveries(db, principal.environmentId, { status: query.status, eventId: query.event_id, limit: query.limit, cursor: query.cursor });
-    return jsonResult(200, { data: rows.map(deliveryOut), next_cursor: next ? encodeKeysetCursor(next) : null });
+    const filter = { status: query.status, eventId: query.event_id };
+    const page = await pagedList({
+      limit: query.limit,
+      start: query.cursor,
+      read: (after, rows) => listDeliveries(db, principal.environmentId, filter, after, rows),
+      cursorOf: (row) => ({ at: row.cursor_at, id: row.id }),
+      item: (row) => deliveryOut(row),
+    });
+    return jsonResult(200, { data: page.items, next_cursor: page.next ? encodeKeysetCursor(page.next) : null });
   },
 });
 
