@@ -4,6 +4,8 @@ import type { SqlExecutor } from '../platform/db/data-api';
 import { runBatches, type SweepBudget } from '../platform/db/batched-delete';
 import { json, toTextArray, uuid, type Parameters, type SqlValue } from '../platform/db/parameters';
 import { CUSTOM_PROVIDER_COLUMNS, type CustomProviderColumns } from './provider-facts';
+import type { KeysetCursor } from '../platform/db/keyset-cursor';
+import { budgetedStatement, statementParams, statementRows } from '../platform/db/statement-page';
 
 /**
  * SQL of the `integrations` table. Every statement is scoped to one environment; live rows are
@@ -51,21 +53,48 @@ const WITH_SECRET = `${PLAIN}, i.client_secret`;
 const JOIN_PROVIDER = 'LEFT JOIN providers p ON p.environment_id = i.environment_id AND p.name = i.provider';
 
 /**
- * Live integrations in creation order. With a connect session, only those its
- * `allowed_integrations` permit (all when it has none).
+ * One statement of the live integrations in creation order (ties by id; index
+ * integrations_listing) within the statement budget: up to `rows` after `after`, and whether more
+ * follow. With a connect session, only those its `allowed_integrations` permit (all when it has none).
  */
-export async function listIntegrations(db: SqlExecutor, environmentId: string, connectSessionId?: string): Promise<IntegrationRow[]> {
+export async function listIntegrations(
+  db: SqlExecutor,
+  environmentId: string,
+  connectSessionId: string | undefined,
+  after: KeysetCursor | undefined,
+  rows: number,
+): Promise<{ rows: (IntegrationRow & { cursor_at: string })[]; more: boolean }> {
   const sessionFilter = connectSessionId
     ? `AND EXISTS (SELECT 1 FROM connect_sessions s WHERE s.id = :session_id AND s.environment_id = i.environment_id
                      AND (s.allowed_integrations IS NULL OR i.unique_key = ANY (s.allowed_integrations)))`
     : '';
-  return db.query<IntegrationRow>(
-    `SELECT ${PLAIN} FROM integrations i ${JOIN_PROVIDER}
-      WHERE i.environment_id = :environment_id AND i.deleted_at IS NULL ${sessionFilter}
-      ORDER BY i.created_at, i.unique_key`,
-    { environment_id: uuid(environmentId), ...(connectSessionId ? { session_id: uuid(connectSessionId) } : {}) },
+  const found = await db.query<IntegrationRow & { cursor_at: string; fetched: number }>(
+    budgetedStatement(
+      `SELECT ${PLAIN}, to_char(i.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at,
+              6 * (octet_length(i.unique_key) + octet_length(i.provider) + coalesce(octet_length(i.display_name), 0)
+                   + coalesce(octet_length(i.client_id), 0) + coalesce(octet_length(i.app_id), 0) + coalesce(octet_length(i.app_link), 0)
+                   + coalesce(octet_length(array_to_string(i.scopes, ',')), 0) + coalesce(octet_length(array_to_string(i.allowed_hosts, ',')), 0)
+                   + coalesce(octet_length(p.definition::text), 0)) + ${INTEGRATION_ROW_FIXED_BYTES} AS row_bytes
+         FROM integrations i ${JOIN_PROVIDER}
+        WHERE i.environment_id = :environment_id AND i.deleted_at IS NULL ${sessionFilter}
+          AND (CAST(:cursor_at AS timestamptz) IS NULL OR (i.created_at, i.id) > (CAST(:cursor_at AS timestamptz), CAST(:cursor_id AS uuid)))
+        ORDER BY i.created_at, i.id LIMIT :fetch`,
+      'created_at, id',
+    ),
+    {
+      environment_id: uuid(environmentId),
+      ...(connectSessionId ? { session_id: uuid(connectSessionId) } : {}),
+      cursor_at: after?.at ?? null,
+      cursor_id: after?.id ?? null,
+      ...statementParams(rows),
+    },
+    { idempotent: true },
   );
+  return statementRows(found, rows);
 }
+
+/** A row's share of a statement besides its text (see statement-page.ts). */
+const INTEGRATION_ROW_FIXED_BYTES = 768;
 
 /** With `withSecret`, pass the credential read's audit event: it is written in the same statement. */
 export async function getIntegration(

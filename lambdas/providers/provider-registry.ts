@@ -77,19 +77,25 @@ export class ProviderRegistry {
   }
 
   /**
-   * Catalog and custom providers, sorted by name; `search` keeps those whose name or display name
+   * Catalog and custom providers sorted by name (byte order), up to `rows` after the name `after`,
+   * in one statement, and whether more follow; `search` keeps those whose name or display name
    * contains it (case-insensitive).
    */
-  async list(db: SqlExecutor, environmentId: string, search?: string): Promise<ResolvedProvider[]> {
+  async list(db: SqlExecutor, environmentId: string, search: string | undefined, after: string | undefined, rows: number): Promise<{ rows: ResolvedProvider[]; more: boolean }> {
     const needle = search?.trim().toLowerCase() ?? '';
-    const rows = await listCustomProviders(db, environmentId, needle);
+    const stored = await listCustomProviders(db, environmentId, needle, after, rows);
     const matches = (name: string, provider: Provider) =>
       !needle || name.toLowerCase().includes(needle) || provider.display_name.toLowerCase().includes(needle);
     const catalog = Object.entries(this.catalog)
-      .filter(([name, provider]) => matches(name, provider))
+      .filter(([name, provider]) => (after === undefined || name > after) && matches(name, provider))
       .map(([name, provider]) => ({ name, provider, custom: false }));
-    const custom = rows.filter((row) => !this.isCatalogName(row.name)).map((row) => this.fromRow(row));
-    return [...catalog, ...custom].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const custom = stored.rows.filter((row) => !this.isCatalogName(row.name)).map((row) => this.fromRow(row));
+    // Custom rows past the statement's last one are unread: catalog entries beyond it wait for the next statement.
+    const lastRead = stored.more ? stored.rows.at(-1)?.name : undefined;
+    const merged = [...catalog, ...custom]
+      .filter((p) => lastRead === undefined || p.name <= lastRead)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { rows: merged.slice(0, rows), more: stored.more || merged.length > rows };
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { SqlExecutor } from '../platform/db/data-api';
 import { json, uuid } from '../platform/db/parameters';
+import { budgetedStatement, statementParams, statementRows } from '../platform/db/statement-page';
 
 /** SQL of `providers`: an environment's custom provider definitions (provider-registry.ts validates them). */
 
@@ -20,15 +21,24 @@ export async function findCustomProvider(db: SqlExecutor, environmentId: string,
   return row;
 }
 
-/** The environment's custom providers by name; `needle` (lowercase, '' for all) matches name or display name. */
-export function listCustomProviders(db: SqlExecutor, environmentId: string, needle: string): Promise<ProviderRow[]> {
-  return db.query<ProviderRow>(
-    `SELECT ${ROW} FROM providers
-     WHERE environment_id = :environment_id
-       AND (:needle = '' OR strpos(lower(name), :needle) > 0 OR strpos(lower(definition->>'display_name'), :needle) > 0)
-     ORDER BY name`,
-    { environment_id: uuid(environmentId), needle },
+/**
+ * One statement of the environment's custom providers by name (byte order, as the catalog is
+ * sorted), within the statement budget: up to `rows` after `after`, and whether more follow;
+ * `needle` (lowercase, '' for all) matches name or display name.
+ */
+export async function listCustomProviders(db: SqlExecutor, environmentId: string, needle: string, after: string | undefined, rows: number): Promise<{ rows: ProviderRow[]; more: boolean }> {
+  const found = await db.query<ProviderRow & { fetched: number }>(
+    budgetedStatement(
+      `SELECT ${ROW}, 2 * octet_length(definition::text) + 256 AS row_bytes FROM providers
+        WHERE environment_id = :environment_id AND name COLLATE "C" > :after
+          AND (:needle = '' OR strpos(lower(name), :needle) > 0 OR strpos(lower(definition->>'display_name'), :needle) > 0)
+        ORDER BY name COLLATE "C" LIMIT :fetch`,
+      'name COLLATE "C"',
+    ),
+    { environment_id: uuid(environmentId), needle, after: after ?? '', ...statementParams(rows) },
+    { idempotent: true },
   );
+  return statementRows(found, rows);
 }
 
 /** The stored definition (row-locked until the caller's transaction ends) and whether a live integration uses it. */

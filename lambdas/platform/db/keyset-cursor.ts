@@ -47,3 +47,19 @@ export function decodeSequenceCursor(text: string): number | undefined {
   const digits = decoded.startsWith(SEQUENCE_PREFIX) ? decoded.slice(SEQUENCE_PREFIX.length) : '';
   return /^[1-9]\d{0,14}$/.test(digits) ? Number(digits) : undefined;
 }
+
+/** A position in a listing ordered by a short name (byte order): after the row with this name. */
+const NAME_PREFIX = 'n1:';
+const NAME = /^[\x21-\x7e]{1,255}$/;
+
+export function encodeNameCursor(name: string): string {
+  return Buffer.from(`${NAME_PREFIX}${name}`, 'utf8').toString('base64url');
+}
+
+/** The name, or undefined unless the text is one of ours (printable ASCII, as names are). */
+export function decodeNameCursor(text: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
+  const decoded = Buffer.from(text, 'base64url').toString('utf8');
+  const name = decoded.startsWith(NAME_PREFIX) ? decoded.slice(NAME_PREFIX.length) : '';
+  return NAME.test(name) ? name : undefined;
+}

@@ -63,8 +63,8 @@ describe('ProviderRegistry', () => {
   test('custom providers are invisible from other environments', async () => {
     await registry.putCustom(f.db, envA, 'internal-api', internalApi);
     expect(await registry.get(f.db, envB, 'internal-api')).toBeNull();
-    expect((await registry.list(f.db, envB)).some((p) => p.name === 'internal-api')).toBe(false);
-    expect((await registry.list(f.db, envA)).some((p) => p.name === 'internal-api')).toBe(true);
+    expect(((await registry.list(f.db, envB, undefined, undefined, 10_000)).rows).some((p) => p.name === 'internal-api')).toBe(false);
+    expect(((await registry.list(f.db, envA, undefined, undefined, 10_000)).rows).some((p) => p.name === 'internal-api')).toBe(true);
     expect(await registry.deleteCustom(f.db, envB, 'internal-api')).toBe(false);
     expect(await registry.get(f.db, envA, 'internal-api')).not.toBeNull();
     // The same name may exist in both environments independently.
@@ -84,7 +84,7 @@ describe('ProviderRegistry', () => {
       env: uuid(envA), name: 'github', definition: { ...internalApi, display_name: 'Not GitHub' },
     });
     expect((await registry.get(f.db, envA, 'github'))!.provider).toBe(CATALOG.github);
-    expect((await registry.list(f.db, envA)).filter((p) => p.name === 'github')).toEqual([{ name: 'github', provider: CATALOG.github, custom: false }]);
+    expect(((await registry.list(f.db, envA, undefined, undefined, 10_000)).rows).filter((p) => p.name === 'github')).toEqual([{ name: 'github', provider: CATALOG.github, custom: false }]);
   });
 
   test('invalid names and definitions are refused with their issues, and nothing is written', async () => {
@@ -112,22 +112,22 @@ describe('ProviderRegistry', () => {
   test('list merges catalog and custom, sorted, with search on name and display name', async () => {
     await registry.putCustom(f.db, envA, 'zz-internal', internalApi);
     await registry.putCustom(f.db, envA, 'acme', { ...internalApi, display_name: 'Slackish Chat' });
-    const all = await registry.list(f.db, envA);
+    const all = (await registry.list(f.db, envA, undefined, undefined, 10_000)).rows;
     expect(all.length).toBe(Object.keys(CATALOG).length + 2);
     expect(all.map((p) => p.name)).toEqual([...all.map((p) => p.name)].sort());
     expect(all.find((p) => p.name === 'acme')!.custom).toBe(true);
 
-    const slack = await registry.list(f.db, envA, '  SLACK ');
+    const slack = (await registry.list(f.db, envA, '  SLACK ', undefined, 10_000)).rows;
     expect(slack.map((p) => [p.name, p.custom])).toEqual([['acme', true], ['slack', false]]);
-    expect((await registry.list(f.db, envA, 'google')).map((p) => p.name)).toEqual(expect.arrayContaining(['google', 'google-mail', 'google-sheet']));
-    expect(await registry.list(f.db, envA, 'no-such-thing')).toEqual([]);
+    expect(((await registry.list(f.db, envA, 'google', undefined, 10_000)).rows).map((p) => p.name)).toEqual(expect.arrayContaining(['google', 'google-mail', 'google-sheet']));
+    expect((await registry.list(f.db, envA, 'no-such-thing', undefined, 10_000)).rows).toEqual([]);
     // LIKE wildcards are plain characters.
-    expect(await registry.list(f.db, envA, '%')).toEqual([]);
-    expect((await registry.list(f.db, envA, '_')).map((p) => p.name)).toEqual([]);
+    expect((await registry.list(f.db, envA, '%', undefined, 10_000)).rows).toEqual([]);
+    expect(((await registry.list(f.db, envA, '_', undefined, 10_000)).rows).map((p) => p.name)).toEqual([]);
   });
 
   test('list is one statement', async () => {
-    expect(await statements(() => registry.list(f.db, envA, 'x'))).toBe(1);
+    expect(await statements(() => registry.list(f.db, envA, 'x', undefined, 10_000))).toBe(1);
   });
 
   test('deleteCustom: true once, then false; refused while a live integration uses it', async () => {

@@ -9,6 +9,9 @@ import { createIntegration, deleteIntegration, openSecrets, updateIntegration } 
 import { getIntegration, listIntegrations } from '../../../integrations/integration-store';
 import { toApiIntegration } from '../../../integrations/public-integration';
 import { publicBaseUrl } from '../../../http/public-url';
+import { pagedList } from '../../../http/paged-list';
+import { cursorParam, MAX_PAGE_ROWS, pageLimit } from '../../../http/pagination';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../../../platform/db/keyset-cursor';
 
 /* Nango's /integrations (reference §2.2), wire-compatible with @nangohq/node. */
 
@@ -18,6 +21,8 @@ const Include = z.enum(['webhook', 'credentials']);
 // The SDK sends only the last value; a raw client may repeat the parameter.
 const GetQuery = z.object({ include: z.union([Include, z.array(Include).max(2)]).optional() }).strict();
 const KeyParams = z.object({ uniqueKey: IntegrationKeySchema });
+/** Our extension (Nango's list takes no parameters): pages of at most `limit`, resumed at `cursor`. */
+const ListQuery = z.object({ limit: pageLimit(MAX_PAGE_ROWS), cursor: cursorParam(decodeKeysetCursor) }).strict();
 
 const CreateBody = z
   .object({
@@ -73,12 +78,25 @@ export const listIntegrationsRoute = defineRoute({
   summary: "The environment's integrations (with a connect session token: those the session allows). Scope environment:integrations:list or :list_credentials",
   tag: 'Integrations',
   auth: 'secret_key_or_connect_session',
-  responses: { 200: { description: 'Integrations', schema: z.object({ data: z.array(PublicIntegration) }) } },
-  handle: async ({ db, principal, event }) => {
+  query: ListQuery,
+  responses: {
+    200: {
+      description: 'Integrations in creation order; next_cursor (our extension) is set when the page ended before the list did',
+      schema: z.object({ data: z.array(PublicIntegration), next_cursor: z.string().nullable() }),
+    },
+  },
+  handle: async ({ db, principal, event, query }) => {
     requireAnyScope(principal, ['environment:integrations:list', 'environment:integrations:list_credentials']);
-    const rows = await listIntegrations(db, principal.environmentId, principal.kind === 'connect_session' ? principal.sessionId : undefined);
+    const sessionId = principal.kind === 'connect_session' ? principal.sessionId : undefined;
     const base = publicBaseUrl(event);
-    return jsonResult(200, { data: rows.map((row) => toApiIntegration(row, base)) });
+    const page = await pagedList({
+      limit: query.limit,
+      start: query.cursor,
+      read: (after, rows) => listIntegrations(db, principal.environmentId, sessionId, after, rows),
+      cursorOf: (row) => ({ at: row.cursor_at, id: row.id }),
+      item: (row) => toApiIntegration(row, base),
+    });
+    return jsonResult(200, { data: page.items, next_cursor: page.next ? encodeKeysetCursor(page.next) : null });
   },
 });
 

@@ -4,6 +4,9 @@ import { recordAudit } from '../../../audit/audit-log';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { capped, STORED_DOCUMENT_LIMITS } from '../../../platform/db/stored-document';
 import { defineRoute, type AnyRoute } from '../../../http/route';
+import { pagedList } from '../../../http/paged-list';
+import { cursorParam, MAX_PAGE_ROWS, pageLimit } from '../../../http/pagination';
+import { decodeNameCursor, encodeNameCursor } from '../../../platform/db/keyset-cursor';
 import { RepointRefused } from '../../../providers/errors';
 import { CustomProviderSchema, ProviderNameSchema, type Provider } from '../../../providers/provider-schema';
 import { urlChanges } from '../../../providers/provider-repointing';
@@ -26,11 +29,22 @@ export const listProvidersRoute = defineRoute({
   tag: 'Providers',
   auth: 'secret_key_or_connect_session',
   scope: 'environment:providers:read',
-  query: z.object({ search: z.string().min(1).max(255).optional() }).strict(),
-  responses: { 200: { description: 'Providers', schema: z.object({ data: z.array(ApiProviderSchema) }) } },
+  query: z.object({ search: z.string().min(1).max(255).optional(), limit: pageLimit(MAX_PAGE_ROWS), cursor: cursorParam(decodeNameCursor) }).strict(),
+  responses: {
+    200: {
+      description: 'Providers by name; next_cursor (our extension) is set when the page ended before the list did',
+      schema: z.object({ data: z.array(ApiProviderSchema), next_cursor: z.string().nullable() }),
+    },
+  },
   handle: async ({ db, principal, query, services }) => {
-    const providers = await services.providers.list(db, principal.environmentId, query.search);
-    return jsonResult(200, { data: providers.map((p) => toApiProvider(p.name, p.provider, { custom: p.custom })) });
+    const page = await pagedList({
+      limit: query.limit,
+      start: query.cursor,
+      read: (after, rows) => services.providers.list(db, principal.environmentId, query.search, after, rows),
+      cursorOf: (p) => p.name,
+      item: (p) => toApiProvider(p.name, p.provider, { custom: p.custom }),
+    });
+    return jsonResult(200, { data: page.items, next_cursor: page.next === undefined ? null : encodeNameCursor(page.next) });
   },
 });
 
