@@ -96,13 +96,13 @@ export async function readRecords(
   cipher: EnvelopeCipher,
   target: RecordsTarget,
   query: RecordQuery,
-): Promise<{ found: false } | { found: true; records: ApiRecord[]; nextCursor: string | null }> {
+): Promise<{ found: false } | { found: true; rows: { record: ApiRecord; sequence: number }[]; more: boolean }> {
   const page = await listRecords(db, target, query);
   if (!page.found) return page;
-  const records = await Promise.all(
+  const rows = await Promise.all(
     page.rows.map(async (row) => {
       const payload = row.payload ? await cipher.decryptJson<Record<string, unknown>>(row.payload, recordBinding(target.environmentId, row.id)) : { id: row.external_id };
-      return {
+      const record = {
         ...payload,
         id: (payload.id as string | number | undefined) ?? row.external_id,
         _nango_metadata: {
@@ -114,8 +114,8 @@ export async function readRecords(
           cursor: encodeCursor(row.cursor),
         },
       };
+      return { record, sequence: Number(row.cursor) };
     }),
   );
-  const last = page.rows.at(-1);
-  return { found: true, records, nextCursor: page.more && last ? encodeCursor(last.cursor) : null };
+  return { found: true, rows, more: page.more };
 }

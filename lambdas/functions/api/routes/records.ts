@@ -6,7 +6,8 @@ import { ApiError, jsonResult } from '../../../http/errors';
 import { IntegrationKeySchema } from '../../../integrations/integration-schema';
 import { defineRoute, type AnyRoute } from '../../../http/route';
 import { parseOrThrow } from '../../../http/validation';
-import { decodeCursor } from '../../../records/record-cursor';
+import { decodeCursor, encodeCursor } from '../../../records/record-cursor';
+import { pagedList } from '../../../http/paged-list';
 import { ingest, readRecords } from '../../../records/record-service';
 import type { LastAction, RecordsTarget } from '../../../records/record-store';
 import { finishSyncRun, recordSyncRun, type SyncRunRow } from '../../../records/sync-store';
@@ -153,16 +154,25 @@ export const listRecordsRoute = defineRoute({
       throw new ApiError(400, 'invalid_query_params', 'Invalid query parameters', [{ code: 'custom', message: 'Must be within the last 12 months', path: [path] }]);
     }
     const target: RecordsTarget = { environmentId: principal.environmentId, connectionId: headers['connection-id'], providerConfigKey: headers['provider-config-key'] };
-    const page = await readRecords(db, services.cipher, target, {
-      model: query.model,
-      after: query.cursor ?? 0,
-      modifiedAfter,
-      actions: (query.filter ?? []) as LastAction[],
-      ids: query.ids ?? [],
+    const page = await pagedList({
       limit: query.limit,
+      start: query.cursor,
+      read: async (after, rows) => {
+        const read = await readRecords(db, services.cipher, target, {
+          model: query.model,
+          after: after ?? 0,
+          modifiedAfter,
+          actions: (query.filter ?? []) as LastAction[],
+          ids: query.ids ?? [],
+          limit: rows,
+        });
+        if (!read.found) throw unknownConnection();
+        return read;
+      },
+      cursorOf: (row) => row.sequence,
+      item: (row) => row.record,
     });
-    if (!page.found) throw unknownConnection();
-    return jsonResult(200, { next_cursor: page.nextCursor, records: page.records }, { 'cache-control': 'no-store' });
+    return jsonResult(200, { next_cursor: page.next === undefined ? null : encodeCursor(page.next), records: page.items }, { 'cache-control': 'no-store' });
   },
 });
 
