@@ -40,7 +40,7 @@ export interface AuditEventRow {
  */
 export async function listAuditEvents(db: SqlExecutor, environmentId: string, q: AuditQuery, after: AuditCursor | undefined, rows: number): Promise<{ rows: AuditEventRow[]; more: boolean }> {
   const where = ['environment_id = :environment_id'];
-  const params: Parameters = { environment_id: uuid(environmentId), ...statementParams(rows) };
+  const params: Parameters = { environment_id: uuid(environmentId), ...statementParams(rows, AUDIT_ROW_FIXED_BYTES) };
   const add = (condition: string, values: Parameters) => {
     where.push(condition);
     Object.assign(params, values);
@@ -65,7 +65,7 @@ export async function listAuditEvents(db: SqlExecutor, environmentId: string, q:
     params,
     { idempotent: true },
   );
-  return statementRows(found, rows);
+  return statementRows(found, rows, AUDIT_ROW_FIXED_BYTES);
 }
 
 /** A row's share of a statement besides its detail and text (see statement-page.ts). */

@@ -155,34 +155,39 @@ const SEARCH_PATTERN = `'%' || replace(replace(replace(lower(CAST(:search AS tex
 export async function listConnections(db: SqlExecutor, environmentId: string, filter: ListFilter, position: ListPosition): Promise<{ rows: ConnectionRow[]; more: boolean }> {
   const rows = await db.query<ConnectionRow & { fetched: number }>(
     budgetedStatement(
-      `SELECT ${projection('i.provider', false)},
+      `SELECT ${projection('c.provider', false)},
             2 * (octet_length(c.metadata::text) + octet_length(c.connection_config::text) + octet_length(c.tags::text)
                  + COALESCE(octet_length(eu.tags::text), 0))
-            + 6 * (octet_length(c.connection_id) + octet_length(c.provider_config_key) + octet_length(i.provider)
+            + 6 * (octet_length(c.connection_id) + octet_length(c.provider_config_key) + octet_length(c.provider)
                    + COALESCE(octet_length(eu.end_user_id), 0) + COALESCE(octet_length(eu.email), 0) + COALESCE(octet_length(eu.display_name), 0)
                    + COALESCE(octet_length(eu.organization_id), 0) + COALESCE(octet_length(eu.organization_display_name), 0)
                    + COALESCE(octet_length(c.webhook_url_override), 0) + COALESCE(octet_length(c.auth_error::text), 0))
             + ${LIST_ROW_FIXED_BYTES} AS row_bytes
-       FROM connections c
-       JOIN integrations i ON i.id = c.integration_id AND i.deleted_at IS NULL
-       LEFT JOIN end_users eu ON eu.id = c.end_user_id
-      WHERE c.environment_id = :environment_id AND c.deleted_at IS NULL
-        AND c.seq > :after_seq
-        AND (CAST(:connection_id AS text) IS NULL OR c.connection_id = CAST(:connection_id AS text))
-        AND (CAST(:search AS text) IS NULL OR c.id IN (
-              SELECT sc.id FROM connections sc
-               WHERE sc.environment_id = :environment_id AND sc.deleted_at IS NULL AND lower(sc.connection_id) LIKE ${SEARCH_PATTERN}
-              UNION
-              SELECT sc.id FROM end_users se JOIN connections sc ON sc.end_user_id = se.id AND sc.deleted_at IS NULL
-               WHERE se.environment_id = :environment_id
-                 AND lower(coalesce(se.end_user_id, '') || ' ' || coalesce(se.email, '') || ' ' || coalesce(se.display_name, '')) LIKE ${SEARCH_PATTERN}))
-        AND (CAST(:end_user_id AS text) IS NULL OR c.end_user_id = (
-              SELECT id FROM end_users WHERE environment_id = :environment_id AND end_user_id = CAST(:end_user_id AS text)))
-        AND (CAST(:organization_id AS text) IS NULL OR eu.organization_id = CAST(:organization_id AS text))
-        AND (jsonb_array_length(:integration_ids) = 0 OR c.provider_config_key IN (SELECT jsonb_array_elements_text(:integration_ids)))
-        AND (CAST(:tags AS jsonb) = '{}'::jsonb OR c.tags @> CAST(:tags AS jsonb))
-      ORDER BY c.seq
-      LIMIT :fetch OFFSET :offset`,
+       FROM (
+         SELECT c.*, i.provider FROM connections c
+           JOIN integrations i ON i.id = c.integration_id AND i.deleted_at IS NULL
+          WHERE c.environment_id = :environment_id AND c.deleted_at IS NULL
+            AND c.seq > :after_seq
+            AND (CAST(:connection_id AS text) IS NULL OR c.connection_id = CAST(:connection_id AS text))
+            AND (CAST(:search AS text) IS NULL OR c.id IN (
+                  SELECT sc.id FROM connections sc
+                   WHERE sc.environment_id = :environment_id AND sc.deleted_at IS NULL AND lower(sc.connection_id) LIKE ${SEARCH_PATTERN}
+                  UNION
+                  SELECT sc.id FROM end_users se JOIN connections sc ON sc.end_user_id = se.id AND sc.deleted_at IS NULL
+                   WHERE se.environment_id = :environment_id
+                     AND lower(coalesce(se.end_user_id, '') || ' ' || coalesce(se.email, '') || ' ' || coalesce(se.display_name, '')) LIKE ${SEARCH_PATTERN}))
+            AND (CAST(:end_user_id AS text) IS NULL OR c.end_user_id = (
+                  SELECT id FROM end_users WHERE environment_id = :environment_id AND end_user_id = CAST(:end_user_id AS text)))
+            AND (CAST(:organization_id AS text) IS NULL OR c.end_user_id IN (
+                  SELECT id FROM end_users WHERE environment_id = :environment_id AND organization_id = CAST(:organization_id AS text)))
+            AND (jsonb_array_length(:integration_ids) = 0 OR c.provider_config_key IN (SELECT jsonb_array_elements_text(:integration_ids)))
+            AND (CAST(:tags AS jsonb) = '{}'::jsonb OR c.tags @> CAST(:tags AS jsonb))
+          ORDER BY c.seq
+          LIMIT :fetch OFFSET :offset
+       ) c
+       -- Looked up by key for the page's rows only: the end user never decides which rows are read.
+       LEFT JOIN LATERAL (SELECT * FROM end_users WHERE id = c.end_user_id LIMIT 1) eu ON true
+      ORDER BY c.seq`,
       'seq',
     ),
     {
@@ -195,11 +200,11 @@ export async function listConnections(db: SqlExecutor, environmentId: string, fi
       tags: json(filter.tags ?? {}),
       after_seq: position.afterSeq ?? 0,
       offset: position.offset ?? 0,
-      ...statementParams(position.rows),
+      ...statementParams(position.rows, LIST_ROW_FIXED_BYTES),
     },
     { idempotent: true },
   );
-  return statementRows(rows, position.rows);
+  return statementRows(rows, position.rows, LIST_ROW_FIXED_BYTES);
 }
 
 /** What an import finds before writing: the integration, and the live connection it would override. */

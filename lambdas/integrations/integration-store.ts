@@ -86,11 +86,11 @@ export async function listIntegrations(
       ...(connectSessionId ? { session_id: uuid(connectSessionId) } : {}),
       cursor_at: after?.at ?? null,
       cursor_id: after?.id ?? null,
-      ...statementParams(rows),
+      ...statementParams(rows, INTEGRATION_ROW_FIXED_BYTES),
     },
     { idempotent: true },
   );
-  return statementRows(found, rows);
+  return statementRows(found, rows, INTEGRATION_ROW_FIXED_BYTES);
 }
 
 /** A row's share of a statement besides its text (see statement-page.ts). */

@@ -21,6 +21,9 @@ export async function findCustomProvider(db: SqlExecutor, environmentId: string,
   return row;
 }
 
+/** A row's share of a statement besides its definition (see statement-page.ts). */
+const PROVIDER_ROW_FIXED_BYTES = 256;
+
 /**
  * One statement of the environment's custom providers by name (byte order, as the catalog is
  * sorted), within the statement budget: up to `rows` after `after`, and whether more follow;
@@ -29,16 +32,16 @@ export async function findCustomProvider(db: SqlExecutor, environmentId: string,
 export async function listCustomProviders(db: SqlExecutor, environmentId: string, needle: string, after: string | undefined, rows: number): Promise<{ rows: ProviderRow[]; more: boolean }> {
   const found = await db.query<ProviderRow & { fetched: number }>(
     budgetedStatement(
-      `SELECT ${ROW}, 2 * octet_length(definition::text) + 256 AS row_bytes FROM providers
+      `SELECT ${ROW}, 2 * octet_length(definition::text) + ${PROVIDER_ROW_FIXED_BYTES} AS row_bytes FROM providers
         WHERE environment_id = :environment_id AND name COLLATE "C" > :after
           AND (:needle = '' OR strpos(lower(name), :needle) > 0 OR strpos(lower(definition->>'display_name'), :needle) > 0)
         ORDER BY name COLLATE "C" LIMIT :fetch`,
       'name COLLATE "C"',
     ),
-    { environment_id: uuid(environmentId), needle, after: after ?? '', ...statementParams(rows) },
+    { environment_id: uuid(environmentId), needle, after: after ?? '', ...statementParams(rows, PROVIDER_ROW_FIXED_BYTES) },
     { idempotent: true },
   );
-  return statementRows(found, rows);
+  return statementRows(found, rows, PROVIDER_ROW_FIXED_BYTES);
 }
 
 /** The stored definition (row-locked until the caller's transaction ends) and whether a live integration uses it. */

@@ -83,11 +83,11 @@ export async function listDeliveries(
       // Microseconds, as stored: a millisecond cursor could skip or repeat rows created within one millisecond.
       cursor_at: after?.at ?? null,
       cursor_id: after?.id ?? null,
-      ...statementParams(rows),
+      ...statementParams(rows, DELIVERY_ROW_FIXED_BYTES),
     },
     { idempotent: true },
   );
-  return statementRows(found, rows);
+  return statementRows(found, rows, DELIVERY_ROW_FIXED_BYTES);
 }
 
 /** A row's share of a statement besides its text (see statement-page.ts). */

@@ -23,13 +23,22 @@ export function budgetedStatement(select: string, order: string): string {
    ORDER BY ${order}`;
 }
 
-/** `:fetch` and `:budget` for `rows` wanted. */
-export function statementParams(rows: number): { fetch: number; budget: number } {
-  return { fetch: rows + 1, budget: STATEMENT_BUDGET_BYTES };
+/**
+ * Rows one statement asks for: those wanted, but no more than the budget holds at `minRowBytes`
+ * each (the least a row's estimate can be), so the planner sees a small LIMIT and a statement
+ * never reads rows the budget would drop.
+ */
+function statementRowCap(wanted: number, minRowBytes: number): number {
+  return Math.max(1, Math.min(wanted, Math.floor(STATEMENT_BUDGET_BYTES / minRowBytes)));
 }
 
-/** The wanted rows, and whether more follow (fetched past them, or cut by the budget). */
-export function statementRows<R>(rows: (R & { fetched: number })[], wanted: number): { rows: R[]; more: boolean } {
-  const kept = rows.slice(0, wanted);
+/** `:fetch` and `:budget` for `rows` wanted, rows estimated at `minRowBytes` at least. */
+export function statementParams(rows: number, minRowBytes: number): { fetch: number; budget: number } {
+  return { fetch: statementRowCap(rows, minRowBytes) + 1, budget: STATEMENT_BUDGET_BYTES };
+}
+
+/** The rows read (at most those wanted), and whether more follow (fetched past them, or cut by the budget). */
+export function statementRows<R>(rows: (R & { fetched: number })[], wanted: number, minRowBytes: number): { rows: R[]; more: boolean } {
+  const kept = rows.slice(0, statementRowCap(wanted, minRowBytes));
   return { rows: kept, more: (rows[0]?.fetched ?? 0) > kept.length };
 }

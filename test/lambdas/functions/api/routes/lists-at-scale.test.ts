@@ -48,7 +48,6 @@ async function followAll(path: string, key: string, headers: Record<string, stri
   return { items, pages, largest };
 }
 
-const ids = (rows: { id: string }[]) => rows.map((r) => r.id);
 
 async function integrationId(uniqueKey: string): Promise<string> {
   const [row] = await database().query<{ id: string }>('SELECT id FROM integrations WHERE environment_id = :env AND unique_key = :key AND deleted_at IS NULL', { env: uuid(env), key: uniqueKey });
