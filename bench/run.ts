@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { benchBundles } from './bundles';
 import { benchConnect } from './connect';
 import { benchConnections } from './connections';
+import { benchLists } from './lists';
 import { benchCrypto } from './crypto';
 import { benchHttp } from './http';
 import { benchWebhooks } from './webhooks';
@@ -21,6 +22,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const SECTIONS: Record<string, () => Promise<void>> = {
   http: benchHttp,
   connections: benchConnections,
+  lists: benchLists,
   connect: benchConnect,
   crypto: benchCrypto,
   bundles: benchBundles,
