@@ -162,6 +162,9 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   },
 ];
 
+/** The REST API's binary media types: all of them, so bodies of any type pass untouched (the proxy). */
+export const BINARY_MEDIA_TYPES: readonly string[] = ['*/*'];
+
 /** Where the Connect UI is served (REST, the connect function), reported as a stack output. */
 export const CONNECT_UI_PATH = '/connect';
 
