@@ -271,7 +271,7 @@ describe('audit', () => {
     const res = await readJson(await t.api(`/audit-events?action=proxy.call&target_id=${rows.query}`));
     expect(res.status).toBe(200);
     const [event] = res.body.data;
-    expect(event).toMatchObject({ action: 'proxy.call', outcome: 'success', target_type: 'connection', target_id: rows.query, actor: { type: 'secret_key' } });
+    expect(event).toMatchObject({ action: 'proxy.call', outcome: 'success', target: { type: 'connection', id: rows.query }, actor: { type: 'secret_key' } });
     expect(event.detail).toMatchObject({ provider_config_key: 'up-query', connection_id: 'query-1', method: 'GET', host: `127.0.0.1:${up.port}`, path: '/audited/path', status: 200, retries: 0, refreshed: false });
     expect(typeof event.detail.latency_ms).toBe('number');
     expect(JSON.stringify(event)).not.toContain('someone@example.com');
