@@ -214,7 +214,8 @@ class ProxiedCall {
     for (let hop = 0; ; hop += 1) {
       const sameOrigin = url.origin === base.origin;
       const headers = sameOrigin ? { ...custom, ...injection.headers } : input.options['forward-headers-on-redirect'] ? withoutCredentials(custom, injection) : pick(custom, ['content-type', 'accept']);
-      const response = await this.request(method, url, headers, body);
+      // allow_private_network covers the provider's own fixed hosts, never where a redirect points.
+      const response = await this.request(method, url, headers, body, sameOrigin && this.provider.allow_private_network === true);
       const location = response.headers.location;
       if (!input.options['follow-redirects'] || response.status < 300 || response.status > 399 || response.status === 304 || !location || hop >= PROXY_MAX_REDIRECTS) return response;
       const next = new URL(location, url);
@@ -229,10 +230,9 @@ class ProxiedCall {
     }
   }
 
-  private async request(method: ProxyMethod, url: URL, headers: Record<string, string>, body: Buffer | undefined): Promise<ProviderResponse> {
+  private async request(method: ProxyMethod, url: URL, headers: Record<string, string>, body: Buffer | undefined, privateNetwork: boolean): Promise<ProviderResponse> {
     const remaining = Math.floor(this.deadline - performance.now());
     if (remaining <= 0) throw new ProxyError('upstream_timeout', `No time left to call ${url.hostname}`);
-    const privateNetwork = this.provider.allow_private_network === true;
     try {
       return await providerRequest({
         method,
@@ -240,7 +240,7 @@ class ProxiedCall {
         headers,
         body,
         allowPrivateNetwork: privateNetwork,
-        allowHttp: privateNetwork,
+        allowHttp: this.provider.allow_private_network === true,
         timeoutMs: Math.min(remaining, PROXY_ATTEMPT_TIMEOUT_MS),
         readTimeoutMs: Math.min(remaining, PROXY_ATTEMPT_TIMEOUT_MS),
         maxResponseBytes: PROXY_MAX_RESPONSE_BYTES,
