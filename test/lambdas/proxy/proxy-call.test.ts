@@ -6,7 +6,7 @@ import { proxyCall, type ProxyCallInput } from '../../../lambdas/proxy/proxy-cal
 import { ProxyHeadersSchema } from '../../../lambdas/proxy/proxy-schema';
 import { database, envelopeCipher } from '../../support/handles';
 import { startTestStack, type TestStack } from '../../support/local-stack';
-import { startUpstream, type Upstream } from '../../support/upstream';
+import { startUpstream, type Upstream, type UpstreamAnswer } from '../../support/upstream';
 import { importConnection, postIntegration, putProvider } from '../functions/proxy/proxy-fixtures';
 
 /**
@@ -51,7 +51,7 @@ function input(headers: Record<string, string> = {}, extra: Partial<ProxyCallInp
 }
 
 test("the pauses are the upstream's Retry-After, then the provider's `after` header, then jittered backoff", async () => {
-  up.answer = (_req, i) => [{ status: 503, headers: { 'retry-after': '2' } }, { status: 429, headers: { 'x-wait': '3' } }, { status: 502 }, { status: 200, body: 'ok' }][i];
+  up.answer = (_req, i) => ([{ status: 503, headers: { 'retry-after': '2' } }, { status: 429, headers: { 'x-wait': '3' } }, { status: 502 }, { status: 200, body: 'ok' }] as UpstreamAnswer[])[i];
   const pauses: number[] = [];
   const answer = await proxyCall(input({ retries: '3' }, { sleep: async (ms) => void pauses.push(ms), random: () => 0.5 }));
   expect(answer.status).toBe(200);
