@@ -1,4 +1,5 @@
 import { Nango } from '@nangohq/node';
+import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { readJson, startTestStack, type TestStack } from '../../../support/local-stack';
 import { startUpstream, type Upstream, type UpstreamAnswer } from '../../../support/upstream';
@@ -224,6 +225,20 @@ describe('refusals in Nango\'s envelope, without calling the upstream', () => {
     const res = await readJson(await call(headers));
     expect(res).toMatchObject({ status, body: { error: { code } } });
     expect(up.requests).toHaveLength(0);
+  });
+
+  test('any value of the control headers: a 4xx or the call, never a 5xx (fast-check)', async () => {
+    const value = fc.string({ unit: fc.constantFrom(...' !"#%&()*,-./0123456789:;=?@ABCxyz[]_{}~'.split('')), maxLength: 40 });
+    const name = fc.constantFrom('retries', 'retry-on', 'decompress', 'base-url-override', 'connection-id', 'provider-config-key', 'follow-redirects', 'retry-non-idempotent', 'forward-headers-on-redirect');
+    await fc.assert(
+      fc.asyncProperty(fc.dictionary(name, value, { maxKeys: 3 }), async (headers) => {
+        up.reset();
+        const res = await call(headers);
+        await res.arrayBuffer();
+        return res.status < 500;
+      }),
+      { numRuns: 40 },
+    );
   });
 
   test('a key without environment:proxy → 403', async () => {
