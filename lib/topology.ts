@@ -165,6 +165,14 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
 /** The REST API's binary media types: all of them, so bodies of any type pass untouched (the proxy). */
 export const BINARY_MEDIA_TYPES: readonly string[] = ['*/*'];
 
+/** API Gateway's payload limit for a REST API request body (10 MB). */
+export const API_GATEWAY_MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/**
+ * Lambda's synchronous invoke limit for the event (6 MiB as Lambda counts it): its headers and the
+ * body base64-encoded (every body is: BINARY_MEDIA_TYPES is all types) must fit.
+ */
+export const LAMBDA_MAX_EVENT_BYTES = 6 * 1024 * 1024;
+
 /** Where the Connect UI is served (REST, the connect function), reported as a stack output. */
 export const CONNECT_UI_PATH = '/connect';
 
