@@ -39,7 +39,7 @@ export interface GatewayResponseSpec {
 const LARGEST_BODY_MB = Math.floor(((LAMBDA_MAX_EVENT_BYTES * 3) / 4 / 1e6) * 10) / 10;
 
 /** On every gateway response: a browser reads the error as it reads the functions' answers. */
-export const GATEWAY_RESPONSE_HEADERS: Readonly<Record<string, string>> = CORS_HEADERS;
+const GATEWAY_RESPONSE_HEADERS: Readonly<Record<string, string>> = CORS_HEADERS;
 
 const NO_ROUTE = { status: 404, code: 'not_found', message: 'No route for this method and path; GET /openapi.json lists the routes.' };
 
