@@ -39,7 +39,7 @@ export interface GatewayResponseSpec {
 const LARGEST_BODY_MB = Math.floor(((LAMBDA_MAX_EVENT_BYTES * 3) / 4 / 1e6) * 10) / 10;
 
 /** On every gateway response: a browser reads the error as it reads the functions' answers. */
-const GATEWAY_RESPONSE_HEADERS: Readonly<Record<string, string>> = CORS_HEADERS;
+export const GATEWAY_RESPONSE_HEADERS: Readonly<Record<string, string>> = CORS_HEADERS;
 
 const NO_ROUTE = { status: 404, code: 'not_found', message: 'No route for this method and path; GET /openapi.json lists the routes.' };
 
@@ -73,16 +73,40 @@ export const GATEWAY_RESPONSES: Readonly<Record<GatewayResponseType, GatewayResp
   WAF_FILTERED: {
     status: 403,
     code: 'forbidden',
-    message: 'The web application firewall blocked the request: its per-IP rate limit, the body size cap of the connect routes, or a known-bad input.',
+    message: 'The web application firewall blocked the request as a known-bad input.',
   },
   INTEGRATION_FAILURE: { code: 'server_error', message: 'API Gateway could not invoke the function; try again, and quote the x-amzn-RequestId header if it persists.' },
   INTEGRATION_TIMEOUT: { status: 504, code: 'timeout', message: "Latchkey did not answer within API Gateway's 29 seconds." },
 };
 
+/**
+ * WAF's own answers for the rules a bare 403 would misreport (lib/constructs/waf.ts); WAF's custom
+ * responses come before API Gateway's, so WAF_FILTERED is left to the known-bad-input rules.
+ */
+export type WafResponseSpec = GatewayResponseSpec & { status: number };
+
+export const WAF_RESPONSES = {
+  rateLimited: {
+    status: 429,
+    code: 'too_many_request',
+    message: "Too many requests from this address: the firewall's per-IP rate limit (per 5 minutes) was reached; retry in a minute.",
+    headers: { 'Retry-After': '60' },
+  },
+  connectBodyTooLarge: (maxKb: number): WafResponseSpec => ({
+    status: 413,
+    code: 'request_too_large',
+    message: `The request is too large: the end users' connect routes take bodies up to ${maxKb} KB.`,
+  }),
+} as const;
+
+/** Nango's error envelope of `spec`, as the response's body. */
+export function errorEnvelope(spec: Pick<GatewayResponseSpec, 'code' | 'message'>): string {
+  return JSON.stringify({ error: { code: spec.code, message: spec.message } });
+}
+
 /** The response's body, Nango's error envelope; also the template API Gateway is given. */
 export function gatewayResponseBody(type: GatewayResponseType): string {
-  const { code, message } = GATEWAY_RESPONSES[type];
-  return JSON.stringify({ error: { code, message } });
+  return errorEnvelope(GATEWAY_RESPONSES[type]);
 }
 
 /** Every header of the response (CORS and the type's own). */
