@@ -284,6 +284,15 @@ describe('ApiGatewayServer result handling', () => {
     errors.mockRestore();
   });
 
+  test("Lambda's 6 MiB counts the event with the body base64-encoded: 4.70 MB of body reaches the function, 4.72 MB does not", async () => {
+    const post = (bytes: number) => ({ method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(bytes) });
+    const fits = await call(returning({ statusCode: 200, body: 'ok' }), {}, post(4_700_000));
+    expect(fits.res.status).toBe(200);
+    const over = await call(returning({ statusCode: 200, body: 'ok' }), {}, post(4_720_000));
+    expect(over.res.status).toBe(413);
+    expect(JSON.parse(over.bytes.toString())).toEqual(envelope('REQUEST_TOO_LARGE'));
+  });
+
   test('a handler slower than the integration timeout: 504 INTEGRATION_TIMEOUT', async () => {
     const { res, bytes, requests } = await call(slow(400), { integrationTimeoutMs: 50 });
     expect(res.status).toBe(504);
