@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { DEPLOY_FUNCTIONS, FUNCTIONS } from '../lib/topology';
+import { DEPLOY_FUNCTIONS, FUNCTIONS, LAMBDA_MAX_EVENT_BYTES } from '../lib/topology';
 
 /**
  * What the local stand-ins (API Gateway, scheduler) share about Lambda itself: the `Context` a
@@ -13,7 +13,7 @@ export type LambdaHandler = (event: any, context: Context) => Promise<any>;
 
 /** Fake account used in every local ARN and requestContext (never a real one). */
 export const LOCAL_ACCOUNT_ID = '000000000000';
-/** Lambda's synchronous request and response payload limit (the service counts 6 MB + 100 bytes). */
+/** Lambda's synchronous response payload limit (the service counts 6 MiB + 100 bytes; requests 6 MiB). */
 export const LAMBDA_PAYLOAD_LIMIT_BYTES = 6_291_556;
 /** Lambda's default when a function is not in lib/topology.ts. */
 const DEFAULT_MEMORY_MB = 128;
@@ -85,8 +85,8 @@ export async function invokeLocal(
   context: Context = createLambdaContext(fn),
 ): Promise<InvokeOutcome> {
   const payload = JSON.stringify(event);
-  if (Buffer.byteLength(payload) > LAMBDA_PAYLOAD_LIMIT_BYTES) {
-    return fail('RequestEntityTooLargeException', `Request must be smaller than ${LAMBDA_PAYLOAD_LIMIT_BYTES} bytes for the InvokeFunction operation`);
+  if (Buffer.byteLength(payload) > LAMBDA_MAX_EVENT_BYTES) {
+    return fail('RequestEntityTooLargeException', `Request must be smaller than ${LAMBDA_MAX_EVENT_BYTES} bytes for the InvokeFunction operation`);
   }
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<InvokeOutcome>((resolve) => {

@@ -6,6 +6,7 @@ import {
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
+  ResponseType,
   RestApi,
   SecurityPolicy,
 } from 'aws-cdk-lib/aws-apigateway';
@@ -17,7 +18,8 @@ import { Construct } from 'constructs';
 import type { Functions } from './functions';
 import { Waf } from './waf';
 import { WebSocketRelay, type WebSocketRouteLike } from './websocket-relay';
-import { CONNECT_UI_PATH, type RouteSpec } from '../topology';
+import { GATEWAY_RESPONSES, gatewayResponseBody, gatewayResponseHeaders, type GatewayResponseType } from '../gateway-responses';
+import { BINARY_MEDIA_TYPES, CONNECT_UI_PATH, type RouteSpec } from '../topology';
 
 export interface RouteLike extends Omit<RouteSpec, 'function'> {
   function: string;
@@ -58,6 +60,9 @@ export class Api extends Construct {
       restApiName: `latchkey-${props.stage}`,
       description: `Latchkey ${props.stage}: Nango-compatible REST API`,
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      // Every body reaches the functions base64-encoded and byte for byte (they decode by
+      // isBase64Encoded), and a base64 result goes back as bytes: the proxy passes any content type.
+      binaryMediaTypes: [...BINARY_MEDIA_TYPES],
       // Logging needs API Gateway's account-wide CloudWatch role; kept if the stack goes, since
       // other APIs in the account and Region rely on the same setting.
       cloudWatchRole: true,
@@ -98,6 +103,7 @@ export class Api extends Construct {
       this.restApi.root.resourceForPath(route.path).addMethod(route.method, integration);
     }
 
+    this.addGatewayResponses();
     if (props.waf) new Waf(this, 'Waf', { stage: props.stage, stageArn: this.restApi.deploymentStage.stageArn, ...props.waf });
     if (props.domain) this.domainName = this.addDomain(props.domain);
     this.url = this.domainName ? `https://${props.domain!.domainName}/` : this.restApi.url;
@@ -131,6 +137,19 @@ export class Api extends Construct {
       },
       ...(props.waf ? [] : [{ id: 'AwsSolutions-APIG3', reason: 'WAF is optional (latchkey:waf=true): it costs ~$8/month even idle; see the README.' }]),
     );
+  }
+
+  /** What API Gateway answers itself (too large, no route, throttled, timed out…), in Nango's envelope. */
+  private addGatewayResponses(): void {
+    for (const [type, spec] of Object.entries(GATEWAY_RESPONSES) as [GatewayResponseType, (typeof GATEWAY_RESPONSES)[GatewayResponseType]][]) {
+      this.restApi.addGatewayResponse(`GatewayResponse${type}`, {
+        type: ResponseType.of(type),
+        statusCode: spec.status === undefined ? undefined : String(spec.status),
+        // Header values are mapping expressions: a literal is quoted.
+        responseHeaders: Object.fromEntries(Object.entries(gatewayResponseHeaders(type)).map(([name, value]) => [name, `'${value}'`])),
+        templates: { 'application/json': gatewayResponseBody(type) },
+      });
+    }
   }
 
   private addDomain(domain: NonNullable<ApiProps['domain']>): DomainName {

@@ -1,5 +1,6 @@
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { errorEnvelope, GATEWAY_RESPONSE_HEADERS, WAF_RESPONSES, type WafResponseSpec } from '../gateway-responses';
 
 export interface WafProps {
   stage: string;
@@ -37,32 +38,35 @@ export class Waf extends Construct {
     super(scope, id);
     const visibility = (metricName: string) => ({ cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: `latchkey-${props.stage}-${metricName}` });
     const connectRoutes = { regexMatchStatement: { regexString: CONNECT_ROUTES_REGEX, fieldToMatch: { uriPath: {} }, textTransformations: [{ priority: 0, type: 'NONE' }] } };
+    const bodies = { 'rate-limited': WAF_RESPONSES.rateLimited, 'body-too-large': WAF_RESPONSES.connectBodyTooLarge(props.maxRequestBodyKb) };
+    const blockWith = (key: keyof typeof bodies) => ({ block: { customResponse: customResponse(key, bodies[key]) } });
     const inspectionLimit = INSPECTION_LIMITS_KB.find((kb) => kb >= props.maxRequestBodyKb) ?? 64;
     this.webAcl = new CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
       visibilityConfig: visibility('acl'),
+      customResponseBodies: Object.fromEntries(Object.entries(bodies).map(([key, spec]) => [key, { contentType: 'APPLICATION_JSON', content: errorEnvelope(spec) }])),
       // Beyond the default 16 KB, inspection is billed per extra 16 KB: only ask for what the cap needs.
       associationConfig: inspectionLimit > 16 ? { requestBody: { API_GATEWAY: { defaultSizeInspectionLimit: `KB_${inspectionLimit}` } } } : undefined,
       rules: [
         {
           name: 'rate-per-ip',
           priority: 0,
-          action: { block: {} },
+          action: blockWith('rate-limited'),
           statement: { rateBasedStatement: { limit: props.rateLimit, aggregateKeyType: 'IP', evaluationWindowSec: 300 } },
           visibilityConfig: visibility('rate-per-ip'),
         },
         {
           name: 'connect-rate-per-ip',
           priority: 1,
-          action: { block: {} },
+          action: blockWith('rate-limited'),
           statement: { rateBasedStatement: { limit: CONNECT_RATE_LIMIT, aggregateKeyType: 'IP', evaluationWindowSec: 300, scopeDownStatement: connectRoutes } },
           visibilityConfig: visibility('connect-rate-per-ip'),
         },
         {
           name: 'connect-body-size',
           priority: 2,
-          action: { block: {} },
+          action: blockWith('body-too-large'),
           statement: {
             andStatement: {
               statements: [
@@ -91,4 +95,10 @@ export class Waf extends Construct {
     });
     new CfnWebACLAssociation(this, 'Association', { resourceArn: props.stageArn, webAclArn: this.webAcl.attrArn });
   }
+}
+
+/** A block's answer in Nango's envelope with the API's CORS headers, instead of WAF's bare 403. */
+function customResponse(bodyKey: string, spec: WafResponseSpec) {
+  const headers = { ...GATEWAY_RESPONSE_HEADERS, ...spec.headers };
+  return { responseCode: spec.status, customResponseBodyKey: bodyKey, responseHeaders: Object.entries(headers).map(([name, value]) => ({ name, value })) };
 }

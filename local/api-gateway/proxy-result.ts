@@ -1,4 +1,5 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { GATEWAY_RESPONSES, gatewayResponseBody, gatewayResponseHeaders, type GatewayResponseType } from '../../lib/gateway-responses';
 
 /** What the server writes back; header names keep the handler's casing. */
 export interface HttpResponse {
@@ -7,14 +8,20 @@ export interface HttpResponse {
   body: Buffer;
 }
 
-/** The gateway's own JSON error answers (`{"message": ...}`), as API Gateway sends them. */
-export function gatewayResponse(status: number, message: string, errorType?: string): HttpResponse {
+/**
+ * An answer API Gateway gives itself, as the stack's gateway response of `type` makes it
+ * (lib/gateway-responses.ts): `status` is API Gateway's own for the failure, used when the
+ * response sets none; `errorType` is the x-amzn-ErrorType it adds.
+ */
+export function gatewayResponse(type: GatewayResponseType, status: number, errorType?: string): HttpResponse {
   const headers: Record<string, string[]> = { 'Content-Type': ['application/json'] };
+  for (const [name, value] of Object.entries(gatewayResponseHeaders(type))) headers[name] = [value];
   if (errorType) headers['x-amzn-ErrorType'] = [errorType];
-  return { status, headers, body: Buffer.from(JSON.stringify({ message })) };
+  return { status: GATEWAY_RESPONSES[type].status ?? status, headers, body: Buffer.from(gatewayResponseBody(type)) };
 }
 
-export const MALFORMED = () => gatewayResponse(502, 'Internal server error', 'InternalServerErrorException');
+/** A function error or a result API Gateway cannot use (malformed, too large). */
+export const MALFORMED = () => gatewayResponse('DEFAULT_5XX', 502, 'InternalServerErrorException');
 
 // The gateway frames the response itself; a handler's values would contradict the real body.
 const OWNED_BY_GATEWAY = new Set(['content-length', 'transfer-encoding', 'connection']);

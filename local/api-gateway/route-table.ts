@@ -8,7 +8,7 @@ import type { HttpMethod, RouteSpec } from '../../lib/topology';
  * whose path matches are tried from the most specific (per segment a literal beats `{param}`,
  * which beats `{proxy+}`), and the first one declaring the method, or ANY, wins. So `POST /health`
  * with only `GET /health` falls through to an `ANY /{proxy+}`; only when no matching resource
- * declares the method does the client get 403 "Missing Authentication Token".
+ * declares the method does the client get MISSING_AUTHENTICATION_TOKEN (our 404, lib/gateway-responses.ts).
  * - one trailing slash is ignored (`/health/` reaches `/health`), as deployed REST APIs do;
  * - `{proxy+}` takes one or more segments: `/{proxy+}` does not take `/`;
  * - path parameters are URL-decoded; the event's path stays as the client sent it.
@@ -39,7 +39,7 @@ export class RouteTable {
     for (const route of routes) this.add(route);
   }
 
-  /** The route serving `method` on `rawPath` (path part of the URL, still encoded), or null: 403. */
+  /** The route serving `method` on `rawPath` (path part of the URL, still encoded), or null: no route. */
   match(method: string, rawPath: string): RouteMatch | null {
     const segments = splitPath(rawPath);
     if (!segments) return null;

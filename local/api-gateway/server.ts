@@ -2,7 +2,7 @@ import { closeEndpointServer, createEndpointServer, listen } from '../aws-http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { RouteSpec } from '../../lib/topology';
+import { API_GATEWAY_MAX_REQUEST_BYTES, type RouteSpec } from '../../lib/topology';
 import { createLambdaContext, invokeLocal, localFunction, type LambdaHandler } from '../lambda-context';
 import { buildProxyEvent, type RequestIds } from './proxy-event';
 import { gatewayResponse, MALFORMED, toHttpResponse, type HttpResponse } from './proxy-result';
@@ -15,7 +15,7 @@ export interface ApiGatewayServerOptions {
   handlers: Record<string, LambdaHandler>;
   /** Default 'local'; appears in requestContext.stage (the path itself is NOT prefixed with the stage locally). */
   stage?: string;
-  /** API Gateway's integration timeout (29 s): after it the client gets 504 {"message":"Endpoint request timed out"}. */
+  /** API Gateway's integration timeout (29 s): after it the client gets the INTEGRATION_TIMEOUT gateway response. */
   integrationTimeoutMs?: number;
   /** Called once per request, after the response is written (for the console). */
   onRequest?: (info: { method: string; path: string; status: number; latencyMs: number; requestId: string; function: string }) => void;
@@ -36,8 +36,6 @@ export interface FunctionResponse {
   body: Buffer;
 }
 
-/** API Gateway's request payload limit (10 MB). */
-const REQUEST_LIMIT_BYTES = 10 * 1024 * 1024;
 const DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000;
 
 /** A local REST API (v1) front: HTTP request → Lambda proxy event → handler in-process → HTTP response. */
@@ -79,14 +77,14 @@ export class ApiGatewayServer {
     const match = this.table.match(req.method ?? 'GET', rawPath);
     let response: HttpResponse;
     try {
-      const body = await readLimited(req, REQUEST_LIMIT_BYTES);
-      if (!body) response = gatewayResponse(413, 'Request Too Long');
-      else if (!match) response = gatewayResponse(403, 'Missing Authentication Token', 'MissingAuthenticationTokenException');
+      const body = await readLimited(req, API_GATEWAY_MAX_REQUEST_BYTES);
+      if (!body) response = TOO_LARGE();
+      else if (!match) response = gatewayResponse('MISSING_AUTHENTICATION_TOKEN', 403, 'MissingAuthenticationTokenException');
       else response = await this.integrate(req, body, match, ids);
     } catch (err) {
       if (req.destroyed) return; // client went away mid-upload: nobody to answer
       console.error('local API Gateway:', err);
-      response = gatewayResponse(500, 'Internal server error');
+      response = gatewayResponse('DEFAULT_5XX', 500, 'InternalServerErrorException');
     }
     this.write(req, res, response, ids, () =>
       this.options.onRequest?.({
@@ -128,7 +126,9 @@ export class ApiGatewayServer {
     });
     try {
       const outcome = await Promise.race([invokeLocal(this.options.handlers[fn.name], event, fn, context), timedOut]);
-      if (outcome === 'timeout') return gatewayResponse(504, 'Endpoint request timed out');
+      if (outcome === 'timeout') return gatewayResponse('INTEGRATION_TIMEOUT', 504);
+      // Lambda refuses the event before the function runs; API Gateway answers its own 413.
+      if (!outcome.ok && outcome.errorType === 'RequestEntityTooLargeException') return TOO_LARGE();
       if (!outcome.ok) {
         // The Lambda runtime logs unhandled errors the same way; API Gateway only says 502.
         console.error(`${fn.functionName} ${context.awsRequestId} Invoke Error ${outcome.errorType}: ${outcome.errorMessage}`);
@@ -162,6 +162,8 @@ export class ApiGatewayServer {
     });
   }
 }
+
+const TOO_LARGE = () => gatewayResponse('REQUEST_TOO_LARGE', 413, 'BadRequestException');
 
 function newRequestIds(): RequestIds {
   const receivedAt = new Date();

@@ -86,6 +86,22 @@ test('WAF: a per-IP rate limit and, on the connect routes, a body size cap, atta
   s.template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { ResourceArn: Match.anyValue(), WebACLArn: Match.anyValue() });
 });
 
+test("WAF's blocks answer in Nango's envelope with the API's CORS headers: 429 for the rate limits, 413 for the connect body cap", () => {
+  const [[, acl]] = s.ofType('AWS::WAFv2::WebACL');
+  const { Rules: rules, CustomResponseBodies: bodies } = acl.Properties! as { Rules: any[]; CustomResponseBodies: Record<string, { ContentType: string; Content: string }> };
+  const answer = (name: string) => {
+    const { ResponseCode, CustomResponseBodyKey, ResponseHeaders } = rules.find((r) => r.Name === name).Action.Block.CustomResponse;
+    const headers = Object.fromEntries((ResponseHeaders as { Name: string; Value: string }[]).map((h) => [h.Name.toLowerCase(), h.Value]));
+    return { status: ResponseCode, type: bodies[CustomResponseBodyKey].ContentType, body: JSON.parse(bodies[CustomResponseBodyKey].Content), headers };
+  };
+  for (const name of ['rate-per-ip', 'connect-rate-per-ip']) {
+    expect(answer(name)).toMatchObject({ status: 429, type: 'APPLICATION_JSON', body: { error: { code: 'too_many_request' } }, headers: { 'retry-after': '60', 'access-control-allow-origin': '*' } });
+  }
+  expect(answer('connect-body-size')).toMatchObject({ status: 413, body: { error: { code: 'request_too_large', message: expect.stringContaining('32 KB') } }, headers: { 'access-control-allow-origin': '*' } });
+  // Known-bad inputs keep WAF's block, answered by the WAF_FILTERED gateway response.
+  expect(rules.find((r) => r.Name === 'aws-known-bad-inputs').OverrideAction).toEqual({ None: {} });
+});
+
 test('custom domain with TLS 1.2 minimum, mapped to the stage, with an alias record; ApiUrl uses it', () => {
   s.template.hasResourceProperties('AWS::ApiGateway::DomainName', {
     DomainName: 'vault.example.com',

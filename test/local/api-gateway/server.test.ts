@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { gatewayResponseBody, type GatewayResponseType } from '../../../lib/gateway-responses';
 import type { RouteSpec } from '../../../lib/topology';
 import { ApiGatewayServer, type ApiGatewayServerOptions } from '../../../local/api-gateway';
 import type { LambdaHandler } from '../../../local/lambda-context';
@@ -13,6 +14,9 @@ const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/connections/{connectionId}', function: 'api' },
   { method: 'ANY', path: '/{proxy+}', function: 'api' },
 ];
+
+/** The stack's gateway response of `type` (lib/gateway-responses.ts), as the client parses it. */
+const envelope = (type: GatewayResponseType) => JSON.parse(gatewayResponseBody(type));
 
 type Info = Parameters<NonNullable<ApiGatewayServerOptions['onRequest']>>[0];
 
@@ -99,10 +103,10 @@ describe('ApiGatewayServer with the echo handler', () => {
     expect(event.pathParameters).toBeNull();
   });
 
-  test('POST with a JSON body arrives as a UTF-8 string', async () => {
+  test('POST with a JSON body arrives base64-encoded, byte for byte (binaryMediaTypes */*)', async () => {
     const body = JSON.stringify({ name: 'Zoë', n: 1 });
     const { event } = await echoed('/connections', { method: 'POST', headers: { 'Content-Type': 'application/json; charset=utf-8' }, body });
-    expect(event).toMatchObject({ httpMethod: 'POST', resource: '/{proxy+}', path: '/connections', body, isBase64Encoded: false });
+    expect(event).toMatchObject({ httpMethod: 'POST', resource: '/{proxy+}', path: '/connections', body: Buffer.from(body).toString('base64'), isBase64Encoded: true });
     expect(event.headers['Content-Type']).toBe('application/json; charset=utf-8'); // the client's casing
   });
 
@@ -114,13 +118,13 @@ describe('ApiGatewayServer with the echo handler', () => {
   });
 
   test.each([
-    ['text/plain', false],
-    ['application/x-www-form-urlencoded', false],
-    ['application/vnd.api+json', false],
-    ['application/xml', false],
+    ['text/plain', true],
+    ['application/x-www-form-urlencoded', true],
+    ['application/vnd.api+json', true],
+    ['application/xml', true],
     ['image/png', true],
     ['multipart/form-data; boundary=x', true],
-  ])('body with Content-Type %s: isBase64Encoded %s', async (type, binary) => {
+  ])('body with Content-Type %s: isBase64Encoded %s (every type is binary: */*)', async (type, binary) => {
     const { event } = await echoed('/any', { method: 'POST', headers: { 'content-type': type }, body: 'a=1' });
     expect(event.isBase64Encoded).toBe(binary);
     expect(event.body).toBe(binary ? Buffer.from('a=1').toString('base64') : 'a=1');
@@ -199,25 +203,29 @@ describe('ApiGatewayServer with the echo handler', () => {
     expect(event).toMatchObject({ resource: '/{proxy+}', path: '/health', httpMethod: 'POST', pathParameters: { proxy: 'health' } });
   });
 
-  test('`/` is not taken by /{proxy+}: 403 Missing Authentication Token', async () => {
+  test('`/` is not taken by /{proxy+}: MISSING_AUTHENTICATION_TOKEN, our 404 not_found', async () => {
     const res = await fetch(`${url}/`);
-    expect(res.status).toBe(403);
-    expect(await res.json()).toEqual({ message: 'Missing Authentication Token' });
-    expect(requests.at(-1)).toMatchObject({ method: 'GET', path: '/', status: 403, function: '' });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await res.json()).toEqual(envelope('MISSING_AUTHENTICATION_TOKEN'));
+    expect(requests.at(-1)).toMatchObject({ method: 'GET', path: '/', status: 404, function: '' });
   });
 
-  test('a body over 10 MB: 413 Request Too Long', async () => {
+  test('a body over 10 MB: REQUEST_TOO_LARGE, 413 request_too_large', async () => {
     const res = await fetch(`${url}/upload`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(10 * 1024 * 1024 + 1) });
     expect(res.status).toBe(413);
-    expect(await res.json()).toEqual({ message: 'Request Too Long' });
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await res.json()).toEqual(envelope('REQUEST_TOO_LARGE'));
   });
 
-  test('a body Lambda cannot take (event over 6 MB): 502', async () => {
-    const errors = jest.spyOn(console, 'error').mockImplementation(() => {});
-    const res = await fetch(`${url}/upload`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(7 * 1024 * 1024) });
-    expect(res.status).toBe(502);
-    expect(errors).toHaveBeenCalledWith(expect.stringContaining('RequestEntityTooLargeException'));
-    errors.mockRestore();
+  test('a body whose event Lambda refuses (over 6 MiB base64-encoded): REQUEST_TOO_LARGE, and the function never runs', async () => {
+    const before = requests.length;
+    // 4.8 MB: under API Gateway's 10 MB, over Lambda's 6 MiB once base64-encoded.
+    const res = await fetch(`${url}/upload`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(4_800_000) });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('x-amzn-errortype')).toBe('BadRequestException');
+    expect(await res.json()).toEqual(envelope('REQUEST_TOO_LARGE'));
+    expect(requests.slice(before)).toMatchObject([{ status: 413, function: 'api' }]);
   });
 
   test('the stage shows in requestContext only', async () => {
@@ -243,11 +251,11 @@ describe('ApiGatewayServer result handling', () => {
     }
   }
 
-  test('a throwing handler: 502 Internal server error, logged like the runtime does', async () => {
+  test('a throwing handler: 502 DEFAULT_5XX server_error, logged like the runtime does', async () => {
     const errors = jest.spyOn(console, 'error').mockImplementation(() => {});
     const { res, bytes, requests } = await call(throwing);
     expect(res.status).toBe(502);
-    expect(JSON.parse(bytes.toString())).toEqual({ message: 'Internal server error' });
+    expect(JSON.parse(bytes.toString())).toEqual(envelope('DEFAULT_5XX'));
     expect(res.headers.get('x-amzn-requestid')).toMatch(UUID);
     expect(requests[0]).toMatchObject({ status: 502, function: 'api' });
     expect(errors).toHaveBeenCalledWith(expect.stringMatching(/latchkey-local-api .* Invoke Error TypeError: boom/));
@@ -265,7 +273,7 @@ describe('ApiGatewayServer result handling', () => {
   ])('a malformed result (%s): 502', async (_label, value) => {
     const { res, bytes } = await call(returning(value));
     expect(res.status).toBe(502);
-    expect(JSON.parse(bytes.toString())).toEqual({ message: 'Internal server error' });
+    expect(JSON.parse(bytes.toString())).toEqual(envelope('DEFAULT_5XX'));
   });
 
   test('a response payload over 6 MB: 502', async () => {
@@ -276,10 +284,19 @@ describe('ApiGatewayServer result handling', () => {
     errors.mockRestore();
   });
 
-  test('a handler slower than the integration timeout: 504', async () => {
+  test("Lambda's 6 MiB counts the event with the body base64-encoded: 4.70 MB of body reaches the function, 4.72 MB does not", async () => {
+    const post = (bytes: number) => ({ method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(bytes) });
+    const fits = await call(returning({ statusCode: 200, body: 'ok' }), {}, post(4_700_000));
+    expect(fits.res.status).toBe(200);
+    const over = await call(returning({ statusCode: 200, body: 'ok' }), {}, post(4_720_000));
+    expect(over.res.status).toBe(413);
+    expect(JSON.parse(over.bytes.toString())).toEqual(envelope('REQUEST_TOO_LARGE'));
+  });
+
+  test('a handler slower than the integration timeout: 504 INTEGRATION_TIMEOUT', async () => {
     const { res, bytes, requests } = await call(slow(400), { integrationTimeoutMs: 50 });
     expect(res.status).toBe(504);
-    expect(JSON.parse(bytes.toString())).toEqual({ message: 'Endpoint request timed out' });
+    expect(JSON.parse(bytes.toString())).toEqual(envelope('INTEGRATION_TIMEOUT'));
     expect(res.headers.get('x-amzn-requestid')).toMatch(UUID);
     expect(requests[0]).toMatchObject({ status: 504 });
   });
@@ -319,18 +336,18 @@ describe('ApiGatewayServer result handling', () => {
 });
 
 describe('ApiGatewayServer without a catch-all', () => {
-  test('no resource declaring the method: 403 Missing Authentication Token', async () => {
+  test('no resource declaring the method: MISSING_AUTHENTICATION_TOKEN, our 404 not_found', async () => {
     const server = new ApiGatewayServer({ routes: ROUTES.filter((r) => r.path !== '/{proxy+}'), handlers: { api: echo } });
     const url = await server.start(0);
     try {
       for (const [method, path] of [['POST', '/health'], ['GET', '/nowhere'], ['DELETE', '/connections/abc'], ['GET', '/connections']]) {
         const res = await fetch(`${url}${path}`, { method });
-        expect(res.status).toBe(403);
+        expect(res.status).toBe(404);
         expect(res.headers.get('content-type')).toBe('application/json');
         expect(res.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
         expect(res.headers.get('x-amzn-requestid')).toMatch(UUID);
         expect(res.headers.get('x-amz-apigw-id')).toBeTruthy();
-        expect(await res.json()).toEqual({ message: 'Missing Authentication Token' });
+        expect(await res.json()).toEqual(envelope('MISSING_AUTHENTICATION_TOKEN'));
       }
     } finally {
       await server.stop();
