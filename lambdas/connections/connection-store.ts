@@ -169,13 +169,14 @@ export async function listConnections(db: SqlExecutor, environmentId: string, fi
           WHERE c.environment_id = :environment_id AND c.deleted_at IS NULL
             AND c.seq > :after_seq
             AND (CAST(:connection_id AS text) IS NULL OR c.connection_id = CAST(:connection_id AS text))
-            AND (CAST(:search AS text) IS NULL OR c.id IN (
+            -- Matches are collected once (trigram indexes) and fetched by id, rather than tested row by row.
+            AND (CAST(:search AS text) IS NULL OR c.id = ANY (ARRAY(
                   SELECT sc.id FROM connections sc
                    WHERE sc.environment_id = :environment_id AND sc.deleted_at IS NULL AND lower(sc.connection_id) LIKE ${SEARCH_PATTERN}
                   UNION
                   SELECT sc.id FROM end_users se JOIN connections sc ON sc.end_user_id = se.id AND sc.deleted_at IS NULL
                    WHERE se.environment_id = :environment_id
-                     AND lower(coalesce(se.end_user_id, '') || ' ' || coalesce(se.email, '') || ' ' || coalesce(se.display_name, '')) LIKE ${SEARCH_PATTERN}))
+                     AND lower(coalesce(se.end_user_id, '') || ' ' || coalesce(se.email, '') || ' ' || coalesce(se.display_name, '')) LIKE ${SEARCH_PATTERN})))
             AND (CAST(:end_user_id AS text) IS NULL OR c.end_user_id = (
                   SELECT id FROM end_users WHERE environment_id = :environment_id AND end_user_id = CAST(:end_user_id AS text)))
             AND (CAST(:organization_id AS text) IS NULL OR c.end_user_id IN (
