@@ -14,7 +14,7 @@ export interface StatementRows<R> {
   more: boolean;
 }
 
-export interface PagedListOptions<R, C, I> {
+interface PagedListOptions<R, C, I> {
   /** Items wanted. */
   limit: number;
   /** Resume after this position (undefined: from the start). */
@@ -29,7 +29,7 @@ export interface PagedListOptions<R, C, I> {
   budgetBytes?: number;
 }
 
-export interface PagedList<I, C> {
+interface PagedList<I, C> {
   items: I[];
   /** Where the next page starts; undefined when this page holds the rest of the list. */
   next?: C;

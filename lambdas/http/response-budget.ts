@@ -21,7 +21,7 @@ export function bodyBytes(value: unknown): number {
 }
 
 /** Bytes of the proxy result as Lambda counts them. */
-export function resultBytes(result: APIGatewayProxyResult): number {
+function resultBytes(result: APIGatewayProxyResult): number {
   return Buffer.byteLength(JSON.stringify(result));
 }
 

@@ -6,7 +6,7 @@
  */
 
 /** What one statement's rows may add up to (the Data API answers at most 1,048,576 bytes, column metadata included). */
-export const STATEMENT_BUDGET_BYTES = 900_000;
+const STATEMENT_BUDGET_BYTES = 900_000;
 
 /**
  * `select` must yield `row_bytes` and end in `ORDER BY <order> LIMIT :fetch`; binds `:budget`
