@@ -16,6 +16,7 @@ import { ApiError, emptyResult, errorResult } from './errors';
 import { answerFor } from './error-table';
 import { RateLimiter, rateLimitHeaders } from './rate-limit';
 import { ResponseTooLarge, withinBudget } from './response-budget';
+import { encodeResult, runWithResponseCoding } from './response-coding';
 import { requestServices, type RequestServices } from './request-services';
 import { parseJsonBody, parseQuery } from './request-parts';
 import { EMPTY_QUERY, type AnyRoute } from './route';
@@ -33,7 +34,8 @@ export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
  * The one shape every REST-facing function has: request scope (round-trip counters) → structured
  * logging with the API Gateway request id → CORS → router → per route: authenticate, scope, rate
  * limit, validate, handle → errors in Nango's envelope (domain errors through error-table.ts),
- * never a stack trace or a secret.
+ * never a stack trace or a secret → large JSON answers gzipped when the client accepts it
+ * (response-coding.ts) → the response budget.
  */
 export function apiHandler(routes: AnyRoute[], options: { services?: RequestServices; limiter?: RateLimiter; maxBodyBytes?: number } = {}): ApiHandler {
   const { services = requestServices(), limiter = new RateLimiter(setting('LATCHKEY_RATE_LIMIT_PER_MINUTE')), maxBodyBytes = MAX_REQUEST_BODY_BYTES } = options;
@@ -54,7 +56,7 @@ export function apiHandler(routes: AnyRoute[], options: { services?: RequestServ
         return undefined;
       },
       after: async (request) => {
-        request.response = fitted(withCors(request.response), request.event);
+        request.response = fitted(await encodeResult(withCors(request.response), request.event), request.event);
         // Outbox events queued by committed statements (a failed request may have committed one too).
         await runAfterRequest();
         logRequest(request.event, request.response.statusCode);
@@ -66,7 +68,7 @@ export function apiHandler(routes: AnyRoute[], options: { services?: RequestServ
       },
     })
     .handler(router);
-  return (event, context) => runInRequestScope(() => handler(event, context));
+  return (event, context) => runInRequestScope(() => runWithResponseCoding(event, () => handler(event, context)));
 }
 
 function toRouterRoute(route: AnyRoute, services: RequestServices, limiter: RateLimiter): Route<APIGatewayProxyEvent, APIGatewayProxyResult> {
