@@ -28,10 +28,10 @@ export class GzipSizer {
     });
   }
 
-  /** Writes `text` and returns true, or returns false (writing nothing) when it may not fit. */
-  async add(text: string): Promise<boolean> {
+  /** Writes `text` and returns true, or returns false (writing nothing) when it may not fit (`always`: writes it regardless). */
+  async add(text: string, always = false): Promise<boolean> {
     const bytes = Buffer.byteLength(text);
-    if (this.flushed + gzipBound(this.pending + bytes) > this.budget) {
+    if (!always && this.flushed + gzipBound(this.pending + bytes) > this.budget) {
       if (this.pending > 0) await this.flush();
       if (this.flushed + gzipBound(bytes) > this.budget) return false;
     }

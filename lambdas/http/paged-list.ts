@@ -36,8 +36,8 @@ interface PagedListOptions<R, C, I> {
 
 /** Takes items while they fit the page's budget. */
 interface PageMeasure {
-  /** Counts `item` in and returns true, or returns false when it would pass the budget. */
-  add(item: unknown): Promise<boolean>;
+  /** Counts `item` in and returns true, or returns false when it would pass the budget (`always`: counts it in regardless). */
+  add(item: unknown, always: boolean): Promise<boolean>;
   close(): void;
 }
 
@@ -45,10 +45,10 @@ interface PageMeasure {
 function identityMeasure(budget: number): PageMeasure {
   let used = 0;
   return {
-    add: async (item) => {
+    add: async (item, always) => {
       // Items are joined by commas: one byte each besides the item.
       const bytes = bodyBytes(item) + 1;
-      if (used + bytes > budget) return false;
+      if (!always && used + bytes > budget) return false;
       used += bytes;
       return true;
     },
@@ -61,9 +61,10 @@ function gzipMeasure(budget: number): PageMeasure {
   const sizer = new GzipSizer(budget);
   let raw = 0;
   return {
-    add: async (item) => {
+    add: async (item, always) => {
       const text = `${JSON.stringify(item)},`;
-      if (raw + text.length > GZIP_LIST_ITEMS_MAX_RAW_BYTES || !(await sizer.add(text))) return false;
+      if (!always && raw + text.length > GZIP_LIST_ITEMS_MAX_RAW_BYTES) return false;
+      if (!(await sizer.add(text, always))) return false;
       raw += text.length;
       return true;
     },
@@ -100,7 +101,7 @@ async function collect<R, C, I>(options: PagedListOptions<R, C, I>, measure: Pag
     for (const [index, row] of rows.entries()) {
       const item = options.item(row);
       // The first item always goes: no row passes the budget alone (stored documents are capped).
-      if (!(await measure.add(item)) && items.length > 0) return { items, next: after, statements };
+      if (!(await measure.add(item, items.length === 0))) return { items, next: after, statements };
       items.push(item);
       after = options.cursorOf(row);
       if (items.length === options.limit) {

@@ -1,6 +1,10 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import fc from 'fast-check';
+import { gzipSync } from 'node:zlib';
+import { GZIP_LEVEL } from '../../../lambdas/http/gzip-size';
 import { pagedList, type StatementRows } from '../../../lambdas/http/paged-list';
 import { bodyBytes } from '../../../lambdas/http/response-budget';
+import { runWithResponseCoding } from '../../../lambdas/http/response-coding';
 
 /*
  * pagedList against a list held in memory, read the way stores read (keyset statements that may
@@ -70,4 +74,40 @@ test('a page that ends exactly at the last row has no next', async () => {
   const rows = Array.from({ length: 20 }, (_, i) => ({ seq: i + 1, pad: '' }));
   const page = await pagedList({ limit: 20, read: statements(rows, 10).read, cursorOf: (r) => r.seq, item: (r) => r });
   expect(page).toMatchObject({ next: undefined, statements: 2 });
+});
+
+describe('when the answer will be gzipped', () => {
+  const gzipRequest = { headers: { 'Accept-Encoding': 'gzip' } } as unknown as APIGatewayProxyEvent;
+
+  test('pages hold the whole list once, in order, each gzipping to within its budget', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.string({ maxLength: 300 }), fc.nat({ max: 3000 }).map((n) => 'x'.repeat(n))), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 100, max: 3000 }),
+        async (pads, perStatement, budget) => {
+          const rows = pads.map((pad, i) => ({ seq: i + 1, pad }));
+          const { read } = statements(rows, perStatement);
+          const seen: Row[] = [];
+          let start: number | undefined;
+          for (let guard = 0; guard <= rows.length + 1; guard++) {
+            const page = await runWithResponseCoding(gzipRequest, () => pagedList({ limit: 100, start, read, cursorOf: (r) => r.seq, item: (r) => r, gzipBudgetBytes: budget }));
+            if (page.items.length > 1) expect(gzipSync(page.items.map((item) => `${JSON.stringify(item)},`).join(''), { level: GZIP_LEVEL }).length).toBeLessThanOrEqual(budget);
+            seen.push(...page.items);
+            if (page.next === undefined) break;
+            start = page.next;
+          }
+          expect(seen).toEqual(rows);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  test('a page of compressible rows holds several times what the identity budget holds', async () => {
+    const rows = Array.from({ length: 1000 }, (_, i) => ({ seq: i + 1, pad: `row ${i} of the list `.repeat(10) }));
+    const identity = await pagedList({ limit: 1000, read: statements(rows, 100).read, cursorOf: (r) => r.seq, item: (r) => r, budgetBytes: 20_000 });
+    const gzipped = await runWithResponseCoding(gzipRequest, () => pagedList({ limit: 1000, read: statements(rows, 100).read, cursorOf: (r) => r.seq, item: (r) => r, gzipBudgetBytes: 20_000 }));
+    expect(gzipped.items.length).toBeGreaterThan(4 * identity.items.length);
+  });
 });
