@@ -56,7 +56,7 @@ export function apiHandler(routes: AnyRoute[], options: { services?: RequestServ
         return undefined;
       },
       after: async (request) => {
-        request.response = fitted(await encodeResult(withCors(request.response), request.event), request.event);
+        request.response = fitted(encodeResult(withCors(request.response), request.event), request.event);
         // Outbox events queued by committed statements (a failed request may have committed one too).
         await runAfterRequest();
         logRequest(request.event, request.response.statusCode);

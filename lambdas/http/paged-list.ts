@@ -1,4 +1,4 @@
-import { GzipSizer } from './gzip-size';
+import { gzipFit } from './gzip-size';
 import { bodyBytes, GZIP_LIST_ITEMS_BUDGET_BYTES, GZIP_LIST_ITEMS_MAX_RAW_BYTES, LIST_ITEMS_BUDGET_BYTES } from './response-budget';
 import { answerMayBeGzipped } from './response-coding';
 
@@ -7,7 +7,7 @@ import { answerMayBeGzipped } from './response-coding';
  * time (each within the Data API's 1 MiB, so a statement may hold fewer rows than asked for);
  * this helper reads as many statements as `limit` needs and keeps the items within the response
  * budget, measured as the serialized items themselves, or — when the answer will be gzipped
- * (response-coding.ts) — as their exact gzipped size, which holds several times more rows. When the budget or `limit` ends the page
+ * (response-coding.ts) — as their gzipped size, which holds several times more rows. When the budget or `limit` ends the page
  * before the rows do, `next` resumes after its last item.
  */
 
@@ -37,38 +37,20 @@ interface PagedListOptions<R, C, I> {
 /** Takes items while they fit the page's budget. */
 interface PageMeasure {
   /** Counts `item` in and returns true, or returns false when it would pass the budget (`always`: counts it in regardless). */
-  add(item: unknown, always: boolean): Promise<boolean>;
-  close(): void;
+  add(item: unknown, always: boolean): boolean;
 }
 
 /** The item as the body carries it, escaped once more inside the proxy result. */
 function identityMeasure(budget: number): PageMeasure {
   let used = 0;
   return {
-    add: async (item, always) => {
+    add: (item, always) => {
       // Items are joined by commas: one byte each besides the item.
       const bytes = bodyBytes(item) + 1;
       if (!always && used + bytes > budget) return false;
       used += bytes;
       return true;
     },
-    close: () => undefined,
-  };
-}
-
-/** The items gzipped as the body will be; base64 carries them, so nothing is escaped. */
-function gzipMeasure(budget: number): PageMeasure {
-  const sizer = new GzipSizer(budget);
-  let raw = 0;
-  return {
-    add: async (item, always) => {
-      const text = `${JSON.stringify(item)},`;
-      if (!always && raw + text.length > GZIP_LIST_ITEMS_MAX_RAW_BYTES) return false;
-      if (!(await sizer.add(text, always))) return false;
-      raw += text.length;
-      return true;
-    },
-    close: () => sizer.close(),
   };
 }
 
@@ -81,18 +63,34 @@ interface PagedList<I, C> {
 }
 
 export async function pagedList<R, C, I>(options: PagedListOptions<R, C, I>): Promise<PagedList<I, C>> {
-  const measure = answerMayBeGzipped()
-    ? gzipMeasure(options.gzipBudgetBytes ?? GZIP_LIST_ITEMS_BUDGET_BYTES)
-    : identityMeasure(options.budgetBytes ?? LIST_ITEMS_BUDGET_BYTES);
-  try {
-    return await collect(options, measure);
-  } finally {
-    measure.close();
+  if (!answerMayBeGzipped()) {
+    const { items, next, statements } = await collect(options, identityMeasure(options.budgetBytes ?? LIST_ITEMS_BUDGET_BYTES));
+    return { items, next, statements };
   }
+  // Gzipped: read up to the uncompressed ceiling, then keep what compresses within the budget.
+  const page = await collect(options, rawMeasure(GZIP_LIST_ITEMS_MAX_RAW_BYTES));
+  const texts = page.items.map((item) => `${JSON.stringify(item)},`);
+  const kept = gzipFit(texts, options.gzipBudgetBytes ?? GZIP_LIST_ITEMS_BUDGET_BYTES);
+  if (kept === page.items.length) return { items: page.items, next: page.next, statements: page.statements };
+  return { items: page.items.slice(0, kept), next: page.cursors[kept - 1], statements: page.statements };
 }
 
-async function collect<R, C, I>(options: PagedListOptions<R, C, I>, measure: PageMeasure): Promise<PagedList<I, C>> {
+/** Uncompressed JSON bytes up to `ceiling`: bounds the memory and time of a page that will be gzipped. */
+function rawMeasure(ceiling: number): PageMeasure {
+  let used = 0;
+  return {
+    add: (item, always) => {
+      const bytes = JSON.stringify(item).length + 1;
+      if (!always && used + bytes > ceiling) return false;
+      used += bytes;
+      return true;
+    },
+  };
+}
+
+async function collect<R, C, I>(options: PagedListOptions<R, C, I>, measure: PageMeasure): Promise<PagedList<I, C> & { cursors: C[] }> {
   const items: I[] = [];
+  const cursors: C[] = [];
   let after = options.start;
   let statements = 0;
   for (;;) {
@@ -101,13 +99,14 @@ async function collect<R, C, I>(options: PagedListOptions<R, C, I>, measure: Pag
     for (const [index, row] of rows.entries()) {
       const item = options.item(row);
       // The first item always goes: no row passes the budget alone (stored documents are capped).
-      if (!(await measure.add(item, items.length === 0))) return { items, next: after, statements };
+      if (!measure.add(item, items.length === 0)) return { items, next: after, statements, cursors };
       items.push(item);
       after = options.cursorOf(row);
+      cursors.push(after);
       if (items.length === options.limit) {
-        return { items, next: more || index < rows.length - 1 ? after : undefined, statements };
+        return { items, next: more || index < rows.length - 1 ? after : undefined, statements, cursors };
       }
     }
-    if (!more || rows.length === 0) return { items, statements };
+    if (!more || rows.length === 0) return { items, statements, cursors };
   }
 }

@@ -17,12 +17,12 @@ export const LIST_ITEMS_BUDGET_BYTES = RESPONSE_BUDGET_BYTES - 64 * 1024;
 
 /**
  * What a gzipped list page's items may compress to: the items' budget as base64 carries it,
- * less room for the envelope and for compressing the whole body once rather than in flushed parts.
+ * less room for the envelope around them.
  */
 export const GZIP_LIST_ITEMS_BUDGET_BYTES = Math.floor((LIST_ITEMS_BUDGET_BYTES * 3) / 4) - 64 * 1024;
 
 /** A gzipped page's items before compression: bounds the memory and time one page may take. */
-export const GZIP_LIST_ITEMS_MAX_RAW_BYTES = 64 * 1024 * 1024;
+export const GZIP_LIST_ITEMS_MAX_RAW_BYTES = 32 * 1024 * 1024;
 
 /** Bytes `value` adds inside a proxy result's body: its JSON, escaped once more as a JSON string. */
 export function bodyBytes(value: unknown): number {

@@ -1,7 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { acceptsGzip } from './accept-encoding';
 import { GZIP_LEVEL } from './gzip-size';
 
@@ -16,7 +15,6 @@ import { GZIP_LEVEL } from './gzip-size';
 /** Below this a body fits the first TCP round trip (initial window about 14 KB) anyway: gzip would cost CPU and save no time. */
 export const GZIP_MIN_BYTES = 8 * 1024;
 
-const gzipped = promisify(gzip);
 const requestAcceptsGzip = new AsyncLocalStorage<boolean>();
 
 /** Runs the request's work knowing whether its answer may be gzipped (pagedList sizes pages by it). */
@@ -30,13 +28,13 @@ export function answerMayBeGzipped(): boolean {
 }
 
 /** The result with its body gzipped when the client accepts gzip and the JSON body is large enough. */
-export async function encodeResult(result: APIGatewayProxyResult, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+export function encodeResult(result: APIGatewayProxyResult, event: APIGatewayProxyEvent): APIGatewayProxyResult {
   if (result.isBase64Encoded || !isJson(result) || hasHeader(result, 'content-encoding')) return result;
   const headers = withoutHeader(result.headers, 'vary');
   headers.vary = varyWithAcceptEncoding(result);
   const body = result.body ?? '';
   if (!acceptsGzip(headerValue(event, 'accept-encoding')) || Buffer.byteLength(body) < GZIP_MIN_BYTES) return { ...result, headers };
-  const compressed = await gzipped(body, { level: GZIP_LEVEL });
+  const compressed = gzipSync(body, { level: GZIP_LEVEL });
   return { ...result, headers: { ...headers, 'content-encoding': 'gzip' }, body: compressed.toString('base64'), isBase64Encoded: true };
 }
 

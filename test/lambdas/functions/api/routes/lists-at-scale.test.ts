@@ -1,5 +1,7 @@
 import { Nango } from '@nangohq/node';
 import fc from 'fast-check';
+import http, { type IncomingHttpHeaders } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { json, uuid } from '../../../../../lambdas/platform/db/parameters';
 import { STORED_DOCUMENT_LIMITS } from '../../../../../lambdas/platform/db/stored-document';
 import { RESPONSE_BUDGET_BYTES } from '../../../../../lambdas/http/response-budget';
@@ -11,7 +13,8 @@ import { environmentId, insertIntegration, snapshot } from '../../../connections
  * Issue 20: lists that hold at scale. The SDK's listConnections() (no limit) answered 500 once an
  * environment held about 3,000 connections. Every list route now reads as many Data API
  * statements as its page needs (each under 1 MiB) into one response under Lambda's 6 MB, and
- * ends a page that would not fit with `next_cursor`. Rows are bulk-inserted with SQL (fast) at
+ * ends a page that would not fit with `next_cursor`; a client that accepts gzip (the SDK's axios
+ * does) gets pages sized by their gzipped bytes, so the 10,000 come in one answer. Rows are bulk-inserted with SQL (fast) at
  * their size caps, with quotes where a field allows them: a quote is 2 bytes of JSON and 4 in
  * the proxy result Lambda measures.
  */
@@ -27,7 +30,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-/** Every page of `path` (a list route answering `key` items), following next_cursor; each page must be a 200. */
+/** Every page of `path` (a list route answering `key` items) as a client without gzip reads them, following next_cursor; each page must be a 200. */
 async function followAll(path: string, key: string, headers: Record<string, string> = {}): Promise<{ items: Record<string, unknown>[]; pages: number; largest: number }> {
   const items: Record<string, unknown>[] = [];
   let cursor: string | null = null;
@@ -35,7 +38,7 @@ async function followAll(path: string, key: string, headers: Record<string, stri
   let largest = 0;
   do {
     const separator = path.includes('?') ? '&' : '?';
-    const res = await t.api(`${path}${cursor ? `${separator}cursor=${encodeURIComponent(cursor)}` : ''}`, { headers });
+    const res = await t.api(`${path}${cursor ? `${separator}cursor=${encodeURIComponent(cursor)}` : ''}`, { headers: { 'Accept-Encoding': 'identity', ...headers } });
     const text = await res.text();
     expect({ path, status: res.status, error: res.status === 200 ? undefined : text.slice(0, 300) }).toEqual({ path, status: 200, error: undefined });
     const body = JSON.parse(text);
@@ -46,6 +49,19 @@ async function followAll(path: string, key: string, headers: Record<string, stri
     pages += 1;
   } while (cursor);
   return { items, pages, largest };
+}
+
+/** A GET as bytes off the wire (fetch would undo the gzip): `acceptEncoding` is sent as given. */
+function rawGet(path: string, acceptEncoding: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${t.baseUrl}${path}`, { headers: { authorization: `Bearer ${t.devKey}`, 'accept-encoding': acceptEncoding } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
 }
 
 
@@ -97,29 +113,63 @@ describe('GET /connections with the SDK', () => {
     expect(connections[2999].end_user?.email).toBe('user3000@example.com');
   });
 
-  test('10,000 connections with 1 KB of metadata each: the SDK gets a complete first page in order, next_cursor carries on to all 10,000', async () => {
+  test("10,000 connections with 1 KB of varied metadata each: the SDK's listConnections() gets all of them in one gzipped answer", async () => {
     const integration = await integrationId('scale-ten');
+    // Seeded words and ids, so gzip meets text as varied as customers' metadata, not a repeated byte.
+    const words = fc.sample(fc.stringMatching(/^[a-z]{3,11}$/), { seed: 20, numRuns: 2000 });
     await database().execute(
-      `INSERT INTO connections (environment_id, connection_id, integration_id, provider_config_key, metadata)
+      `WITH c AS (SELECT n, (SELECT array_agg(:words::jsonb ->> (('x' || substr(md5(n || ':' || k), 1, 7))::bit(28)::int % 2000) ORDER BY k)
+                               FROM generate_series(1, 105) k) AS w,
+                         md5('a' || n)::uuid AS a, md5('b' || n)::uuid AS b, md5('c' || n)::uuid AS c FROM generate_series(1, 10000) n)
+       INSERT INTO connections (environment_id, connection_id, integration_id, provider_config_key, metadata)
        SELECT :env, 'ten-' || lpad(n::text, 5, '0'), :integration, 'scale-ten',
-              jsonb_build_object('account_id', 'acct_' || n, 'plan', (ARRAY['free', 'pro', 'enterprise'])[1 + n % 3], 'seats', n % 500,
-                                 'region', 'eu-west-1', 'notes', repeat(md5(n::text), 28))
-         FROM generate_series(1, 10000) n`,
-      { env: uuid(env), integration: uuid(integration) },
+              jsonb_build_object('account_id', a, 'workspace_id', b, 'owner', jsonb_build_object('id', c, 'email', w[1] || '.' || w[2] || '@' || w[3] || '.example.com', 'name', initcap(w[4] || ' ' || w[5])),
+                                 'plan', (ARRAY['free', 'pro', 'enterprise'])[1 + n % 3], 'seats', n % 500, 'region', (ARRAY['eu-west-1', 'us-east-1', 'ap-south-1'])[1 + n % 3],
+                                 'labels', to_jsonb(w[6:12]), 'notes', array_to_string(w[13:105], ' '))
+         FROM c`,
+      { env: uuid(env), integration: uuid(integration), words: json(words) },
     );
+    const sizes = await database().query<{ min: number; max: number }>("SELECT min(length(metadata::text)) AS min, max(length(metadata::text)) AS max FROM connections WHERE provider_config_key = 'scale-ten'");
+    expect(sizes[0].min).toBeGreaterThan(1000);
     const expected = Array.from({ length: 10_000 }, (_, i) => `ten-${String(i + 1).padStart(5, '0')}`);
-    const sdk = (await nango.listConnections({ integrationId: 'scale-ten' })).connections.map((c) => c.connection_id);
-    expect(sdk.length).toBeGreaterThan(1000);
-    expect(sdk).toEqual(expected.slice(0, sdk.length));
+    const sdk = (await nango.listConnections({ integrationId: 'scale-ten' })).connections;
+    expect(sdk.map((c) => c.connection_id)).toEqual(expected);
+    expect(sdk[0].metadata).toMatchObject({ plan: 'pro', seats: 1 });
+    // On the wire: gzip, within Lambda's payload as base64, with nothing after it.
+    const started = Date.now();
+    const raw = await rawGet('/connections?integrationId=scale-ten', 'gzip, compress, deflate, br');
+    const ms = Date.now() - started;
+    expect(raw.headers['content-encoding']).toBe('gzip');
+    expect(raw.headers.vary).toMatch(/Accept-Encoding/i);
+    expect(Math.ceil(raw.body.length / 3) * 4).toBeLessThan(RESPONSE_BUDGET_BYTES);
+    const body = JSON.parse(gunzipSync(raw.body).toString('utf8'));
+    expect(body.connections).toHaveLength(10_000);
+    expect(body.next_cursor ?? null).toBeNull();
+    console.info(`10,000 connections: ${raw.body.length} bytes gzipped, ${gunzipSync(raw.body).length} bytes of JSON, ${ms} ms`);
+  });
+
+  test('a client without gzip (identity, or gzip;q=0) gets a complete first page and next_cursor carries on to all 10,000', async () => {
+    const expected = Array.from({ length: 10_000 }, (_, i) => `ten-${String(i + 1).padStart(5, '0')}`);
+    for (const acceptEncoding of ['identity', 'gzip;q=0, deflate, br']) {
+      const raw = await rawGet('/connections?integrationId=scale-ten', acceptEncoding);
+      expect({ acceptEncoding, status: raw.status, coding: raw.headers['content-encoding'] }).toEqual({ acceptEncoding, status: 200, coding: undefined });
+      const first = JSON.parse(raw.body.toString('utf8'));
+      expect(first.connections.length).toBeGreaterThan(1000);
+      expect(first.connections.length).toBeLessThan(10_000);
+      expect(first.next_cursor).toEqual(expect.any(String));
+      expect(first.connections.map((c: { connection_id: string }) => c.connection_id)).toEqual(expected.slice(0, first.connections.length));
+    }
     const all = await followAll('/connections?integrationId=scale-ten', 'connections');
     expect(all.items.map((c) => c.connection_id)).toEqual(expected);
-    expect(all.items[0].metadata).toMatchObject({ account_id: 'acct_1', plan: 'pro' });
-    // What the SDK got is the first of these pages.
     expect(all.pages).toBeGreaterThan(1);
-    // A limit is honoured up to Nango's 10,000, and pages resume exactly.
-    const limited = await readJson(await t.api('/connections?integrationId=scale-ten&limit=10000'));
-    expect(limited.status).toBe(200);
-    expect(limited.body.connections.map((c: { connection_id: string }) => c.connection_id)).toEqual(sdk);
+  });
+
+  test('small answers are not gzipped, and say they vary by Accept-Encoding', async () => {
+    const raw = await rawGet('/connections?integrationId=scale-ten&limit=2', 'gzip');
+    expect(raw.status).toBe(200);
+    expect(raw.headers['content-encoding']).toBeUndefined();
+    expect(raw.headers.vary).toMatch(/Accept-Encoding/i);
+    expect(JSON.parse(raw.body.toString('utf8')).connections).toHaveLength(2);
   });
 });
 
