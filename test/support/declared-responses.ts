@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import type * as z from 'zod';
 import { CONNECT_ROUTES } from '../../lambdas/functions/connect/routes';
 import { API_ROUTES } from '../../lambdas/functions/api/routes';
@@ -29,7 +30,7 @@ export class DeclaredResponseCheck {
 
   /** For LocalStackOptions.onFunctionResponse. */
   readonly observe = (response: FunctionResponse): void => {
-    const problem = this.check(response);
+    const problem = this.check(decoded(response));
     if (problem) this.problems.push(`${response.method} ${response.path} → ${response.status}: ${problem}`);
   };
 
@@ -59,6 +60,12 @@ export class DeclaredResponseCheck {
     if (!schema) return `${routeName(route)} declares no schema for its JSON ${response.status}`;
     return schemaProblem(schema, JSON.parse(response.body.toString('utf8')));
   }
+}
+
+/** The response as its client reads it: a gzipped body (response-coding.ts) is checked unzipped. */
+function decoded(response: FunctionResponse): FunctionResponse {
+  const coding = Object.entries(response.headers).find(([name]) => name.toLowerCase() === 'content-encoding')?.[1][0];
+  return coding === 'gzip' ? { ...response, body: gunzipSync(response.body) } : response;
 }
 
 export function allRoutes(): AnyRoute[] {
