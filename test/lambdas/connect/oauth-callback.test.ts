@@ -2,7 +2,9 @@ import { database, envelopeCipher } from '../../support/handles';
 import { finishOAuth } from '../../../lambdas/connect/oauth-callback';
 import { ConnectError } from '../../../lambdas/connect/errors';
 import { consumeOAuthSession, deleteExpiredOAuthSessions, insertOAuthSession, type OAuthSessionRequest } from '../../../lambdas/connect/oauth-session-store';
+import { managementApi, type SocketPoster } from '../../../lambdas/platform/websocket/connections-api';
 import { HttpBrowser } from '../../support/http-browser';
+import { RelayClient } from '../../support/relay-client';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 import { startOAuthServer, type OAuthServer } from '../../support/oauth-server';
 import { authorizeUntilCallback, connectSession, connectUrl, oidcIntegration, outboxRows, tableCount } from './connect-fixtures';
@@ -41,8 +43,8 @@ async function startedFlow(pck = 'oidc', extraQuery = '') {
   return { query, binding: bindings[0][1] };
 }
 
-const finish = (query: Record<string, string>, browserBinding: string | undefined, now = new Date()) =>
-  finishOAuth({ db: database(), cipher: envelopeCipher(), sockets: undefined, query, browserBinding, now, audit });
+const finish = (query: Record<string, string>, browserBinding: string | undefined, now = new Date(), sockets?: SocketPoster) =>
+  finishOAuth({ db: database(), cipher: envelopeCipher(), sockets, query, browserBinding, now, audit });
 
 /** The ConnectError a call fails with (anything else fails the test). */
 async function refusal(call: Promise<unknown>): Promise<{ reason: string; message: string; providerUnavailable: boolean }> {
@@ -176,6 +178,61 @@ test("an end user's own client exchanges the code and stays with the credentials
   expect(res.status).toBe(200);
   const { credentials } = (await res.json()) as { credentials: Record<string, unknown> };
   expect(credentials).toMatchObject({ refresh_token: 'rt-given-7f3a9c2e', config_override: { client_id: own.client_id, client_secret: own.client_secret } });
+});
+
+describe("the outcome on the frontend SDK's socket", () => {
+  const open: RelayClient[] = [];
+  afterEach(() => {
+    for (const client of open.splice(0)) client.close();
+  });
+
+  /** A socket that got its ack, and a flow started naming it. */
+  async function relayedFlow() {
+    const client = await RelayClient.open(t.baseUrl);
+    open.push(client);
+    const wsClientId = await client.ack();
+    return { client, ...(await startedFlow('oidc', `&ws_client_id=${wsClientId}`)) };
+  }
+  const sockets = () => managementApi(t.stack.env.LATCHKEY_WEBSOCKET_CALLBACK_URL);
+
+  test('success: the new connection', async () => {
+    const { client, query, binding } = await relayedFlow();
+    const done = await finish(query, binding, new Date(), sockets());
+    expect(await client.next('success')).toEqual({ message_type: 'success', provider_config_key: 'oidc', connection_id: done.connectionId, is_pending: false });
+  });
+
+  test('a refused callback: its reason and the message the page shows', async () => {
+    const { client, query, binding } = await relayedFlow();
+    await refusal(finish({ state: query.state }, binding, new Date(), sockets()));
+    expect(await client.next('error')).toEqual({
+      message_type: 'error',
+      provider_config_key: 'oidc',
+      connection_id: '',
+      error_type: 'callback_err',
+      error_desc: 'The provider did not return an authorization code.',
+    });
+  });
+
+  test('an unexpected error: thrown as it is, not recorded as a flow failure, and told without details', async () => {
+    const { client, query, binding } = await relayedFlow();
+    // The session's sealed secrets no longer open: not a failure of the flow, a fault of ours.
+    await database().execute("UPDATE oauth_sessions SET secrets = decode('00', 'hex')");
+    const failuresBefore = (await outboxRows()).filter((e) => e.payload.success === false).length;
+    const err = await finish(query, binding, new Date(), sockets()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(ConnectError);
+    expect((await outboxRows()).filter((e) => e.payload.success === false)).toHaveLength(failuresBefore);
+    expect(await client.next('error')).toEqual({
+      message_type: 'error',
+      provider_config_key: 'oidc',
+      connection_id: '',
+      error_type: 'unknown_err',
+      error_desc: 'An unexpected error occurred; the connection was not made.',
+    });
+  });
 });
 
 describe('OAuth session rows', () => {
