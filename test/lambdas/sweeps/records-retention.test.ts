@@ -162,6 +162,16 @@ describe('deleted-connections', () => {
     expect(await count('SELECT count(*) FROM connections WHERE id = :id', { id: uuid(id) })).toBe(0);
   });
 
+  test('one run goes on past the connections one lookup returns', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      ids.push(await connection(`many-${i}`));
+      await softDelete(`many-${i}`, T0);
+    }
+    expect(await sweepDeletedConnections(database(), at(40 * DAY), budget())).toMatchObject({ connectionsHardDeleted: 25, deletedConnectionsBudgetExhausted: 0 });
+    expect(await count('SELECT count(*) FROM connections WHERE id = ANY (CAST(:ids AS uuid[]))', { ids: `{${ids.join(',')}}` })).toBe(0);
+  });
+
   test('two sweeps at once share the work: every row deleted once, counts add up', async () => {
     const ids = [await connection('twin-1'), await connection('twin-2')];
     await write('twin-1', 600, T0);
