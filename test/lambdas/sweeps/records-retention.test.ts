@@ -276,6 +276,23 @@ describe('orphans', () => {
     expect((await sweepOrphans(database(), new Date(at(31 * DAY).getTime() - 1), budget())).integrationsHardDeleted).toBe(0);
     expect((await sweepOrphans(database(), at(31 * DAY), budget())).integrationsHardDeleted).toBe(1);
     expect(await count('SELECT count(*) FROM integrations WHERE id = :id', { id: uuid(integrationId) })).toBe(0);
+    // One audit event per run that changed something, with its counts.
+    const runs = await database().query<{ detail: Record<string, number> }>("SELECT detail FROM audit_events WHERE action = 'retention.sweep' AND actor_id = 'orphans' ORDER BY occurred_at");
+    expect(runs.map((r) => r.detail)).toEqual([
+      { connections_retired: 1, integrations_deleted: 0 },
+      { connections_retired: 0, integrations_deleted: 1 },
+    ]);
+  });
+
+  test('a run the budget stops while retiring connections leaves the integration and says the budget ran out', async () => {
+    const integrationId = await insertIntegration('dev', 'doomed-int-2', 'openai');
+    for (const connectionId of ['orphan-2a', 'orphan-2b']) {
+      const res = await t.api('/connections', { method: 'POST', json: { provider_config_key: 'doomed-int-2', connection_id: connectionId, credentials: { type: 'API_KEY', apiKey: `sk-secret-${connectionId}-0123456789` } } });
+      expect(res.status).toBe(201);
+    }
+    await database().execute('UPDATE integrations SET deleted_at = :when WHERE id = :id', { when: T0, id: uuid(integrationId) });
+    expect(await sweepOrphans(database(), at(DAY), budget({ batchSize: 1, maxBatches: 1 }))).toEqual({ orphanConnectionsRetired: 1, integrationsHardDeleted: 0, orphansBudgetExhausted: 1 });
+    expect(await sweepOrphans(database(), at(DAY), budget())).toEqual({ orphanConnectionsRetired: 1, integrationsHardDeleted: 0, orphansBudgetExhausted: 0 });
   });
 });
 
