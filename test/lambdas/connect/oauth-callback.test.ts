@@ -7,6 +7,7 @@ import { HttpBrowser } from '../../support/http-browser';
 import { RelayClient } from '../../support/relay-client';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 import { startOAuthServer, type OAuthServer } from '../../support/oauth-server';
+import { startRawTokenServer, type RawTokenServer } from '../connections/refresh/refresh-fixtures';
 import { authorizeUntilCallback, connectSession, connectUrl, oidcIntegration, outboxRows, tableCount } from './connect-fixtures';
 
 /**
@@ -72,8 +73,13 @@ test('a good callback stores the connection and answers with its state and redir
   const done = await finish({ ...query, realmId: 'r'.repeat(1024) }, binding);
   expect(done).toMatchObject({ state: query.state, redirectUri: `${t.baseUrl}/oauth/callback`, providerConfigKey: 'oidc', operation: 'creation' });
   expect(await tableCount('connections')).toBe(before + 1);
-  const [row] = await database().query<{ connection_config: Record<string, unknown> }>('SELECT connection_config FROM connections WHERE connection_id = :id', { id: done.connectionId });
+  const [row] = await database().query<{ connection_config: Record<string, unknown>; credentials_expires_at: Date | null }>(
+    'SELECT connection_config, credentials_expires_at FROM connections WHERE connection_id = :id',
+    { id: done.connectionId },
+  );
   expect(row.connection_config).toEqual({ realmId: 'r'.repeat(1024) });
+  // The token's expiry is kept for refreshes.
+  expect(row.credentials_expires_at!.getTime()).toBeGreaterThan(Date.now());
   expect(await refusal(finish(query, binding))).toMatchObject({ reason: 'invalid_state', message: expect.stringContaining('unknown, expired or already used') });
 });
 
@@ -139,14 +145,58 @@ test('a code the provider will not exchange is token_exchange_failed with its er
   });
 });
 
+/** Runs `fn` with one field of the oidc provider's definition changed, then puts the definition back. */
+async function withProviderField<T>(field: string, value: string, fn: () => Promise<T>): Promise<T> {
+  const [{ definition }] = await database().query<{ definition: Record<string, unknown> }>("SELECT definition FROM providers WHERE name = 'oidc'");
+  await database().execute("UPDATE providers SET definition = jsonb_set(definition, CAST(:path AS text[]), to_jsonb(CAST(:value AS text))) WHERE name = 'oidc'", { path: `{${field}}`, value });
+  try {
+    return await fn();
+  } finally {
+    await database().execute("UPDATE providers SET definition = CAST(:definition AS jsonb) WHERE name = 'oidc'", { definition: JSON.stringify(definition) });
+  }
+}
+
 test('a provider that cannot be reached for the exchange is reported as unavailable', async () => {
   const { query, binding } = await startedFlow();
-  await database().execute("UPDATE providers SET definition = jsonb_set(definition, '{token_url}', '\"http://127.0.0.1:9/token\"') WHERE name = 'oidc'");
-  try {
+  await withProviderField('token_url', 'http://127.0.0.1:9/token', async () => {
     expect(await refusal(finish(query, binding))).toEqual({ reason: 'token_exchange_failed', message: 'The provider did not exchange the authorization code: network', providerUnavailable: true });
-  } finally {
-    await database().execute("UPDATE providers SET definition = jsonb_set(definition, '{token_url}', to_jsonb(CAST(:url AS text))) WHERE name = 'oidc'", { url: server.tokenUrl });
-  }
+  });
+});
+
+describe('a token endpoint of our own making', () => {
+  let raw: RawTokenServer;
+  beforeAll(async () => {
+    raw = await startRawTokenServer();
+  });
+  afterAll(() => raw?.stop());
+
+  test('a server error is reported as the provider being unavailable', async () => {
+    const { query, binding } = await startedFlow();
+    raw.answer = () => ({ status: 503, body: { error: 'temporarily_unavailable' } });
+    await withProviderField('token_url', raw.url, async () => {
+      expect(await refusal(finish(query, binding))).toMatchObject({ reason: 'token_exchange_failed', message: expect.stringContaining(': server'), providerUnavailable: true });
+    });
+  });
+
+  test('a token without an expiry is stored without one', async () => {
+    const { query, binding } = await startedFlow();
+    t.secrets.register('at-without-expiry-5d1c');
+    raw.answer = () => ({ status: 200, body: { access_token: 'at-without-expiry-5d1c', token_type: 'Bearer' } });
+    const done = await withProviderField('token_url', raw.url, () => finish(query, binding));
+    const [row] = await database().query<{ credentials_expires_at: Date | null }>('SELECT credentials_expires_at FROM connections WHERE connection_id = :id', { id: done.connectionId });
+    expect(row).toEqual({ credentials_expires_at: null });
+  });
+});
+
+test('a provider whose token request our client cannot make is a configuration error', async () => {
+  const { query, binding } = await startedFlow();
+  await withProviderField('token_request_auth_method', 'private_key_jwt', async () => {
+    expect(await refusal(finish(query, binding))).toEqual({
+      reason: 'provider_config_err',
+      message: 'token_request_auth_method private_key_jwt is not supported by the generic token client',
+      providerUnavailable: false,
+    });
+  });
 });
 
 test('an integration left without its client secret cannot finish the exchange', async () => {
