@@ -1,3 +1,4 @@
+import net, { type AddressInfo } from 'node:net';
 import { database, envelopeCipher } from '../../support/handles';
 import { finishOAuth } from '../../../lambdas/connect/oauth-callback';
 import { ConnectError } from '../../../lambdas/connect/errors';
@@ -316,3 +317,20 @@ describe('OAuth session rows', () => {
     expect(await database().query<{ expires_at: Date }>('SELECT expires_at FROM oauth_sessions')).toEqual([{ expires_at: now }]);
   });
 });
+
+// Last: it waits for the token client's own deadline.
+test('a provider that does not answer the exchange in time is reported as unavailable', async () => {
+  const held: net.Socket[] = [];
+  const silent = net.createServer((socket) => void held.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    const { query, binding } = await startedFlow();
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/token`;
+    await withProviderField('token_url', url, async () => {
+      expect(await refusal(finish(query, binding))).toEqual({ reason: 'token_exchange_failed', message: 'The provider did not exchange the authorization code: timeout', providerUnavailable: true });
+    });
+  } finally {
+    for (const socket of held) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
+}, 30_000);
