@@ -146,10 +146,10 @@ test('a code the provider will not exchange is token_exchange_failed with its er
   });
 });
 
-/** Runs `fn` with one field of the oidc provider's definition changed, then puts the definition back. */
-async function withProviderField<T>(field: string, value: string, fn: () => Promise<T>): Promise<T> {
+/** Runs `fn` with fields of the oidc provider's definition replaced, then puts the definition back. */
+async function withProvider<T>(patch: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
   const [{ definition }] = await database().query<{ definition: Record<string, unknown> }>("SELECT definition FROM providers WHERE name = 'oidc'");
-  await database().execute("UPDATE providers SET definition = jsonb_set(definition, CAST(:path AS text[]), to_jsonb(CAST(:value AS text))) WHERE name = 'oidc'", { path: `{${field}}`, value });
+  await database().execute("UPDATE providers SET definition = CAST(:definition AS jsonb) WHERE name = 'oidc'", { definition: JSON.stringify({ ...definition, ...patch }) });
   try {
     return await fn();
   } finally {
@@ -159,8 +159,45 @@ async function withProviderField<T>(field: string, value: string, fn: () => Prom
 
 test('a provider that cannot be reached for the exchange is reported as unavailable', async () => {
   const { query, binding } = await startedFlow();
-  await withProviderField('token_url', 'http://127.0.0.1:9/token', async () => {
+  await withProvider({ token_url: 'http://127.0.0.1:9/token' }, async () => {
     expect(await refusal(finish(query, binding))).toEqual({ reason: 'token_exchange_failed', message: 'The provider did not exchange the authorization code: network', providerUnavailable: true });
+  });
+});
+
+describe('the host the code exchange sends the client secret to, checked again at the callback', () => {
+  // A public token URL whose host comes from connection config; the integration allows no end-user host.
+  const hostFrom = (key: string) =>
+    withProvider.bind(null, {
+      allow_private_network: false,
+      authorization_url: 'https://auth.example/authorize',
+      token_url: `https://\${connectionConfig.${key}}/token`,
+      connection_config: { host: { title: 'Host', optional: true } },
+    });
+  // A loopback address: the outbound policy refuses it before any request.
+  const host = '127.0.0.1';
+  const storeRequest = (request: Record<string, unknown>) => database().execute('UPDATE oauth_sessions SET request = CAST(:request AS jsonb)', { request: JSON.stringify(request) });
+
+  test("a host the end user chose is refused; the backend's goes on to the exchange", async () => {
+    const chosen = await startedFlow();
+    await storeRequest({ providerConfigKey: 'oidc', connectionConfig: { host }, endUserKeys: ['host'] });
+    await hostFrom('host')(async () => expect(await refusal(finish(chosen.query, chosen.binding))).toMatchObject({ reason: 'host_not_allowed' }));
+
+    const trusted = await startedFlow();
+    await storeRequest({ providerConfigKey: 'oidc', connectionConfig: { host }, endUserKeys: [] });
+    await hostFrom('host')(async () =>
+      expect(await refusal(finish(trusted.query, trusted.binding))).toMatchObject({ reason: 'token_exchange_failed', message: expect.stringContaining(': blocked') }),
+    );
+  });
+
+  test("a session stored before provenance was recorded counts every value as the end user's", async () => {
+    const { query, binding } = await startedFlow();
+    await storeRequest({ providerConfigKey: 'oidc', connectionConfig: { host } });
+    await hostFrom('host')(async () => expect(await refusal(finish(query, binding))).toMatchObject({ reason: 'host_not_allowed' }));
+  });
+
+  test("redirect metadata came through the browser: it is the end user's", async () => {
+    const { query, binding } = await startedFlow();
+    await hostFrom('realmId')(async () => expect(await refusal(finish({ ...query, realmId: host }, binding))).toMatchObject({ reason: 'host_not_allowed' }));
   });
 });
 
@@ -174,7 +211,7 @@ describe('a token endpoint of our own making', () => {
   test('a server error is reported as the provider being unavailable', async () => {
     const { query, binding } = await startedFlow();
     raw.answer = () => ({ status: 503, body: { error: 'temporarily_unavailable' } });
-    await withProviderField('token_url', raw.url, async () => {
+    await withProvider({ token_url: raw.url }, async () => {
       expect(await refusal(finish(query, binding))).toMatchObject({ reason: 'token_exchange_failed', message: expect.stringContaining(': server'), providerUnavailable: true });
     });
   });
@@ -183,7 +220,7 @@ describe('a token endpoint of our own making', () => {
     const { query, binding } = await startedFlow();
     t.secrets.register('at-without-expiry-5d1c');
     raw.answer = () => ({ status: 200, body: { access_token: 'at-without-expiry-5d1c', token_type: 'Bearer' } });
-    const done = await withProviderField('token_url', raw.url, () => finish(query, binding));
+    const done = await withProvider({ token_url: raw.url }, () => finish(query, binding));
     const [row] = await database().query<{ credentials_expires_at: Date | null }>('SELECT credentials_expires_at FROM connections WHERE connection_id = :id', { id: done.connectionId });
     expect(row).toEqual({ credentials_expires_at: null });
   });
@@ -191,7 +228,7 @@ describe('a token endpoint of our own making', () => {
 
 test('a provider whose token request our client cannot make is a configuration error', async () => {
   const { query, binding } = await startedFlow();
-  await withProviderField('token_request_auth_method', 'private_key_jwt', async () => {
+  await withProvider({ token_request_auth_method: 'private_key_jwt' }, async () => {
     expect(await refusal(finish(query, binding))).toEqual({
       reason: 'provider_config_err',
       message: 'token_request_auth_method private_key_jwt is not supported by the generic token client',
@@ -326,7 +363,7 @@ test('a provider that does not answer the exchange in time is reported as unavai
   try {
     const { query, binding } = await startedFlow();
     const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/token`;
-    await withProviderField('token_url', url, async () => {
+    await withProvider({ token_url: url }, async () => {
       expect(await refusal(finish(query, binding))).toEqual({ reason: 'token_exchange_failed', message: 'The provider did not exchange the authorization code: timeout', providerUnavailable: true });
     });
   } finally {
