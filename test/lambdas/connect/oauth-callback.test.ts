@@ -216,6 +216,15 @@ describe('a token endpoint of our own making', () => {
     });
   });
 
+  test("the provider's refresh token is kept when the end user gave none", async () => {
+    const { query, binding } = await startedFlow();
+    t.secrets.register('at-from-raw-8e2b');
+    t.secrets.register('rt-from-raw-8e2b');
+    raw.answer = () => ({ status: 200, body: { access_token: 'at-from-raw-8e2b', refresh_token: 'rt-from-raw-8e2b', token_type: 'Bearer', expires_in: 3600 } });
+    const done = await withProvider({ token_url: raw.url }, () => finish(query, binding));
+    expect(await storedCredentials(done.connectionId)).toMatchObject({ access_token: 'at-from-raw-8e2b', refresh_token: 'rt-from-raw-8e2b' });
+  });
+
   test('a token without an expiry is stored without one', async () => {
     const { query, binding } = await startedFlow();
     t.secrets.register('at-without-expiry-5d1c');
@@ -321,6 +330,21 @@ describe("the outcome on the frontend SDK's socket", () => {
       error_desc: 'An unexpected error occurred; the connection was not made.',
     });
   });
+});
+
+/** The credentials of a connection, as GET /connections/{id} shows them. */
+async function storedCredentials(connectionId: string): Promise<Record<string, unknown>> {
+  const res = await t.api(`/connections/${connectionId}?provider_config_key=oidc&refresh_token=true`);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { credentials: Record<string, unknown> }).credentials;
+}
+
+test("an end user's client id without its secret does not replace the integration's client", async () => {
+  const { query, binding } = await startedFlow();
+  const [{ request }] = await database().query<{ request: OAuthSessionRequest }>('SELECT request FROM oauth_sessions');
+  await database().execute('UPDATE oauth_sessions SET request = CAST(:request AS jsonb)', { request: JSON.stringify({ ...request, clientIdOverride: 'not-a-client-of-the-server' }) });
+  const done = await finish(query, binding);
+  expect(await storedCredentials(done.connectionId)).not.toHaveProperty('config_override');
 });
 
 describe('OAuth session rows', () => {
