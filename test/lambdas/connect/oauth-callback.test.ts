@@ -74,6 +74,8 @@ test('a good callback stores the connection and answers with its state and redir
   const done = await finish({ ...query, realmId: 'r'.repeat(1024) }, binding);
   expect(done).toMatchObject({ state: query.state, redirectUri: `${t.baseUrl}/oauth/callback`, providerConfigKey: 'oidc', operation: 'creation' });
   expect(await tableCount('connections')).toBe(before + 1);
+  const [created] = await database().query<{ detail: Record<string, unknown> }>("SELECT detail FROM audit_events WHERE action = 'connection.create' AND detail->>'connection_id' = :id", { id: done.connectionId });
+  expect(created.detail).toMatchObject({ flow: 'oauth2', operation: 'creation', auth_mode: 'OAUTH2' });
   const [row] = await database().query<{ connection_config: Record<string, unknown>; credentials_expires_at: Date | null }>(
     'SELECT connection_config, credentials_expires_at FROM connections WHERE connection_id = :id',
     { id: done.connectionId },
@@ -108,7 +110,11 @@ test('an OAuth session that has just reached its expiry is refused (and the fail
 test('a connect session that expired during the authorization ends the flow', async () => {
   const { query, binding } = await startedFlow();
   await database().execute("UPDATE connect_sessions SET expires_at = now() - interval '1 second'");
-  expect(await refusal(finish(query, binding))).toMatchObject({ reason: 'connect_session_expired' });
+  expect(await refusal(finish(query, binding))).toEqual({
+    reason: 'connect_session_expired',
+    message: 'The connect session expired before the authorization finished: start the connection again.',
+    providerUnavailable: false,
+  });
 });
 
 test('without the binding cookie, or with another one, the callback is refused as another browser', async () => {
