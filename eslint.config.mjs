@@ -12,7 +12,7 @@ const PLATFORM = ['./lambdas/platform'];
 /** Domain folders: everything in lambdas/ that is not a function, http/ or platform. */
 const DOMAINS = [
   'audit', 'auth', 'connect', 'connect-sessions', 'connections', 'end-users', 'environments', 'health',
-  'integrations', 'keys', 'oauth', 'providers', 'records', 'sweeps', 'webhooks',
+  'integrations', 'keys', 'oauth', 'providers', 'proxy', 'records', 'sweeps', 'webhooks',
 ].map((p) => `./lambdas/${p}`);
 
 export default defineConfig(

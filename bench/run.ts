@@ -14,6 +14,7 @@ import { benchWebhooks } from './webhooks';
 import { benchSweeps } from './sweeps';
 import { benchRefresh } from './refresh';
 import { benchRelay } from './relay';
+import { benchProxy } from './proxy';
 
 // Lambda runs Node 22; on a Node 20 machine the SDK's upgrade notice is noise in the report.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -28,6 +29,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   sweeps: benchSweeps,
   refresh: benchRefresh,
   relay: benchRelay,
+  proxy: benchProxy,
 };
 
 async function main(): Promise<void> {

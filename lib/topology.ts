@@ -5,7 +5,7 @@
  * No aws-cdk-lib imports here: local/ and lambdas/ tooling read this file too.
  */
 
-export const FUNCTION_NAMES = ['api', 'connect', 'sweeps', 'webhooks'] as const;
+export const FUNCTION_NAMES = ['api', 'connect', 'proxy', 'sweeps', 'webhooks'] as const;
 
 /** The database role function `name` signs in as (migration 0009 creates it): `sweeps` → `latchkey_sweeps`. */
 export function functionRoleName(name: string): string {
@@ -125,6 +125,19 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     builtFiles: [{ script: 'bin/build-connect-ui.ts', to: 'connect-ui' }],
   },
   {
+    name: 'proxy',
+    entry: 'lambdas/functions/proxy/handler.ts',
+    description: "Nango's proxy: calls a provider's API with a connection's credentials injected, from the egress IPs",
+    // API Gateway gives up at 29 s; retries and backoff stay inside PROXY_BUDGET_MS (lambdas/proxy/proxy-limits.ts).
+    timeoutSeconds: 30,
+    // Up to two bodies of a few MB each (request and response) and their base64 copies.
+    memoryMb: 1024,
+    // Injects stored credentials and renews due ones (a refresh re-seals them with the integration's client).
+    kms: { decrypt: ['connection-credentials', 'integration-secret', 'secret-hash-pepper'], generateDataKey: ['connection-credentials'] },
+    // A failed renewal's `auth` webhook, written by the refresh's statement.
+    publishesEvents: true,
+  },
+  {
     name: 'sweeps',
     entry: 'lambdas/functions/sweeps/handler.ts',
     description: 'Scheduled retention, deletion and expiry sweeps',
@@ -149,12 +162,17 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   },
 ];
 
+/** The REST API's binary media types: all of them, so bodies of any type pass untouched (the proxy). */
+export const BINARY_MEDIA_TYPES: readonly string[] = ['*/*'];
+
 /** Where the Connect UI is served (REST, the connect function), reported as a stack output. */
 export const CONNECT_UI_PATH = '/connect';
 
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/health', function: 'api' },
   { method: 'ANY', path: '/{proxy+}', function: 'api' },
+  // Nango's proxy: its own function, so its outbound calls and their credentials stay out of the api function.
+  { method: 'ANY', path: '/proxy/{proxy+}', function: 'proxy' },
   // The end user's side: authenticated by a connect session token in the query, or by the OAuth state.
   { method: 'GET', path: '/oauth/connect/{providerConfigKey}', function: 'connect' },
   { method: 'GET', path: '/oauth/callback', function: 'connect' },
@@ -259,4 +277,5 @@ export const METRIC_NAMES = {
   refreshFailed: 'CredentialRefreshFailed',
   webhookDelivered: 'WebhookDelivered',
   webhookFailed: 'WebhookFailed',
+  proxyCalls: 'ProxyCalls',
 } as const;

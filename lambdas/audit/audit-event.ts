@@ -29,6 +29,7 @@ export const AUDIT_ACTIONS = [
   'connection.credentials.read',
   'connection.refresh.success',
   'connection.refresh.failure',
+  'proxy.call',
   'audit.retention.sweep',
   'webhook.delivery.replay',
   'retention.sweep',

@@ -34,8 +34,8 @@ export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
  * limit, validate, handle → errors in Nango's envelope (domain errors through error-table.ts),
  * never a stack trace or a secret.
  */
-export function apiHandler(routes: AnyRoute[], options: { services?: RequestServices; limiter?: RateLimiter } = {}): ApiHandler {
-  const { services = requestServices(), limiter = new RateLimiter(setting('LATCHKEY_RATE_LIMIT_PER_MINUTE')) } = options;
+export function apiHandler(routes: AnyRoute[], options: { services?: RequestServices; limiter?: RateLimiter; maxBodyBytes?: number } = {}): ApiHandler {
+  const { services = requestServices(), limiter = new RateLimiter(setting('LATCHKEY_RATE_LIMIT_PER_MINUTE')), maxBodyBytes = MAX_REQUEST_BODY_BYTES } = options;
   const router = httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
     routes: routes.map((route) => toRouterRoute(route, services, limiter)),
     notFoundResponse: ({ method, path }) => {
@@ -49,7 +49,7 @@ export function apiHandler(routes: AnyRoute[], options: { services?: RequestServ
         logger.setCorrelationId(request.event.requestContext?.requestId);
         // Preflight needs no route: answer before routing.
         if (request.event.httpMethod === 'OPTIONS') return withCors(emptyResult(204));
-        assertBodySize(request.event);
+        assertBodySize(request.event, maxBodyBytes);
         return undefined;
       },
       after: async (request) => {
@@ -110,7 +110,7 @@ async function handle(route: AnyRoute, services: RequestServices, limiter: RateL
     rawParams = pathParameters(event);
     params = parseOrThrow(route.params ?? EMPTY_QUERY.passthrough(), rawParams, 'invalid_uri_params');
     query = parseOrThrow(route.query ?? EMPTY_QUERY, parseQuery(event), 'invalid_query_params');
-    const rawBody = parseJsonBody(event);
+    const rawBody = route.rawBody ? undefined : parseJsonBody(event);
     body = route.body ? parseOrThrow(route.body, rawBody ?? {}, 'invalid_body') : undefined;
   } catch (err) {
     if (principal && route.onInvalidInput && err instanceof ApiError) {
@@ -136,11 +136,11 @@ function pathParameters(event: APIGatewayProxyEvent): Record<string, string> {
   return out;
 }
 
-function assertBodySize(event: APIGatewayProxyEvent): void {
+function assertBodySize(event: APIGatewayProxyEvent, maxBytes: number): void {
   if (!event.body) return;
   const bytes = event.isBase64Encoded ? Buffer.byteLength(event.body, 'base64') : Buffer.byteLength(event.body, 'utf8');
-  if (bytes > MAX_REQUEST_BODY_BYTES) {
-    throw new ApiError(413, 'request_too_large', `The request body is ${bytes} bytes; the limit is ${MAX_REQUEST_BODY_BYTES} bytes.`);
+  if (bytes > maxBytes) {
+    throw new ApiError(413, 'request_too_large', `The request body is ${bytes} bytes; the limit is ${maxBytes} bytes.`);
   }
 }
 

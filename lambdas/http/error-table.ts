@@ -7,6 +7,7 @@ import type { DuplicateKeyNameError, KeyLimitError } from '../keys/errors';
 import type { DomainError, FieldIssue } from '../platform/domain-error';
 import { logger } from '../platform/observability/logger';
 import type { ProviderRegistryError, RepointRefused } from '../providers/errors';
+import type { ProxyError } from '../proxy/errors';
 import { ApiError } from './errors';
 
 /**
@@ -33,7 +34,8 @@ export type KnownDomainError =
   | KeyLimitError
   | DuplicateKeyNameError
   | ProviderRegistryError
-  | RepointRefused;
+  | RepointRefused
+  | ProxyError;
 
 export interface WireAnswer {
   status: number;
@@ -133,6 +135,20 @@ export const ERROR_TABLE: ErrorTable = {
   },
   provider_repointing: {
     missing_scopes: { status: 403, code: 'forbidden' },
+  },
+  proxy: {
+    unknown_provider_config: { status: 404, code: 'unknown_provider_config' },
+    // Nango's answer for a connection it cannot find (§2.4).
+    unknown_connection: { status: 400, code: 'server_error' },
+    missing_base_url: { status: 400, code: 'missing_base_url' },
+    base_url_override_not_allowed: { status: 400, code: 'base_url_override_not_allowed' },
+    missing_connection_config: { status: 400, code: 'missing_connection_config' },
+    unsupported_auth_mode: { status: 400, code: 'invalid_auth_mode' },
+    host_not_allowed: { status: 400, code: 'host_not_allowed' },
+    request_too_large: { status: 413, code: 'request_too_large' },
+    response_too_large: { status: 502, code: 'response_too_large' },
+    upstream_unreachable: { status: 502, code: 'provider_unavailable' },
+    upstream_timeout: { status: 504, code: 'provider_timeout' },
   },
 };
 

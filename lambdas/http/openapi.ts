@@ -26,6 +26,14 @@ function schemaOf(type: z.ZodType, io: 'input' | 'output'): JsonSchema {
 
 const operationId = (method: string, path: string) => `${method.toLowerCase()}${path.replace(/[^a-zA-Z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`;
 
+/**
+ * A route path as an OpenAPI path template: API Gateway's greedy `{proxy+}` (the rest of the path,
+ * slashes included) becomes `{endpoint}`, documented as a path parameter.
+ */
+export function openApiPath(path: string): string {
+  return path.replace(/\{[^}]+\+\}/g, '{endpoint}');
+}
+
 /** The query parameter connect-flow routes authenticate with (a security scheme, not a parameter). */
 const SESSION_QUERY = 'connect_session_token';
 
@@ -40,6 +48,8 @@ const SECURITY: Record<AnyRoute['auth'], Array<Record<string, string[]>> | undef
 function responseObject(route: AnyRoute, status: number, response: DeclaredResponse): Record<string, unknown> {
   // No body: a redirect, 204.
   if (status === 204 || (status >= 300 && status < 400)) return { description: response.description };
+  // Another server's answer, whatever its type.
+  if (route.forwardsUpstream && status < 300) return { description: response.description, content: { '*/*': { schema: {} } } };
   // The OAuth popup's routes answer pages, their errors included.
   if (response.media === 'text/html' || (route.renderError && status >= 400)) return { description: response.description, content: { 'text/html': { schema: { type: 'string' } } } };
   return {
@@ -58,18 +68,22 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: { title: string;
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const query = parameters(route.query, 'query').filter((p) => !(route.auth === 'connect_session_query' && p.name === SESSION_QUERY));
+    const path = openApiPath(route.path);
+    const greedy = path !== route.path ? [{ name: 'endpoint', in: 'path', required: true, description: 'The rest of the path, slashes included', schema: { type: 'string' } }] : [];
     const operation: Record<string, unknown> = {
       summary: route.summary,
       tags: [route.tag],
-      operationId: operationId(route.method, route.path),
-      parameters: [...parameters(route.params, 'path'), ...query, ...parameters(route.documentedHeaders, 'header')],
+      operationId: operationId(route.method, path),
+      parameters: [...parameters(route.params, 'path'), ...greedy, ...query, ...parameters(route.documentedHeaders, 'header')],
       responses: Object.fromEntries(Object.entries(declaredResponses(route)).map(([status, response]) => [status, responseObject(route, Number(status), response)])),
     };
     const body = route.documentedBody ?? route.body;
     if (body) operation.requestBody = { required: true, content: { 'application/json': { schema: schemaOf(body, 'input') } } };
+    // Any bytes of any type (the proxy's).
+    else if (route.rawBody && route.method !== 'GET') operation.requestBody = { required: false, content: { '*/*': { schema: { type: 'string', format: 'binary' } } } };
     const security = SECURITY[route.auth];
     if (security) operation.security = security;
-    (paths[route.path] ??= {})[route.method.toLowerCase()] = operation;
+    (paths[path] ??= {})[route.method.toLowerCase()] = operation;
   }
   for (const path of options.preflightPaths ?? []) {
     const names = [...path.matchAll(/\{([^}+]+)\}/g)].map((m) => m[1]);

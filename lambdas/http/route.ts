@@ -47,6 +47,10 @@ export interface RouteDefinition<Q = unknown, B = unknown, P = unknown, A extend
   /** Omitted: the route takes no query parameters at all (Nango's requireEmptyQuery). */
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
+  /** The body is the handler's to read as bytes (`event.body`, any content type): no JSON parsing, no `body` schema. */
+  rawBody?: true;
+  /** The route answers with another server's status, headers and body (the proxy): any status may come back. */
+  forwardsUpstream?: true;
   /** The body as the OpenAPI document shows it, when `body` checks only its size and the handler validates the rest. */
   documentedBody?: z.ZodType;
   /** Request headers the handler reads and validates itself, for the OpenAPI document. */

@@ -17,7 +17,7 @@ import { Construct } from 'constructs';
 import type { Functions } from './functions';
 import { Waf } from './waf';
 import { WebSocketRelay, type WebSocketRouteLike } from './websocket-relay';
-import { CONNECT_UI_PATH, type RouteSpec } from '../topology';
+import { BINARY_MEDIA_TYPES, CONNECT_UI_PATH, type RouteSpec } from '../topology';
 
 export interface RouteLike extends Omit<RouteSpec, 'function'> {
   function: string;
@@ -58,6 +58,9 @@ export class Api extends Construct {
       restApiName: `latchkey-${props.stage}`,
       description: `Latchkey ${props.stage}: Nango-compatible REST API`,
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      // Every body reaches the functions base64-encoded and byte for byte (they decode by
+      // isBase64Encoded), and a base64 result goes back as bytes: the proxy passes any content type.
+      binaryMediaTypes: [...BINARY_MEDIA_TYPES],
       // Logging needs API Gateway's account-wide CloudWatch role; kept if the stack goes, since
       // other APIs in the account and Region rely on the same setting.
       cloudWatchRole: true,

@@ -4,6 +4,7 @@ import {
   ComparisonOperator,
   Dashboard,
   GraphWidget,
+  LogQueryWidget,
   MathExpression,
   Metric,
   TextWidget,
@@ -120,6 +121,25 @@ export class Observability extends Construct {
         graph('Schedule target errors', [props.scheduleGroup.metricTargetErrors({ period: PERIOD, statistic: 'Sum' })]),
       ],
     ];
+    const proxy = fns.find((fn) => fn.spec.name === 'proxy');
+    if (proxy) {
+      rows.push([
+        graph('Proxied calls', [ours(METRIC_NAMES.proxyCalls, 'calls')]),
+        // The connection is a property of each ProxyCalls line, not a dimension (one metric per connection would cost per connection).
+        new LogQueryWidget({
+          title: 'Proxied calls by connection (top 20)',
+          logGroupNames: [proxy.logGroup.logGroupName],
+          queryLines: [
+            `filter ispresent(${METRIC_NAMES.proxyCalls}) and ispresent(connectionId)`,
+            'stats count(*) as calls, sum(status >= 500) as upstream_5xx, sum(retries) as retries, pct(latencyMs, 50) as p50_ms, pct(latencyMs, 99) as p99_ms by providerConfigKey, connectionId',
+            'sort calls desc',
+            'limit 20',
+          ],
+          width: 16,
+          height: 6,
+        }),
+      ]);
+    }
     for (const row of rows) this.dashboard.addWidgets(...row);
 
     this.alarm('api-5xx', stage.metricServerError({ period: PERIOD, statistic: 'Sum' }), 5, 'The REST API answered 5xx at least 5 times in 5 minutes.');

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { BINARY_MEDIA_TYPES } from '../../lib/topology';
 import { LOCAL_ACCOUNT_ID } from '../lambda-context';
 import { decode } from './route-table';
 
@@ -91,18 +92,17 @@ export function buildProxyEvent(req: IncomingRequest, match: MatchedResource, st
   };
 }
 
-/** Text types pass as UTF-8; everything else arrives base64-encoded (the stack's binaryMediaTypes). */
-export function isBinaryContentType(contentType: string | undefined): boolean {
+/**
+ * A body whose Content-Type matches one of the stack's binaryMediaTypes (lib/topology.ts; `type/*`
+ * and `*\/*` wildcards as API Gateway reads them) arrives base64-encoded; others as UTF-8 text.
+ */
+export function isBinaryContentType(contentType: string | undefined, mediaTypes: readonly string[] = BINARY_MEDIA_TYPES): boolean {
   if (!contentType) return false; // no type: API Gateway cannot match a binary media type either
-  const type = contentType.split(';')[0].trim().toLowerCase();
-  return !(
-    type.startsWith('text/') ||
-    type.startsWith('application/json') ||
-    type === 'application/x-www-form-urlencoded' ||
-    type.startsWith('application/xml') ||
-    type.endsWith('+json') ||
-    type.endsWith('+xml')
-  );
+  const [type, subtype] = contentType.split(';')[0].trim().toLowerCase().split('/');
+  return mediaTypes.some((pattern) => {
+    const [patternType, patternSubtype] = pattern.toLowerCase().split('/');
+    return (patternType === '*' || patternType === type) && (patternSubtype === '*' || patternSubtype === subtype);
+  });
 }
 
 /** Headers by name as sent, plus what a regional endpoint adds in front of the integration. */

@@ -1,6 +1,7 @@
 import type * as z from 'zod';
 import { CONNECT_ROUTES } from '../../lambdas/functions/connect/routes';
 import { API_ROUTES } from '../../lambdas/functions/api/routes';
+import { PROXY_ROUTES } from '../../lambdas/functions/proxy/routes';
 import { declaredResponses, ERROR_ENVELOPE } from '../../lambdas/http/openapi';
 import type { AnyRoute } from '../../lambdas/http/route';
 import type { FunctionResponse } from '../../local/api-gateway';
@@ -12,7 +13,7 @@ import type { FunctionResponse } from '../../local/api-gateway';
  * of every test through it, so the document cannot drift from the wire unnoticed.
  */
 
-const ROUTES_BY_FUNCTION: Record<string, readonly AnyRoute[]> = { api: API_ROUTES, connect: CONNECT_ROUTES };
+const ROUTES_BY_FUNCTION: Record<string, readonly AnyRoute[]> = { api: API_ROUTES, connect: CONNECT_ROUTES, proxy: PROXY_ROUTES };
 
 /** `GET /connections/{connectionId}`: how routes are named in reports and coverage. */
 export const routeName = (route: AnyRoute): string => `${route.method} ${route.path}`;
@@ -49,6 +50,8 @@ export class DeclaredResponseCheck {
     // The router's own 404 for a path no route serves.
     if (!route) return response.status === 404 ? envelopeProblem(response) : `no route of function ${response.function} serves it`;
     this.checked.push({ route: routeName(route), status: response.status });
+    // The upstream's answer, whatever it is; our own errors are still Nango envelopes.
+    if (route.forwardsUpstream) return response.status >= 400 && isJson(response) && isEnvelope(response) ? envelopeProblem(response) : undefined;
     const declared = declaredResponses(route)[response.status];
     if (!declared) return `status ${response.status} is not declared by ${routeName(route)}`;
     if (!isJson(response)) return undefined;
@@ -69,6 +72,18 @@ export function mainSuccess(route: AnyRoute): number {
 function isJson(response: FunctionResponse): boolean {
   const type = Object.entries(response.headers).find(([name]) => name.toLowerCase() === 'content-type')?.[1][0] ?? '';
   return /^application\/json\b/i.test(type) && response.body.length > 0;
+}
+
+/** Our own error answers: `{error: {code}}` with nothing else at the top. */
+function isEnvelope(response: FunctionResponse): boolean {
+  try {
+    const body = JSON.parse(response.body.toString('utf8')) as unknown;
+    if (typeof body !== 'object' || body === null || Object.keys(body).length !== 1) return false;
+    const error = (body as { error?: unknown }).error;
+    return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string';
+  } catch {
+    return false;
+  }
 }
 
 function envelopeProblem(response: FunctionResponse): string | undefined {
@@ -111,7 +126,11 @@ function findRoute(fn: string, method: string, rawPath: string): AnyRoute | unde
   const candidates = (ROUTES_BY_FUNCTION[fn] ?? []).filter((route) => {
     if (route.method !== method.toUpperCase()) return false;
     const parts = route.path.split('/').slice(1);
-    return parts.length === segments.length && parts.every((part, i) => part.startsWith('{') || part === segments[i]);
+    // `{proxy+}` takes the rest of the path (one segment at least).
+    const greedy = parts.at(-1)?.endsWith('+}') === true;
+    const fixed = greedy ? parts.slice(0, -1) : parts;
+    const lengthFits = greedy ? segments.length > fixed.length : parts.length === segments.length;
+    return lengthFits && fixed.every((part, i) => part.startsWith('{') || part === segments[i]);
   });
   const parameters = (route: AnyRoute) => route.path.split('/').filter((part) => part.startsWith('{')).length;
   return candidates.sort((a, b) => parameters(a) - parameters(b))[0];

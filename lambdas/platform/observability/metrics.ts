@@ -10,3 +10,13 @@ export const metrics = new Metrics({ namespace: 'Latchkey', serviceName: 'latchk
 export function publishCount(name: string, value = 1): void {
   metrics.singleMetric().addMetric(name, MetricUnit.Count, value);
 }
+
+/**
+ * One count with properties that are not dimensions (a connection id would make a metric per
+ * connection): CloudWatch keeps them in the log line, where Logs Insights groups by them.
+ */
+export function publishCountWith(name: string, properties: Record<string, string | number | boolean | null>): void {
+  const single = metrics.singleMetric();
+  for (const [key, value] of Object.entries(properties)) single.addMetadata(key, String(value));
+  single.addMetric(name, MetricUnit.Count, 1);
+}

@@ -4,6 +4,7 @@ import { allRoutes, mainSuccess, routeName, schemaProblem } from '../../support/
 import { HttpBrowser } from '../../support/http-browser';
 import { readJson, startTestStack, type TestStack } from '../../support/local-stack';
 import { startOAuthServer, type OAuthServer } from '../../support/oauth-server';
+import { startUpstream } from '../../support/upstream';
 import { WebhookReceiver } from '../../support/webhook-receiver';
 import { authorizeInBrowser, connectSession, connectUrl, oidcIntegration } from '../connect/connect-fixtures';
 import { environmentId } from '../connections/fixtures';
@@ -141,6 +142,21 @@ test('audit events and webhook deliveries', async () => {
   const id = listed.data[0].id;
   await call(`/webhooks/deliveries/${id}`);
   await call(`/webhooks/deliveries/${id}/replay`, { method: 'POST' }, 202);
+});
+
+test('the proxy, each method', async () => {
+  const upstream = await startUpstream();
+  try {
+    t.secrets.register('declared-proxy-key-0123456789');
+    await call('/providers/declared-up', { method: 'PUT', json: { display_name: 'up', auth_mode: 'API_KEY', allow_private_network: true, proxy: { base_url: upstream.url, headers: { 'x-key': '${apiKey}' } } } }, 201);
+    await call('/integrations', { method: 'POST', json: { provider: 'declared-up', unique_key: 'declared-up' } });
+    await call('/connections', { method: 'POST', json: { provider_config_key: 'declared-up', connection_id: 'p', credentials: { type: 'API_KEY', apiKey: 'declared-proxy-key-0123456789' } } }, 201);
+    for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) {
+      await call('/proxy/x', { method, headers: { 'connection-id': 'p', 'provider-config-key': 'declared-up' } });
+    }
+  } finally {
+    await upstream.stop();
+  }
 });
 
 test("every route's main success answer was checked against its declaration", () => {

@@ -23,6 +23,7 @@ import { DuplicateKeyNameError, KeyLimitError } from '../../../lambdas/keys/erro
 import { DomainError } from '../../../lambdas/platform/domain-error';
 import { ProviderRegistryError, RepointRefused } from '../../../lambdas/providers/errors';
 import type { Provider } from '../../../lambdas/providers/provider-schema';
+import { ProxyError, type ProxyFailure } from '../../../lambdas/proxy/errors';
 import { lambdaEnvironment } from '../../../local/environment';
 import { createLambdaContext, localFunction } from '../../../local/lambda-context';
 
@@ -99,6 +100,23 @@ const SAMPLES: Samples = {
     provider_in_use: new ProviderRegistryError('provider_in_use', 'in use'),
   },
   provider_repointing: { missing_scopes: new RepointRefused(['environment:connections:read_credentials'], []) },
+  proxy: Object.fromEntries(
+    (
+      [
+        'unknown_provider_config',
+        'unknown_connection',
+        'missing_base_url',
+        'base_url_override_not_allowed',
+        'missing_connection_config',
+        'unsupported_auth_mode',
+        'host_not_allowed',
+        'request_too_large',
+        'response_too_large',
+        'upstream_unreachable',
+        'upstream_timeout',
+      ] as ProxyFailure[]
+    ).map((reason) => [reason, new ProxyError(reason, `proxy: ${reason}`)]),
+  ) as Samples['proxy'],
 };
 
 const samples = Object.entries(SAMPLES).flatMap(([domain, byReason]) => Object.entries(byReason as Record<string, DomainError>).map(([reason, err]) => ({ domain, reason, err })));

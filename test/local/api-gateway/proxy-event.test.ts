@@ -16,20 +16,24 @@ describe('proxy event pieces', () => {
 
   test.each([
     [undefined, false],
-    ['text/html; charset=utf-8', false],
-    ['application/json', false],
-    ['Application/JSON; charset=utf-8', false],
-    ['application/problem+json', false],
-    ['application/atom+xml', false],
-    ['application/xml', false],
-    ['application/x-www-form-urlencoded', false],
+    ['text/html; charset=utf-8', true],
+    ['application/json', true],
     ['application/octet-stream', true],
-    ['application/pdf', true],
-    ['image/png', true],
     ['multipart/form-data; boundary=abc', true],
-    ['application/javascript', true],
-  ])('isBinaryContentType(%s) = %s', (type, binary) => {
+  ])('isBinaryContentType(%s) with the stack\'s */* = %s', (type, binary) => {
     expect(isBinaryContentType(type)).toBe(binary);
+  });
+
+  test.each([
+    ['image/png', ['image/*'], true],
+    ['IMAGE/PNG; q=1', ['image/*'], true],
+    ['text/plain', ['image/*'], false],
+    ['application/pdf', ['application/pdf'], true],
+    ['application/pdfx', ['application/pdf'], false],
+    ['application/json', ['*/json'], true],
+    [undefined, ['*/*'], false],
+  ])('isBinaryContentType(%s) with %j = %s (API Gateway wildcards)', (type, types, binary) => {
+    expect(isBinaryContentType(type, types)).toBe(binary);
   });
 
   test('formatRequestTime: API Gateway requestTime format in UTC', () => {

@@ -12,6 +12,7 @@ import { WEBHOOK_ROUTES } from './webhooks';
 import { RECORD_ROUTES } from './records';
 import { ROUTES } from '../../../../lib/topology';
 import { CONNECT_ROUTES } from '../../connect/routes';
+import { PROXY_ROUTES } from '../../proxy/routes';
 
 /** Every route of the `api` function; the OpenAPI document is generated from this same list. */
 export const API_ROUTES: AnyRoute[] = [
@@ -26,6 +27,6 @@ export const API_ROUTES: AnyRoute[] = [
   ...WEBHOOK_ROUTES,
   ...RECORD_ROUTES,
 ];
-// The document describes the whole REST API: the connect function's routes and their preflights too.
+// The document describes the whole REST API: the connect and proxy functions' routes and the preflights too.
 const preflightPaths = ROUTES.filter((r) => r.method === 'OPTIONS').map((r) => r.path);
-API_ROUTES.push(openApiRoute([...API_ROUTES, ...CONNECT_ROUTES], { preflightPaths }));
+API_ROUTES.push(openApiRoute([...API_ROUTES, ...CONNECT_ROUTES, ...PROXY_ROUTES], { preflightPaths }));

@@ -58,6 +58,16 @@ const REFUSED: [string, string][] = [
   ['sweeps', 'SELECT count(*) FROM webhook_deliveries'],
   ['sweeps', 'INSERT INTO records (connection_id, model, external_id, payload, payload_hash) VALUES (gen_random_uuid(), \'m\', \'x\', \'\\x00\', \'\\x00\')'],
   ['api', 'SELECT count(*) FROM oauth_sessions'],
+  // The proxy reads connections and writes their refresh columns, audit rows and outbox events; nothing else.
+  ['proxy', 'SELECT count(*) FROM records'],
+  ['proxy', 'SELECT count(*) FROM connect_sessions'],
+  ['proxy', 'SELECT count(*) FROM oauth_sessions'],
+  ['proxy', 'SELECT count(*) FROM webhook_targets'],
+  ['proxy', 'DELETE FROM connections WHERE false'],
+  ['proxy', 'INSERT INTO connections (id) SELECT gen_random_uuid() WHERE false'],
+  ['proxy', 'UPDATE integrations SET deleted_at = now() WHERE false'],
+  ['proxy', 'UPDATE audit_events SET outcome = outcome WHERE false'],
+  ['proxy', 'UPDATE end_users SET email = email WHERE false'],
 ];
 test.each(REFUSED)('%s may not: %s', async (fn, sql) => {
   await expect(as(fn).query(sql)).rejects.toMatchObject({ sqlState: '42501' });
@@ -73,6 +83,9 @@ const ALLOWED: [string, string][] = [
   ['sweeps', 'DELETE FROM connect_sessions WHERE false'],
   ['api', "SELECT nextval('records_cursor_seq') > 0 AS ok"],
   ['api', 'UPDATE connections SET deleted_at = now() WHERE false'],
+  ['proxy', 'UPDATE connections SET last_fetched_at = now() WHERE false'],
+  ['proxy', 'SELECT count(*) FROM providers'],
+  ['proxy', 'SELECT count(*) FROM end_users'],
 ];
 test.each(ALLOWED)('%s may: %s', async (fn, sql) => {
   await expect(as(fn).query(sql)).resolves.toBeDefined();

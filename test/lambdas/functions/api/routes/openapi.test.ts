@@ -1,5 +1,7 @@
 import { API_ROUTES } from '../../../../../lambdas/functions/api/routes';
 import { CONNECT_ROUTES } from '../../../../../lambdas/functions/connect/routes';
+import { PROXY_ROUTES } from '../../../../../lambdas/functions/proxy/routes';
+import { openApiPath } from '../../../../../lambdas/http/openapi';
 import type { AnyRoute } from '../../../../../lambdas/http/route';
 import { CustomProviderSchema } from '../../../../../lambdas/providers/provider-schema';
 import { ROUTES } from '../../../../../lib/topology';
@@ -23,8 +25,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const FUNCTION_ROUTES: Record<string, readonly AnyRoute[]> = { api: API_ROUTES, connect: CONNECT_ROUTES };
-const operation = (method: string, path: string): Json | undefined => doc.paths[path]?.[method.toLowerCase()];
+const FUNCTION_ROUTES: Record<string, readonly AnyRoute[]> = { api: API_ROUTES, connect: CONNECT_ROUTES, proxy: PROXY_ROUTES };
+const operation = (method: string, path: string): Json | undefined => doc.paths[openApiPath(path)]?.[method.toLowerCase()];
 
 /** The route definitions behind a REST API route: `ANY /{proxy+}` is every route of its function. */
 function definitionsOf(route: (typeof ROUTES)[number]): readonly AnyRoute[] {
@@ -75,6 +77,15 @@ test('the connect routes are there, as the frontend SDK calls them', () => {
   expect(operation('POST', '/api-auth/api-key/{providerConfigKey}')!.requestBody.content['application/json'].schema).toMatchObject({ required: ['apiKey'] });
   expect(operation('POST', '/api-auth/basic/{providerConfigKey}')!.requestBody.content['application/json'].schema.required).toEqual(['username', 'password']);
   expect(operation('GET', '/oauth/callback')!.responses['200'].content).toHaveProperty(['text/html']);
+});
+
+test('the proxy: each method, the rest of the path as {endpoint}, its control headers, any body and answer', () => {
+  for (const method of ['get', 'post', 'put', 'patch', 'delete']) {
+    const op = doc.paths['/proxy/{endpoint}'][method];
+    expect(op.parameters.map((p: Json) => `${p.in} ${p.name}`)).toEqual(expect.arrayContaining(['path endpoint', 'header connection-id', 'header provider-config-key', 'header retries', 'header base-url-override']));
+    expect(Object.keys(op.responses['200'].content)).toEqual(['*/*']);
+    if (method !== 'get') expect(op.requestBody.content['*/*'].schema).toEqual({ type: 'string', format: 'binary' });
+  }
 });
 
 test('GET /records names the headers it reads', () => {
