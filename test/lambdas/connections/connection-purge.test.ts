@@ -98,6 +98,15 @@ test('a purge erases the connection, earlier soft-deleted rows with its ids and 
   expect(all).not.toContain(NAME);
 });
 
+test("the row's own delete counts against the budget: with one batch, a purge without records is pending", async () => {
+  await importFor('c-tight', 'eu-tight');
+  expect(await purgeConnection(database(), key('c-tight'), new Date(), { ...budget(), maxBatches: 1 }, { ...base, environmentId: devId })).toBe('pending');
+  // Invisible, and still there for the sweep to finish.
+  expect(await count("SELECT count(*) FROM connections WHERE connection_id = 'c-tight' AND deleted_at IS NOT NULL AND purge_requested_at IS NOT NULL")).toBe(1);
+  expect(await purgeConnection(database(), key('c-tight'), new Date(), { ...budget(), maxBatches: 2 }, { ...base, environmentId: devId })).toBe('purged');
+  expect(await count("SELECT count(*) FROM connections WHERE connection_id = 'c-tight'")).toBe(0);
+});
+
 test('an unknown connection is unknown_connection, with nothing marked or audited', async () => {
   const before = await count("SELECT count(*) FROM audit_events WHERE action = 'connection.purge'");
   expect(await purge('c-never')).toBe('unknown_connection');

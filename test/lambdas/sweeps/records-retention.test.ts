@@ -162,6 +162,19 @@ describe('deleted-connections', () => {
     expect(await count('SELECT count(*) FROM connections WHERE id = :id', { id: uuid(id) })).toBe(0);
   });
 
+  test('a run whose deadline has passed starts nothing and says the budget ran out', async () => {
+    const id = await connection('late-1');
+    await softDelete('late-1', T0);
+    expect(await sweepDeletedConnections(database(), at(40 * DAY), budget({ deadline: Date.now() - 1 }))).toEqual({
+      connectionsHardDeleted: 0,
+      connectionRecordsDeleted: 0,
+      endUsersDeleted: 0,
+      deletedConnectionsBudgetExhausted: 1,
+    });
+    expect(await count('SELECT count(*) FROM connections WHERE id = :id', { id: uuid(id) })).toBe(1);
+    expect((await sweepDeletedConnections(database(), at(40 * DAY), budget())).connectionsHardDeleted).toBe(1);
+  });
+
   test('one run goes on past the connections one lookup returns', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 25; i++) {
