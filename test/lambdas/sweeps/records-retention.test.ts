@@ -135,6 +135,18 @@ describe('deleted-connections', () => {
     expect(audit[0]).toMatchObject({ actor_id: 'deleted-connections', detail: { reason: 'retention' } });
   });
 
+  test('keeps an end user a live connect session still names (the end-users sweep takes it later)', async () => {
+    const id = await connection('with-session', 'eu-with-session');
+    const session = await readJson(await t.api('/connect/sessions', { method: 'POST', json: { end_user: { id: 'eu-with-session' } } }));
+    expect(session.status).toBe(201);
+    t.secrets.register(session.body.data.token);
+    await softDelete('with-session', T0);
+    // As of a date before the session expires: it is live then.
+    expect(await sweepDeletedConnections(database(), at(40 * DAY), budget())).toMatchObject({ connectionsHardDeleted: 1, endUsersDeleted: 0 });
+    expect(await count('SELECT count(*) FROM connections WHERE id = :id', { id: uuid(id) })).toBe(0);
+    expect(await count("SELECT count(*) FROM end_users WHERE end_user_id = 'eu-with-session'")).toBe(1);
+  });
+
   test("follows the environment's retention setting", async () => {
     expect((await t.api('/environment', { method: 'PATCH', json: { connection_retention_days: 5 } })).status).toBe(200);
     try {
