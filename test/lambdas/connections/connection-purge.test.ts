@@ -1,7 +1,7 @@
 import { database } from '../../support/handles';
 import { SYSTEM_REQUEST, type AuditBase } from '../../../lambdas/audit/audit-event';
 import { purgeConnection } from '../../../lambdas/connections/connection-purge';
-import { erasePersonalData } from '../../../lambdas/connections/connection-delete-store';
+import { deleteConnectionRow, erasePersonalData } from '../../../lambdas/connections/connection-delete-store';
 import { uuid } from '../../../lambdas/platform/db/parameters';
 import { importForEndUser } from '../../support/end-user-connections';
 import { readJson, startTestStack, type TestStack } from '../../support/local-stack';
@@ -119,6 +119,50 @@ test('another connection of the same person keeps its end user and its e-mail', 
   expect(await purge('c-other-1')).toBe('purged');
   const res = await readJson(await t.api('/connections/c-other-2?provider_config_key=openai'));
   expect(res.body.end_user).toMatchObject({ id: 'eu-other', email: EMAIL, display_name: NAME });
+});
+
+/** The audit log lines (stdout) written while `work` runs, by action. */
+async function auditLines(work: () => Promise<unknown>): Promise<string[]> {
+  const lines: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    lines.push(String(chunk));
+    return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stdout.write);
+  try {
+    await work();
+  } finally {
+    spy.mockRestore();
+  }
+  return lines
+    .flatMap((l) => l.split('\n'))
+    .filter((l) => l.includes('"latchkey.audit"'))
+    .map((l) => (JSON.parse(l) as Record<string, string>)['event.action']);
+}
+
+test('deleteConnectionRow removes only a soft-deleted row, and audits (row and log line) only what it removed', async () => {
+  await importFor('c-row', 'eu-row');
+  const [{ id }] = await database().query<{ id: string }>("SELECT id FROM connections WHERE connection_id = 'c-row'");
+  const event = {
+    environmentId: devId,
+    actor: { type: 'system' as const, id: 'row-test' },
+    action: 'connection.hard_delete' as const,
+    targetType: 'connection',
+    targetId: null,
+    outcome: 'success' as const,
+    detail: { connection_id: 'c-row', provider_config_key: 'openai', reason: 'retention' },
+    request: SYSTEM_REQUEST,
+  };
+  const audited = () => count("SELECT count(*) FROM audit_events WHERE action = 'connection.hard_delete' AND actor_id = 'row-test'");
+  let result: unknown;
+  expect(await auditLines(async () => (result = await deleteConnectionRow(database(), id, new Date(), false, event)))).toEqual([]);
+  expect(result).toEqual({ connections: 0, end_users: 0, records_left: false });
+  expect(await audited()).toBe(0);
+
+  expect((await t.api('/connections/c-row?provider_config_key=openai', { method: 'DELETE' })).status).toBe(200);
+  expect(await auditLines(async () => (result = await deleteConnectionRow(database(), id, new Date(), false, event)))).toEqual(['connection.hard_delete']);
+  expect(result).toEqual({ connections: 1, end_users: 1, records_left: false });
+  expect(await audited()).toBe(1);
 });
 
 describe('erasePersonalData', () => {
