@@ -4,7 +4,7 @@ import { purgeConnection } from '../../../lambdas/connections/connection-purge';
 import { uuid } from '../../../lambdas/platform/db/parameters';
 import { ingest } from '../../../lambdas/records/record-service';
 import { recordSyncRun } from '../../../lambdas/records/sync-store';
-import type { SweepBudget } from '../../../lambdas/platform/db/batched-delete';
+import { deleteInBatches, type SweepBudget } from '../../../lambdas/platform/db/batched-delete';
 import { sweepDeletedConnections } from '../../../lambdas/sweeps/deleted-connections';
 import { sweepOrphans } from '../../../lambdas/sweeps/orphans';
 import { sweepPruneRecords } from '../../../lambdas/sweeps/prune-records';
@@ -318,6 +318,22 @@ describe('orphans', () => {
     await database().execute('UPDATE integrations SET deleted_at = :when WHERE id = :id', { when: T0, id: uuid(integrationId) });
     expect(await sweepOrphans(database(), at(DAY), budget({ batchSize: 1, maxBatches: 1 }))).toEqual({ orphanConnectionsRetired: 1, integrationsHardDeleted: 0, orphansBudgetExhausted: 1 });
     expect(await sweepOrphans(database(), at(DAY), budget())).toEqual({ orphanConnectionsRetired: 1, integrationsHardDeleted: 0, orphansBudgetExhausted: 0 });
+  });
+});
+
+describe('deleteInBatches', () => {
+  test('deletes the rows its selection picks, a batch per statement, until none are left or the budget is spent', async () => {
+    await database().execute(
+      "INSERT INTO websocket_clients (id, connection_id, expires_at) SELECT gen_random_uuid(), 'batch-' || n, now() FROM generate_series(1, 5) AS n",
+    );
+    await database().execute("INSERT INTO websocket_clients (id, connection_id, expires_at) VALUES (gen_random_uuid(), 'kept-1', now())");
+    const picked = "SELECT id FROM websocket_clients WHERE connection_id LIKE :prefix || '%'";
+    const left = () => count("SELECT count(*) FROM websocket_clients WHERE connection_id LIKE 'batch-%'");
+    expect(await deleteInBatches(database(), 'websocket_clients', picked, { prefix: 'batch-' }, budget({ batchSize: 2, maxBatches: 2 }))).toBe(4);
+    expect(await left()).toBe(1);
+    expect(await deleteInBatches(database(), 'websocket_clients', picked, { prefix: 'batch-' }, budget({ batchSize: 2 }))).toBe(1);
+    expect(await left()).toBe(0);
+    expect(await count("SELECT count(*) FROM websocket_clients WHERE connection_id = 'kept-1'")).toBe(1);
   });
 });
 
