@@ -1,4 +1,5 @@
 import { database } from '../../support/handles';
+import { stdoutJsonLines } from '../../support/stdout-lines';
 import { SYSTEM_REQUEST, type AuditBase } from '../../../lambdas/audit/audit-event';
 import { purgeConnection } from '../../../lambdas/connections/connection-purge';
 import { deleteConnectionRow, erasePersonalData } from '../../../lambdas/connections/connection-delete-store';
@@ -122,22 +123,8 @@ test('another connection of the same person keeps its end user and its e-mail', 
 });
 
 /** The audit log lines (stdout) written while `work` runs, by action. */
-async function auditLines(work: () => Promise<unknown>): Promise<string[]> {
-  const lines: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    lines.push(String(chunk));
-    return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stdout.write);
-  try {
-    await work();
-  } finally {
-    spy.mockRestore();
-  }
-  return lines
-    .flatMap((l) => l.split('\n'))
-    .filter((l) => l.includes('"latchkey.audit"'))
-    .map((l) => (JSON.parse(l) as Record<string, string>)['event.action']);
+async function auditLines(work: () => Promise<unknown>): Promise<unknown[]> {
+  return (await stdoutJsonLines('"latchkey.audit"', work)).map((line) => line['event.action']);
 }
 
 test('deleteConnectionRow removes only a soft-deleted row, and audits (row and log line) only what it removed', async () => {
