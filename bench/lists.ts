@@ -87,7 +87,7 @@ async function measureAll(stack: LocalStack, nango: Nango, key: string, size: nu
     'listConnections() (no limit)': await measure(stack, async () => (await nango.listConnections()).connections.length),
     'listConnections() search': await measure(stack, async () => (await nango.listConnections(undefined, `user${target}@`)).connections.length),
     'listConnections() endUserId': await measure(stack, async () => (await nango.listConnections({ userId: `user-${target}` })).connections.length),
-    'listConnections() tags': await measure(stack, async () => (await nango.listConnections({ tags: { tier: 't7' }, limit: 100 })).connections.length),
+    'listConnections() tags': await measure(stack, async () => (await nango.listConnections({ tags: { tier: 't7' }, limit: 10 })).connections.length),
     'deep keyset page (limit 100)': await measure(stack, async () => (await api(`/connections?limit=100&cursor=${deepCursor}`)).connections.length),
     'GET /connections/{id}': await measure(stack, async () => ((await nango.getConnection(PCK, 'bench-imported')) ? 1 : 0)),
   };

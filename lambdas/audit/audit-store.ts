@@ -56,8 +56,8 @@ export async function listAuditEvents(db: SqlExecutor, environmentId: string, q:
   const found = await db.query<AuditEventRow & { fetched: number }>(
     budgetedStatement(
       `SELECT id, occurred_at, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at, action, outcome, actor_type, actor_id,
-              target_type, target_id, request_id, source_ip, user_agent, detail,
-              2 * octet_length(detail::text) + 6 * (coalesce(octet_length(actor_id), 0) + coalesce(octet_length(target_type), 0)
+              target_type, target_id, request_id, source_ip, user_agent, ${READ_DETAIL_SQL} AS detail,
+              2 * least(octet_length(detail::text), ${AUDIT_DETAIL_READ_MAX_BYTES}) + 6 * (coalesce(octet_length(actor_id), 0) + coalesce(octet_length(target_type), 0)
                 + coalesce(octet_length(target_id), 0) + coalesce(octet_length(request_id), 0) + coalesce(octet_length(user_agent), 0)) + ${AUDIT_ROW_FIXED_BYTES} AS row_bytes
          FROM audit_events WHERE ${where.join(' AND ')} ORDER BY occurred_at DESC, id DESC LIMIT :fetch`,
       'occurred_at DESC, id DESC',
@@ -67,6 +67,15 @@ export async function listAuditEvents(db: SqlExecutor, environmentId: string, q:
   );
   return statementRows(found, rows, AUDIT_ROW_FIXED_BYTES);
 }
+
+/**
+ * Details larger than this are listed as a placeholder with their size: the Data API refuses a row
+ * over 64 KB, and rows written before details were bounded (platform/observability/audit-detail.ts)
+ * may hold more.
+ */
+const AUDIT_DETAIL_READ_MAX_BYTES = 32 * 1024;
+const READ_DETAIL_SQL = `CASE WHEN octet_length(detail::text) <= ${AUDIT_DETAIL_READ_MAX_BYTES} THEN detail
+              ELSE jsonb_build_object('truncated', true, 'detail_bytes', octet_length(detail::text)) END`;
 
 /** A row's share of a statement besides its detail and text (see statement-page.ts). */
 const AUDIT_ROW_FIXED_BYTES = 512;

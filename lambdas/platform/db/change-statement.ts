@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { OutboxEvent } from '../events/outbox-event';
 import { outboxCte, outboxSelectCte, type OutboxSelect } from '../events/outbox-store';
 import { publishAfterCommit } from '../events/publisher';
+import { boundedAuditDetail } from '../observability/audit-detail';
 import { logAuditLine, type AuditRecord } from '../observability/audit-line';
 import { runAfterCommit } from '../observability/request-scope';
 import type { SqlExecutor } from './data-api';
@@ -66,7 +67,7 @@ function auditCte(name: string, event: AuditRecord, when: string, targetIdSql: s
     [`${p}source_ip`]: event.request.sourceIp,
     [`${p}user_agent`]: event.request.userAgent,
     [`${p}outcome`]: event.outcome,
-    [`${p}detail`]: json(event.detail ?? {}),
+    [`${p}detail`]: json(boundedAuditDetail(event.detail ?? {})),
   };
   return { sql: `${name} AS (INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT ${columns.join(', ')} WHERE ${when} ON CONFLICT (id) DO NOTHING)`, params };
 }

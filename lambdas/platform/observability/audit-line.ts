@@ -1,3 +1,4 @@
+import { boundedAuditDetail } from './audit-detail';
 import { logger } from './logger';
 
 /**
@@ -29,6 +30,6 @@ export function logAuditLine(event: AuditRecord): void {
     'latchkey.request.id': event.request.requestId,
     'client.address': event.request.sourceIp,
     'user_agent.original': event.request.userAgent,
-    'latchkey.detail': event.detail ?? {},
+    'latchkey.detail': boundedAuditDetail(event.detail ?? {}),
   });
 }

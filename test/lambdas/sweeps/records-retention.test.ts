@@ -4,7 +4,7 @@ import { purgeConnection } from '../../../lambdas/connections/connection-purge';
 import { uuid } from '../../../lambdas/platform/db/parameters';
 import { ingest } from '../../../lambdas/records/record-service';
 import { recordSyncRun } from '../../../lambdas/records/sync-store';
-import type { SweepBudget } from '../../../lambdas/platform/db/batched-delete';
+import { deleteInBatches, type SweepBudget } from '../../../lambdas/platform/db/batched-delete';
 import { sweepDeletedConnections } from '../../../lambdas/sweeps/deleted-connections';
 import { sweepOrphans } from '../../../lambdas/sweeps/orphans';
 import { sweepPruneRecords } from '../../../lambdas/sweeps/prune-records';
@@ -135,6 +135,18 @@ describe('deleted-connections', () => {
     expect(audit[0]).toMatchObject({ actor_id: 'deleted-connections', detail: { reason: 'retention' } });
   });
 
+  test('keeps an end user a live connect session still names (the end-users sweep takes it later)', async () => {
+    const id = await connection('with-session', 'eu-with-session');
+    const session = await readJson(await t.api('/connect/sessions', { method: 'POST', json: { end_user: { id: 'eu-with-session' } } }));
+    expect(session.status).toBe(201);
+    t.secrets.register(session.body.data.token);
+    await softDelete('with-session', T0);
+    // As of a date before the session expires: it is live then.
+    expect(await sweepDeletedConnections(database(), at(40 * DAY), budget())).toMatchObject({ connectionsHardDeleted: 1, endUsersDeleted: 0 });
+    expect(await count('SELECT count(*) FROM connections WHERE id = :id', { id: uuid(id) })).toBe(0);
+    expect(await count("SELECT count(*) FROM end_users WHERE end_user_id = 'eu-with-session'")).toBe(1);
+  });
+
   test("follows the environment's retention setting", async () => {
     expect((await t.api('/environment', { method: 'PATCH', json: { connection_retention_days: 5 } })).status).toBe(200);
     try {
@@ -160,6 +172,29 @@ describe('deleted-connections', () => {
     const second = await sweepDeletedConnections(database(), at(40 * DAY), budget());
     expect(second).toEqual({ connectionsHardDeleted: 1, connectionRecordsDeleted: 160, endUsersDeleted: 1, deletedConnectionsBudgetExhausted: 0 });
     expect(await count('SELECT count(*) FROM connections WHERE id = :id', { id: uuid(id) })).toBe(0);
+  });
+
+  test('a run whose deadline has passed starts nothing and says the budget ran out', async () => {
+    const id = await connection('late-1');
+    await softDelete('late-1', T0);
+    expect(await sweepDeletedConnections(database(), at(40 * DAY), budget({ deadline: Date.now() - 1 }))).toEqual({
+      connectionsHardDeleted: 0,
+      connectionRecordsDeleted: 0,
+      endUsersDeleted: 0,
+      deletedConnectionsBudgetExhausted: 1,
+    });
+    expect(await count('SELECT count(*) FROM connections WHERE id = :id', { id: uuid(id) })).toBe(1);
+    expect((await sweepDeletedConnections(database(), at(40 * DAY), budget())).connectionsHardDeleted).toBe(1);
+  });
+
+  test('one run goes on past the connections one lookup returns', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      ids.push(await connection(`many-${i}`));
+      await softDelete(`many-${i}`, T0);
+    }
+    expect(await sweepDeletedConnections(database(), at(40 * DAY), budget())).toMatchObject({ connectionsHardDeleted: 25, deletedConnectionsBudgetExhausted: 0 });
+    expect(await count('SELECT count(*) FROM connections WHERE id = ANY (CAST(:ids AS uuid[]))', { ids: `{${ids.join(',')}}` })).toBe(0);
   });
 
   test('two sweeps at once share the work: every row deleted once, counts add up', async () => {
@@ -266,6 +301,39 @@ describe('orphans', () => {
     expect((await sweepOrphans(database(), new Date(at(31 * DAY).getTime() - 1), budget())).integrationsHardDeleted).toBe(0);
     expect((await sweepOrphans(database(), at(31 * DAY), budget())).integrationsHardDeleted).toBe(1);
     expect(await count('SELECT count(*) FROM integrations WHERE id = :id', { id: uuid(integrationId) })).toBe(0);
+    // One audit event per run that changed something, with its counts.
+    const runs = await database().query<{ detail: Record<string, number> }>("SELECT detail FROM audit_events WHERE action = 'retention.sweep' AND actor_id = 'orphans' ORDER BY occurred_at");
+    expect(runs.map((r) => r.detail)).toEqual([
+      { connections_retired: 1, integrations_deleted: 0 },
+      { connections_retired: 0, integrations_deleted: 1 },
+    ]);
+  });
+
+  test('a run the budget stops while retiring connections leaves the integration and says the budget ran out', async () => {
+    const integrationId = await insertIntegration('dev', 'doomed-int-2', 'openai');
+    for (const connectionId of ['orphan-2a', 'orphan-2b']) {
+      const res = await t.api('/connections', { method: 'POST', json: { provider_config_key: 'doomed-int-2', connection_id: connectionId, credentials: { type: 'API_KEY', apiKey: `sk-secret-${connectionId}-0123456789` } } });
+      expect(res.status).toBe(201);
+    }
+    await database().execute('UPDATE integrations SET deleted_at = :when WHERE id = :id', { when: T0, id: uuid(integrationId) });
+    expect(await sweepOrphans(database(), at(DAY), budget({ batchSize: 1, maxBatches: 1 }))).toEqual({ orphanConnectionsRetired: 1, integrationsHardDeleted: 0, orphansBudgetExhausted: 1 });
+    expect(await sweepOrphans(database(), at(DAY), budget())).toEqual({ orphanConnectionsRetired: 1, integrationsHardDeleted: 0, orphansBudgetExhausted: 0 });
+  });
+});
+
+describe('deleteInBatches', () => {
+  test('deletes the rows its selection picks, a batch per statement, until none are left or the budget is spent', async () => {
+    await database().execute(
+      "INSERT INTO websocket_clients (id, connection_id, expires_at) SELECT gen_random_uuid(), 'batch-' || n, now() FROM generate_series(1, 5) AS n",
+    );
+    await database().execute("INSERT INTO websocket_clients (id, connection_id, expires_at) VALUES (gen_random_uuid(), 'kept-1', now())");
+    const picked = "SELECT id FROM websocket_clients WHERE connection_id LIKE :prefix || '%'";
+    const left = () => count("SELECT count(*) FROM websocket_clients WHERE connection_id LIKE 'batch-%'");
+    expect(await deleteInBatches(database(), 'websocket_clients', picked, { prefix: 'batch-' }, budget({ batchSize: 2, maxBatches: 2 }))).toBe(4);
+    expect(await left()).toBe(1);
+    expect(await deleteInBatches(database(), 'websocket_clients', picked, { prefix: 'batch-' }, budget({ batchSize: 2 }))).toBe(1);
+    expect(await left()).toBe(0);
+    expect(await count("SELECT count(*) FROM websocket_clients WHERE connection_id = 'kept-1'")).toBe(1);
   });
 });
 

@@ -1,6 +1,7 @@
 import { RefreshCoordinator } from '../../../../lambdas/connections/refresh/refresh-coordinator';
 import { METRIC_NAMES } from '../../../../lib/topology';
 import { startTestStack, type TestStack } from '../../../support/local-stack';
+import { stdoutJsonLines } from '../../../support/stdout-lines';
 import { startOAuthServer, type OAuthServer } from '../../../support/oauth-server';
 import { importOAuth2, initialTokens, inputFor, oauthIntegration, PAST } from './refresh-fixtures';
 
@@ -24,23 +25,7 @@ afterAll(async () => {
 });
 
 /** The EMF metric lines written to stdout while `work` runs, as {name: value}. */
-async function emitted(work: () => Promise<unknown>): Promise<Array<Record<string, unknown>>> {
-  const lines: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    lines.push(String(chunk));
-    return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stdout.write);
-  try {
-    await work().catch(() => undefined);
-  } finally {
-    spy.mockRestore();
-  }
-  return lines
-    .flatMap((l) => l.split('\n'))
-    .filter((l) => l.includes('"CloudWatchMetrics"'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
+const emitted = (work: () => Promise<unknown>) => stdoutJsonLines('"CloudWatchMetrics"', () => work().catch(() => undefined));
 
 const named = (records: Array<Record<string, unknown>>, name: string) =>
   records.filter((r) => name in r && JSON.stringify(r._aws).includes('"Namespace":"Latchkey"') && r.service === 'latchkey');
