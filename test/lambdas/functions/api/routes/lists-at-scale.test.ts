@@ -145,7 +145,7 @@ describe('GET /connections with the SDK', () => {
     const body = JSON.parse(gunzipSync(raw.body).toString('utf8'));
     expect(body.connections).toHaveLength(10_000);
     expect(body.next_cursor ?? null).toBeNull();
-    process.stderr.write(`\n10,000 connections: ${raw.body.length} bytes gzipped, ${gunzipSync(raw.body).length} bytes of JSON, ${ms} ms\n`);
+    console.info(`10,000 connections: ${raw.body.length} bytes gzipped, ${gunzipSync(raw.body).length} bytes of JSON, ${ms} ms`);
   });
 
   test('a client without gzip (identity, or gzip;q=0) gets a complete first page and next_cursor carries on to all 10,000', async () => {
