@@ -147,6 +147,25 @@ const LIST_ROW_FIXED_BYTES = 1024;
 const SEARCH_PATTERN = `'%' || replace(replace(replace(lower(CAST(:search AS text)), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`;
 
 /**
+ * The `tags` filter as one join per tag on connection_tags (migration 0013), whose index reads a
+ * tag's connections in list order: the planner starts from the rarest and stops at the page's
+ * limit. No `tags @>` recheck on the row: its selectivity estimate would lead the planner back to
+ * sorting every match.
+ */
+function tagJoins(tags: Record<string, string> | undefined): string {
+  return Object.keys(tags ?? {})
+    .map(
+      (_, n) => `JOIN connection_tags t${n} ON t${n}.seq = c.seq AND t${n}.environment_id = :environment_id AND t${n}.seq > :after_seq
+            AND t${n}.tag = CAST(md5(CAST(:tag_key_${n} AS text) || '=' || CAST(:tag_value_${n} AS text)) AS uuid)`,
+    )
+    .join('\n           ');
+}
+
+function tagParams(tags: Record<string, string> | undefined): Parameters {
+  return Object.fromEntries(Object.entries(tags ?? {}).flatMap(([key, value], n) => [[`tag_key_${n}`, key], [`tag_value_${n}`, value]]));
+}
+
+/**
  * One statement of a listing of live connections in creation order (keyset on `seq`), filtered;
  * credentials are not read. It stops early, after at least one row, where its rows would pass
  * the statement budget; `more` says whether rows follow. `search` is matched by the
@@ -165,7 +184,10 @@ export async function listConnections(db: SqlExecutor, environmentId: string, fi
             + ${LIST_ROW_FIXED_BYTES} AS row_bytes
        FROM (
          SELECT c.*, i.provider FROM connections c
-           JOIN integrations i ON i.id = c.integration_id AND i.deleted_at IS NULL
+           ${tagJoins(filter.tags)}
+           -- Looked up row by row (LIMIT 1 keeps it so): as a join, the planner may hash it and
+           -- sort every connection after the cursor for one page.
+           JOIN LATERAL (SELECT provider FROM integrations WHERE id = c.integration_id AND deleted_at IS NULL LIMIT 1) i ON true
           WHERE c.environment_id = :environment_id AND c.deleted_at IS NULL
             AND c.seq > :after_seq
             AND (CAST(:connection_id AS text) IS NULL OR c.connection_id = CAST(:connection_id AS text))
@@ -182,7 +204,6 @@ export async function listConnections(db: SqlExecutor, environmentId: string, fi
             AND (CAST(:organization_id AS text) IS NULL OR c.end_user_id IN (
                   SELECT id FROM end_users WHERE environment_id = :environment_id AND organization_id = CAST(:organization_id AS text)))
             AND (jsonb_array_length(:integration_ids) = 0 OR c.provider_config_key IN (SELECT jsonb_array_elements_text(:integration_ids)))
-            AND (CAST(:tags AS jsonb) = '{}'::jsonb OR c.tags @> CAST(:tags AS jsonb))
           ORDER BY c.seq
           LIMIT :fetch OFFSET :offset
        ) c
@@ -198,7 +219,7 @@ export async function listConnections(db: SqlExecutor, environmentId: string, fi
       end_user_id: filter.endUserId ?? null,
       organization_id: filter.endUserOrganizationId ?? null,
       integration_ids: json(filter.integrationIds ?? []),
-      tags: json(filter.tags ?? {}),
+      ...tagParams(filter.tags),
       after_seq: position.afterSeq ?? 0,
       offset: position.offset ?? 0,
       ...statementParams(position.rows, LIST_ROW_FIXED_BYTES),

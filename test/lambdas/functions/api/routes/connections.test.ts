@@ -371,6 +371,25 @@ describe('GET /connections (list)', () => {
     expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
   });
 
+  test('the tags filter follows every change of tags: PATCH, end user tags, delete, re-import', async () => {
+    const tagged = async (tags: Record<string, string>) =>
+      (await nango.listConnections({ tags })).connections.map((c) => c.connection_id).filter((id) => id.startsWith('tagflow-'));
+    const key = { connectionId: 'tagflow-1', provider_config_key: 'github' };
+    await importConnection(oauth2('tagflow-1', { tags: { stage: 'one' } }));
+    expect(await tagged({ stage: 'one' })).toEqual(['tagflow-1']);
+    await nango.patchConnection(key, { tags: { stage: 'two', note: 'a=b' } });
+    expect(await tagged({ stage: 'one' })).toEqual([]);
+    expect(await tagged({ stage: 'two', note: 'a=b' })).toEqual(['tagflow-1']);
+    expect(await tagged({ stage: 'two', note: 'a' })).toEqual([]);
+    await nango.patchConnection(key, { end_user: { id: 'tf-user', email: 'tf@example.com' } });
+    expect(await tagged({ stage: 'two', end_user_email: 'tf@example.com' })).toEqual(['tagflow-1']);
+    await nango.deleteConnection('github', 'tagflow-1');
+    expect(await tagged({ stage: 'two' })).toEqual([]);
+    await importConnection(oauth2('tagflow-1', { tags: { stage: 'two' } }));
+    expect(await tagged({ stage: 'two' })).toEqual(['tagflow-1']);
+    expect(await tagged({ stage: 'two', end_user_email: 'tf@example.com' })).toEqual([]);
+  });
+
   test('filters: connectionId, search, endUserId, endUserOrganizationId, integrationId, tags, limit/page', async () => {
     const ids = (r: { connections: { connection_id: string }[] }) => r.connections.map((c) => c.connection_id);
     expect(ids(await nango.listConnections('list-b'))).toEqual(['list-b']);
