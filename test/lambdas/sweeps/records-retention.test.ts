@@ -19,7 +19,8 @@ let devId: string;
 const DAY = 86_400_000;
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
-const budget = (extra: Partial<SweepBudget> = {}): SweepBudget => ({ batchSize: 500, recordBatchSize: 50, deadline: Date.now() + 60_000, ...extra });
+// Bounded in batches too: a sweep that would never stop ends at once, with complete: false, rather than at the deadline.
+const budget = (extra: Partial<SweepBudget> = {}): SweepBudget => ({ batchSize: 500, recordBatchSize: 50, deadline: Date.now() + 60_000, maxBatches: 200, ...extra });
 
 beforeAll(async () => {
   t = await startTestStack();
