@@ -47,8 +47,17 @@ export interface AttemptRow {
 
 export interface DeliveryDetail extends DeliveryRow {
   body: Record<string, unknown>;
+  /** The newest attempts, oldest first, within ATTEMPT_LOG_BYTES. */
   attempt_log: AttemptRow[];
+  /** Every attempt logged, including those past the byte budget. */
+  attempt_log_total: number;
 }
+
+/**
+ * The attempt log's share of the delivery's one row: the Data API refuses a row over 64 KB, and a
+ * failing receiver that answers with 1 KB bodies logs about 27 attempts a day, replays adding more.
+ */
+export const ATTEMPT_LOG_BYTES = 32 * 1024;
 
 const COLUMNS = `t.id, t.outbox_id AS event_id, o.event_type, o.payload->>'connectionId' AS connection_id,
   o.payload->>'providerConfigKey' AS provider_config_key, t.url, t.kind, t.status, t.attempts, t.next_attempt_at,
@@ -93,17 +102,23 @@ export async function listDeliveries(
 /** A row's share of a statement besides its text (see statement-page.ts). */
 const DELIVERY_ROW_FIXED_BYTES = 768;
 
-/** One delivery with the body it sends and its attempt log. */
+/** One delivery with the body it sends and its newest attempts (within ATTEMPT_LOG_BYTES, at least one). */
 export async function getDelivery(db: SqlExecutor, environmentId: string, id: string): Promise<DeliveryDetail | undefined> {
-  const [row] = await db.query<DeliveryRow & { payload: Record<string, unknown>; attempt_log: AttemptRow[] }>(
+  const [row] = await db.query<DeliveryRow & { payload: Record<string, unknown>; attempt_log: AttemptRow[]; attempt_log_total: number }>(
     `SELECT ${COLUMNS}, o.payload,
-            COALESCE((SELECT jsonb_agg(jsonb_build_object('attempt', d.attempt, 'outcome', d.outcome, 'status_code', d.status_code,
-                        'latency_ms', d.latency_ms, 'response_excerpt', d.response_excerpt, 'error', d.error, 'created_at', d.created_at)
-                        ORDER BY d.attempt, d.created_at)
-                        FROM webhook_deliveries d WHERE d.target_id = t.id), '[]'::jsonb) AS attempt_log
+            COALESCE((SELECT jsonb_agg(a.entry ORDER BY a.attempt, a.created_at) FROM (
+               SELECT entry, attempt, created_at,
+                      sum(octet_length(entry::text)) OVER (ORDER BY attempt DESC, created_at DESC, id DESC) AS running_bytes,
+                      row_number() OVER (ORDER BY attempt DESC, created_at DESC, id DESC) AS newest
+                 FROM (SELECT d.id, d.attempt, d.created_at,
+                              jsonb_build_object('attempt', d.attempt, 'outcome', d.outcome, 'status_code', d.status_code, 'latency_ms', d.latency_ms,
+                                                 'response_excerpt', d.response_excerpt, 'error', d.error, 'created_at', d.created_at) AS entry
+                         FROM webhook_deliveries d WHERE d.target_id = t.id) d
+               ) a WHERE a.running_bytes <= :log_bytes OR a.newest = 1), '[]'::jsonb) AS attempt_log,
+            (SELECT count(*) FROM webhook_deliveries d WHERE d.target_id = t.id)::int AS attempt_log_total
        FROM webhook_targets t JOIN outbox o ON o.id = t.outbox_id
       WHERE t.id = :id AND t.environment_id = :environment_id`,
-    { id: uuid(id), environment_id: uuid(environmentId) },
+    { id: uuid(id), environment_id: uuid(environmentId), log_bytes: ATTEMPT_LOG_BYTES },
   );
   if (!row) return undefined;
   const { payload, attempt_log, ...rest } = row;

@@ -1,9 +1,8 @@
 import { database } from '../support/handles';
 import fc from 'fast-check';
 import { HttpBrowser } from '../support/http-browser';
-import { readJson, startTestStack, type TestStack } from '../support/local-stack';
-import { startOAuthServer, type OAuthServer } from '../support/oauth-server';
-import { authorizeUntilCallback, connectSession, connectUrl, oidcIntegration, outboxRows, tableCount } from '../lambdas/connect/connect-fixtures';
+import { readJson, type TestStack } from '../support/local-stack';
+import { authorizeUntilCallback, connectSession, connectUrl, outboxRows, startOAuthWorld, tableCount, type OAuthWorld } from '../lambdas/connect/connect-fixtures';
 
 /**
  * What an end user may put into a connect flow (issue 14, items 7, 9, 10, 14): declared,
@@ -13,16 +12,17 @@ import { authorizeUntilCallback, connectSession, connectUrl, oidcIntegration, ou
  */
 
 let t: TestStack;
-let server: OAuthServer;
+
+let world: OAuthWorld;
 
 beforeAll(async () => {
-  t = await startTestStack();
-  server = await startOAuthServer({ interactive: true, redirectUris: [`${t.baseUrl}/oauth/callback`] });
-  t.secrets.register(server.clients.basic.client_secret);
-  await oidcIntegration(t, 'oidc', server, server.clients.basic, {
-    token_response_metadata: ['instance_url'],
-    connection_config: { region: { title: 'Region', enum: ['eu', 'us'], optional: true }, instance_url: { title: 'Instance', automated: true } },
+  world = await startOAuthWorld({
+    oidc: {
+      token_response_metadata: ['instance_url'],
+      connection_config: { region: { title: 'Region', enum: ['eu', 'us'], optional: true }, instance_url: { title: 'Instance', automated: true } },
+    },
   });
+  ({ t } = world);
   const keyed = await t.api('/providers/plain-key', {
     method: 'PUT',
     json: { display_name: 'Plain key', auth_mode: 'API_KEY', connection_config: { team: { title: 'Team', optional: true } }, proxy: { base_url: 'https://api.plain.example', headers: { authorization: 'Bearer ${apiKey}' } } },
@@ -31,10 +31,7 @@ beforeAll(async () => {
   expect((await t.api('/integrations', { method: 'POST', json: { provider: 'plain-key', unique_key: 'plain-key' } })).status).toBe(200);
 }, 60_000);
 
-afterAll(async () => {
-  await server?.stop();
-  await t?.stop();
-});
+afterAll(() => world?.stop());
 
 beforeEach(() => database().execute('DELETE FROM oauth_sessions'));
 

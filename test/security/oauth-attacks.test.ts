@@ -3,9 +3,8 @@ import http from 'node:http';
 import fc from 'fast-check';
 import { oauthSessionBinding } from '../../lambdas/connect/oauth-session-store';
 import { HttpBrowser } from '../support/http-browser';
-import { startTestStack, type TestStack } from '../support/local-stack';
-import { startOAuthServer, type OAuthServer } from '../support/oauth-server';
-import { authorizeUntilCallback, connectSession, connectUrl, oidcIntegration, outboxRows, tableCount } from '../lambdas/connect/connect-fixtures';
+import type { TestStack } from '../support/local-stack';
+import { authorizeUntilCallback, connectSession, connectUrl, outboxRows, startOAuthWorld, tableCount, type OAuthWorld } from '../lambdas/connect/connect-fixtures';
 
 /**
  * The classic OAuth attacks and mistakes against the connect flow. After each, nothing is stored,
@@ -13,23 +12,18 @@ import { authorizeUntilCallback, connectSession, connectUrl, oidcIntegration, ou
  */
 
 let t: TestStack;
-let server: OAuthServer;
+
+let world: OAuthWorld;
 
 beforeAll(async () => {
-  t = await startTestStack();
-  server = await startOAuthServer({ interactive: true, redirectUris: [`${t.baseUrl}/oauth/callback`] });
-  t.secrets.register(server.clients.basic.client_secret);
-  await oidcIntegration(t, 'oidc', server, server.clients.basic);
-  await oidcIntegration(t, 'other', server, server.clients.basic);
+  world = await startOAuthWorld({ oidc: {}, other: {} });
+  ({ t } = world);
 }, 60_000);
 
 // Flows a test leaves unfinished must not be mistaken for the next test's.
 beforeEach(() => database().execute('DELETE FROM oauth_sessions'));
 
-afterAll(async () => {
-  await server?.stop();
-  await t?.stop();
-});
+afterAll(() => world?.stop());
 
 /** The error page's type and message. */
 function errorOf(html: string): { errorType: string; message: string } {

@@ -63,29 +63,44 @@ export async function outboxRows(): Promise<OutboxRow[]> {
   return database().query<OutboxRow>('SELECT id, event_type, payload, connection_id FROM outbox ORDER BY created_at, id');
 }
 
-/** A stack, Chromium, a customer page with the real frontend SDK, and an interactive OAuth server with integrations `oidc` and `other`. */
-export interface BrowserOAuthWorld {
+/** A stack and an interactive OAuth server (a person logs in) whose client secret is registered as a secret. */
+export interface OAuthWorld {
   t: TestStack;
   server: OAuthServer;
-  browser: Browser;
-  app: CustomerApp;
   stop(): Promise<void>;
 }
 
-export async function startBrowserOAuthWorld(): Promise<BrowserOAuthWorld> {
-  const [t, browser, app] = await Promise.all([startTestStack(), launchBrowser(), startCustomerApp()]);
+/** Starts an OAuthWorld with one integration of the server's `basic` client per key, each with its provider's extra fields. */
+export async function startOAuthWorld(integrations: Record<string, Record<string, unknown>>): Promise<OAuthWorld> {
+  const t = await startTestStack();
   const server = await startOAuthServer({ interactive: true, redirectUris: [`${t.baseUrl}/oauth/callback`] });
   t.secrets.register(server.clients.basic.client_secret);
-  await oidcIntegration(t, 'oidc', server, server.clients.basic);
-  await oidcIntegration(t, 'other', server, server.clients.basic);
+  for (const [key, extra] of Object.entries(integrations)) await oidcIntegration(t, key, server, server.clients.basic, extra);
   return {
     t,
     server,
+    stop: async () => {
+      await server.stop();
+      await t.stop();
+    },
+  };
+}
+
+/** An OAuthWorld with integrations `oidc` and `other`, Chromium, and a customer page with the real frontend SDK. */
+export interface BrowserOAuthWorld extends OAuthWorld {
+  browser: Browser;
+  app: CustomerApp;
+}
+
+export async function startBrowserOAuthWorld(): Promise<BrowserOAuthWorld> {
+  const [world, browser, app] = await Promise.all([startOAuthWorld({ oidc: {}, other: {} }), launchBrowser(), startCustomerApp()]);
+  return {
+    ...world,
     browser,
     app,
     stop: async () => {
-      await Promise.all([browser.close(), app.stop(), server.stop()]);
-      await t.stop();
+      await Promise.all([browser.close(), app.stop()]);
+      await world.stop();
     },
   };
 }

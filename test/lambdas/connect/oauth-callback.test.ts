@@ -6,10 +6,10 @@ import { consumeOAuthSession, deleteExpiredOAuthSessions, insertOAuthSession, ty
 import { managementApi, type SocketPoster } from '../../../lambdas/platform/websocket/connections-api';
 import { HttpBrowser } from '../../support/http-browser';
 import { RelayClient } from '../../support/relay-client';
-import { startTestStack, type TestStack } from '../../support/local-stack';
-import { startOAuthServer, type OAuthServer } from '../../support/oauth-server';
+import type { TestStack } from '../../support/local-stack';
+import type { OAuthServer } from '../../support/oauth-server';
 import { startRawTokenServer, type RawTokenServer } from '../connections/refresh/refresh-fixtures';
-import { authorizeUntilCallback, connectSession, connectUrl, oidcIntegration, outboxRows, tableCount } from './connect-fixtures';
+import { authorizeUntilCallback, connectSession, connectUrl, outboxRows, startOAuthWorld, tableCount, type OAuthWorld } from './connect-fixtures';
 
 /**
  * finishOAuth in the test's own process: the authorize step and the provider's sign-in run as in
@@ -20,18 +20,14 @@ import { authorizeUntilCallback, connectSession, connectUrl, oidcIntegration, ou
 let t: TestStack;
 let server: OAuthServer;
 
+let world: OAuthWorld;
+
 beforeAll(async () => {
-  t = await startTestStack();
-  server = await startOAuthServer({ interactive: true, redirectUris: [`${t.baseUrl}/oauth/callback`] });
-  t.secrets.register(server.clients.basic.client_secret);
-  await oidcIntegration(t, 'oidc', server, server.clients.basic, { redirect_uri_metadata: ['realmId'] });
-  await oidcIntegration(t, 'no-secret', server, server.clients.basic);
+  world = await startOAuthWorld({ oidc: { redirect_uri_metadata: ['realmId'] }, 'no-secret': {} });
+  ({ t, server } = world);
 }, 60_000);
 beforeEach(() => database().execute('DELETE FROM oauth_sessions'));
-afterAll(async () => {
-  await server?.stop();
-  await t?.stop();
-});
+afterAll(() => world?.stop());
 
 const audit = { environmentId: null, actor: { type: 'system' as const, id: null }, request: { requestId: null, sourceIp: null, userAgent: null }, outcome: 'success' as const };
 

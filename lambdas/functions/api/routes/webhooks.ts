@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { auditFrom } from '../../../http/audit-request';
 import { ApiError, jsonResult } from '../../../http/errors';
 import { defineRoute } from '../../../http/route';
-import { getDelivery, listDeliveries, replayDelivery, type DeliveryRow } from '../../../webhooks/delivery-log-store';
+import { ATTEMPT_LOG_BYTES, getDelivery, listDeliveries, replayDelivery, type DeliveryRow } from '../../../webhooks/delivery-log-store';
 import { cursorParam, PageLimit } from '../../../http/pagination';
 import { pagedList } from '../../../http/paged-list';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../../../platform/db/keyset-cursor';
@@ -102,19 +102,19 @@ export const listDeliveriesRoute = defineRoute({
 export const getDeliveryRoute = defineRoute({
   method: 'GET',
   path: '/webhooks/deliveries/{deliveryId}',
-  summary: 'One webhook delivery with the body it sends and every attempt (status, latency, truncated response)',
+  summary: `One webhook delivery with the body it sends and its attempts (status, latency, truncated response): the newest, up to ${ATTEMPT_LOG_BYTES / 1024} KiB of them; attempt_log_total counts all`,
   tag: 'Webhooks',
   auth: 'secret_key',
   scope: 'environment:webhooks:read',
   params: DeliveryParams,
   responses: {
-    200: { description: 'The delivery', schema: z.object({ data: DeliveryOut.extend({ body: z.record(z.string(), z.unknown()), attempt_log: z.array(AttemptOut) }) }) },
+    200: { description: 'The delivery', schema: z.object({ data: DeliveryOut.extend({ body: z.record(z.string(), z.unknown()), attempt_log: z.array(AttemptOut), attempt_log_total: z.number() }) }) },
     404: { description: 'No such delivery in this environment' },
   },
   handle: async ({ db, principal, params }) => {
     const row = await getDelivery(db, principal.environmentId, params.deliveryId);
     if (!row) throw notFound();
-    return jsonResult(200, { data: { ...deliveryOut(row), body: row.body, attempt_log: row.attempt_log } });
+    return jsonResult(200, { data: { ...deliveryOut(row), body: row.body, attempt_log: row.attempt_log, attempt_log_total: row.attempt_log_total } });
   },
 });
 

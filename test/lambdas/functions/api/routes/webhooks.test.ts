@@ -1,3 +1,4 @@
+import { uuid } from '../../../../../lambdas/platform/db/parameters';
 import { database } from '../../../../support/handles';
 import fc from 'fast-check';
 import { readJson, startTestStack, type TestStack } from '../../../../support/local-stack';
@@ -73,6 +74,31 @@ test('4xx is not retried: the delivery is dead after one attempt, listed as dead
   const audit = await get(`/audit-events?action=webhook.delivery.replay&target_id=${dead.id}`);
   expect(audit.body.data).toHaveLength(1);
   expect(audit.body.data[0]).toMatchObject({ action: 'webhook.delivery.replay', target: { type: 'webhook_delivery', id: dead.id } });
+});
+
+test('a delivery with a long attempt log (days of failures, 1 KB answers) is read whole but for its oldest attempts, never a 500', async () => {
+  receiver.mode = { status: 400, body: 'x' };
+  const event = await writeAuthEvent(devId, 'c-long-log');
+  await t.stack.eventBridge.idle();
+  await redrive(t, minutes(new Date(), 90));
+  const dead = await deliveryOf(event.id);
+  // 80 more attempts, each with the longest excerpt the deliverer keeps (1,024 characters, 3 bytes each).
+  await database().execute(
+    `INSERT INTO webhook_deliveries (outbox_id, target_id, url, attempt, outcome, status_code, latency_ms, response_excerpt, error, created_at)
+     SELECT t.outbox_id, t.id, t.url, n, 'retry', 503, 20, repeat('界', 1024), 'HTTP 503', now() + n * interval '1 second'
+       FROM webhook_targets t, generate_series(2, 81) n WHERE t.id = :id`,
+    { id: uuid(dead.id) },
+  );
+  const detail = await get(`/webhooks/deliveries/${dead.id}`);
+  expect(detail.status).toBe(200);
+  const log: { attempt: number; response_excerpt: string }[] = detail.body.data.attempt_log;
+  expect(detail.body.data.attempt_log_total).toBe(81);
+  expect(log.length).toBeGreaterThan(5);
+  expect(log.length).toBeLessThan(81);
+  // The newest, in order, up to the last attempt.
+  expect(log.map((a) => a.attempt)).toEqual(Array.from({ length: log.length }, (_, i) => 82 - log.length + i));
+  expect(log[0].response_excerpt).toBe('界'.repeat(1024));
+  expect(Buffer.byteLength(JSON.stringify(log))).toBeLessThanOrEqual(32 * 1024 + log.length * 16);
 });
 
 test('429 honours Retry-After; 5xx, 408 and network errors are retried', async () => {
