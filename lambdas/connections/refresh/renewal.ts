@@ -67,7 +67,9 @@ export async function renew(old: RenewableCredentials, ctx: RenewalContext): Pro
     }
     case 'OAUTH2_CC': {
       const fresh = await clientCredentials({ ...tokenContext, client: { client_id: old.client_id, client_secret: old.client_secret }, scopes: ctx.integration.scopes });
-      return { credentials: fresh.credentials, connectionConfig: fresh.connectionConfig, rotated: false };
+      // An imported client certificate and key are the connection's, not the token answer's: kept.
+      const { client_certificate, client_private_key } = old;
+      return { credentials: { ...fresh.credentials, ...(client_certificate && { client_certificate }), ...(client_private_key && { client_private_key }) }, connectionConfig: fresh.connectionConfig, rotated: false };
     }
     case 'APP': {
       const token = await fetchInstallationToken({

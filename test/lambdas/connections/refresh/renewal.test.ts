@@ -163,6 +163,17 @@ describe.each(['basic', 'post'] as const)('renew OAUTH2_CC (client_secret_%s, re
     // connectionConfig is the answer's token_response_metadata.
     expect(result.connectionConfig).toEqual({ token_type: 'Bearer' });
   });
+
+  test('an imported client certificate and key survive the renewal; none appear when there were none', async () => {
+    const client = server.clients[method];
+    const base = { type: 'OAUTH2_CC', token: 'stale-token', client_id: client.client_id, client_secret: client.client_secret, raw: {} } as const;
+    const ctx = context({ provider: oauthProvider(client), integration: { ...integration, scopes: ['read'] }, connectionConfig: {} });
+    const kept = await renew({ ...base, client_certificate: 'CERT-PEM', client_private_key: 'KEY-PEM' }, ctx);
+    expect(kept.credentials).toMatchObject({ client_certificate: 'CERT-PEM', client_private_key: 'KEY-PEM' });
+    const plain = await renew(base, ctx);
+    expect(Object.keys(plain.credentials)).not.toEqual(expect.arrayContaining(['client_certificate']));
+    expect(Object.keys(plain.credentials)).not.toEqual(expect.arrayContaining(['client_private_key']));
+  });
 });
 
 describe('renew APP (fake GitHub)', () => {
