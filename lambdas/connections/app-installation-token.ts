@@ -70,6 +70,8 @@ export interface InstallationToken {
 
 export async function fetchInstallationToken(request: InstallationTokenRequest): Promise<InstallationToken> {
   const { provider, now } = request;
+  // Without an app id GitHub would only refuse the token, which reads as the app being uninstalled.
+  if (!request.appId) throw new AppTokenError('app_config', "The connection has no app_id; it is the GitHub App's id, set when the app is installed");
   const key = loadAppPrivateKey(request.privateKey);
   const template = appTokenUrlTemplate(provider.provider);
   if (!template) throw new AppTokenError('app_config', `Provider ${provider.name} has no APP token URL`);

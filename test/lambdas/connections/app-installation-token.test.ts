@@ -166,6 +166,14 @@ describe('fetchInstallationToken', () => {
     expect(gh.requests).toHaveLength(0);
   });
 
+  test('a missing app id is the configuration at fault (400), before any call: not the app refused', async () => {
+    const err = await fetchInstallationToken(request({ appId: '' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppTokenError);
+    expect(err).toMatchObject({ reason: 'app_config', message: expect.stringMatching(/no app_id/) });
+    expect(await refusal(fetchInstallationToken(request({ appId: '' })))).toMatchObject({ statusCode: 400, code: 'invalid_body' });
+    expect(gh.requests).toHaveLength(0);
+  });
+
   test('provider 4xx (unknown installation, key of another app, wrong app id): 400 connection_test_failed naming the status only', async () => {
     gh.mode = { status: 404 };
     const notFound = await refusal(fetchInstallationToken(request()));
