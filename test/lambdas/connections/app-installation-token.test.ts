@@ -9,9 +9,9 @@ import { AppTokenError } from '../../../lambdas/connections/errors';
 import type { ApiError } from '../../../lambdas/http/errors';
 import { answerFor } from '../../../lambdas/http/error-table';
 import { CATALOG } from '../../../lambdas/providers/catalog';
-import { CustomProviderSchema, type CustomProviderInput } from '../../../lambdas/providers/provider-schema';
+import type { CustomProviderInput } from '../../../lambdas/providers/provider-schema';
 import type { ResolvedProvider } from '../../../lambdas/providers/provider-registry';
-import { jwtProblem, rsaKeyPair, startFakeGithub, type FakeGithub } from './fake-github';
+import { fakeGithubProvider, jwtProblem, rsaKeyPair, startFakeGithub, type FakeGithub } from './fake-github';
 import { simulateOffline } from '../../support/offline-resolver';
 
 let gh: FakeGithub;
@@ -41,16 +41,7 @@ beforeEach(() => {
 });
 
 function custom(name: string, definition: Partial<CustomProviderInput>): ResolvedProvider {
-  const provider = CustomProviderSchema.parse({
-    display_name: 'Fake GitHub',
-    auth_mode: 'APP',
-    authorization_url: `${gh.baseUrl}/apps/x/installations/new`,
-    token_url: `${gh.baseUrl}/app/installations/\${connectionConfig.installation_id}/access_tokens`,
-    connection_config: { installation_id: { title: 'Installation', automated: true } },
-    allow_private_network: true,
-    ...definition,
-  });
-  return { name, provider, custom: true };
+  return { name, provider: fakeGithubProvider(gh, definition), custom: true };
 }
 
 const request = (extra: Partial<InstallationTokenRequest> = {}): InstallationTokenRequest => ({

@@ -1,6 +1,7 @@
 import { createVerify, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import { listen } from '../../../local/aws-http';
+import { CustomProviderSchema, type CustomProviderInput, type Provider } from '../../../lambdas/providers/provider-schema';
 
 /**
  * A loopback stand-in for GitHub's `POST /app/installations/{id}/access_tokens`: it checks the
@@ -91,4 +92,17 @@ export async function startFakeGithub(appId = '123456'): Promise<FakeGithub> {
     },
   };
   return fake;
+}
+
+/** A custom APP provider whose installation token URL is this stand-in's (on loopback: private network allowed). */
+export function fakeGithubProvider(gh: FakeGithub, extra: Partial<CustomProviderInput> = {}): Provider {
+  return CustomProviderSchema.parse({
+    display_name: 'Fake GitHub',
+    auth_mode: 'APP',
+    authorization_url: `${gh.baseUrl}/apps/x/installations/new`,
+    token_url: `${gh.baseUrl}/app/installations/\${connectionConfig.installation_id}/access_tokens`,
+    connection_config: { installation_id: { title: 'Installation', automated: true } },
+    allow_private_network: true,
+    ...extra,
+  });
 }

@@ -4,7 +4,7 @@ import { buildAuthorizeUrl, newPkcePair } from '../../../lambdas/oauth/authorize
 import { clientCredentials, exchangeCode, refreshTokens, type TokenProvider } from '../../../lambdas/oauth/token-client';
 import { mergeRefreshed, OAuthTokenError } from '../../../lambdas/oauth/token-response';
 import { CustomProviderSchema, type CustomProviderInput } from '../../../lambdas/providers/provider-schema';
-import { followAuthorize, REDIRECT_URI, startOAuthServer, type OAuthServer, type TestClient } from '../../support/oauth-server';
+import { followAuthorize, REDIRECT_URI, serverProvider, startOAuthServer, type OAuthServer, type TestClient } from '../../support/oauth-server';
 
 /** Token endpoint calls against a real authorization server (oidc-provider) and a misbehaving one. */
 
@@ -22,19 +22,10 @@ afterAll(async () => {
   await Promise.all([server?.stop(), raw?.stop()]);
 });
 
-function provider(extra: Partial<CustomProviderInput> = {}): TokenProvider {
-  return CustomProviderSchema.parse({
-    display_name: 'Test authorization server',
-    auth_mode: 'OAUTH2',
-    allow_private_network: true,
-    authorization_url: server.authorizationUrl,
-    token_url: server.tokenUrl,
-    ...extra,
-  });
-}
+const provider = (extra: Partial<CustomProviderInput> = {}): TokenProvider => serverProvider(server, undefined, extra);
 
 /** The provider each test client needs: Basic for client_secret_basic, body for client_secret_post. */
-const providerFor = (client: TestClient) => provider(client.token_endpoint_auth_method === 'client_secret_basic' ? { authorization_method: 'header' } : {});
+const providerFor = (client: TestClient) => serverProvider(server, client);
 
 async function authorize(client: TestClient, scopes = ['openid', 'read']): Promise<{ code: string; verifier: string }> {
   const pkce = newPkcePair();

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { CustomProviderSchema, type CustomProviderInput, type Provider } from '../../../lambdas/providers/provider-schema';
 
 /**
  * Starts test/support/oauth-server/server.mjs (a real oidc-provider authorization server) in a
@@ -135,4 +136,20 @@ export async function followAuthorize(authorizeUrl: string, redirectUri = REDIRE
     url = next.href;
   }
   throw new Error('Too many redirects during authorization');
+}
+
+/**
+ * A custom OAUTH2 provider at `server` (on loopback: private network allowed), sending `client`'s
+ * secret as it is registered: Basic for client_secret_basic, in the body for client_secret_post.
+ */
+export function serverProvider(server: OAuthServer, client?: TestClient, extra: Partial<CustomProviderInput> = {}): Provider {
+  return CustomProviderSchema.parse({
+    display_name: 'Test authorization server',
+    auth_mode: 'OAUTH2',
+    allow_private_network: true,
+    authorization_url: server.authorizationUrl,
+    token_url: server.tokenUrl,
+    ...(client?.token_endpoint_auth_method === 'client_secret_basic' ? { authorization_method: 'header' } : {}),
+    ...extra,
+  });
 }

@@ -1,7 +1,7 @@
 import { buildAuthorizeUrl, newPkcePair } from '../../../../lambdas/oauth/authorize-url';
 import { exchangeCode, type TokenProvider } from '../../../../lambdas/oauth/token-client';
 import type { OAuth2Credentials } from '../../../../lambdas/oauth/token-response';
-import { CustomProviderSchema, type CustomProviderInput } from '../../../../lambdas/providers/provider-schema';
+import type { CustomProviderInput } from '../../../../lambdas/providers/provider-schema';
 import { AppTokenError } from '../../../../lambdas/connections/errors';
 import type { StoredCredentials } from '../../../../lambdas/connections/credentials';
 import {
@@ -12,8 +12,8 @@ import {
   type RenewableCredentials,
   type RenewalContext,
 } from '../../../../lambdas/connections/refresh/renewal';
-import { followAuthorize, REDIRECT_URI, startOAuthServer, type OAuthServer, type TestClient } from '../../../support/oauth-server';
-import { rsaKeyPair, startFakeGithub, type FakeGithub } from '../fake-github';
+import { followAuthorize, REDIRECT_URI, serverProvider, startOAuthServer, type OAuthServer, type TestClient } from '../../../support/oauth-server';
+import { fakeGithubProvider, rsaKeyPair, startFakeGithub, type FakeGithub } from '../fake-github';
 
 /**
  * renew() per credential type, in the Jest process (the coordinator tests run it inside local-stack
@@ -118,17 +118,7 @@ describe('renew OAUTH2 (injected refresh)', () => {
 });
 
 /** A custom provider at the real authorization server, authenticating `client` as it is registered. */
-function oauthProvider(client: TestClient, extra: Partial<CustomProviderInput> = {}): TokenProvider {
-  return CustomProviderSchema.parse({
-    display_name: 'Test authorization server',
-    auth_mode: 'OAUTH2',
-    allow_private_network: true,
-    authorization_url: server.authorizationUrl,
-    token_url: server.tokenUrl,
-    ...(client.token_endpoint_auth_method === 'client_secret_basic' ? { authorization_method: 'header' } : {}),
-    ...extra,
-  });
-}
+const oauthProvider = (client: TestClient, extra: Partial<CustomProviderInput> = {}): TokenProvider => serverProvider(server, client, extra);
 
 test('renew OAUTH2 without an injected refresh: the refresh_token grant at the real server', async () => {
   const client = server.clients.post;
@@ -183,19 +173,7 @@ describe('renew APP (fake GitHub)', () => {
   });
 
   /** A custom APP provider at the fake GitHub, as the coordinator hands it over (name and custom beside the definition). */
-  const appProvider = (extra: Partial<CustomProviderInput> = {}): RenewalContext['provider'] => ({
-    ...CustomProviderSchema.parse({
-      display_name: 'Fake GitHub',
-      auth_mode: 'APP',
-      authorization_url: `${gh.baseUrl}/apps/x/installations/new`,
-      token_url: `${gh.baseUrl}/app/installations/\${connectionConfig.installation_id}/access_tokens`,
-      connection_config: { installation_id: { title: 'Installation', automated: true } },
-      allow_private_network: true,
-      ...extra,
-    }),
-    name: 'fake-gh',
-    custom: true,
-  });
+  const appProvider = (extra: Partial<CustomProviderInput> = {}): RenewalContext['provider'] => ({ ...fakeGithubProvider(gh, extra), name: 'fake-gh', custom: true });
   const old: RenewableCredentials = { type: 'APP', access_token: 'ghs_old', expires_at: '2020-01-01T00:00:00Z', raw: {} };
   const appContext = (extra: Partial<RenewalContext> = {}) =>
     context({ provider: appProvider(), integration: { ...integration, private_key: gh.privateKeyPem }, connectionConfig: { installation_id: '4242', app_id: gh.appId }, ...extra });
