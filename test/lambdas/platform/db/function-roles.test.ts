@@ -90,3 +90,38 @@ const ALLOWED: [string, string][] = [
 test.each(ALLOWED)('%s may: %s', async (fn, sql) => {
   await expect(as(fn).query(sql)).resolves.toBeDefined();
 });
+
+/*
+ * Migration 0013: connection_tags is written only by its trigger, which runs as the migration's
+ * owner, so every role that writes connections keeps it in step without a grant of its own.
+ */
+test('connection_tags follows the connection writes of every role; only the trigger writes it, only api reads it', async () => {
+  const [{ env }] = await master.query<{ env: string }>("SELECT id::text AS env FROM environments WHERE name = 'dev'");
+  const [{ integration }] = await master.query<{ integration: string }>(
+    "INSERT INTO integrations (environment_id, unique_key, provider) VALUES (CAST(:env AS uuid), 'tags-roles', 'openai') RETURNING id::text AS integration",
+    { env },
+  );
+  const tagRows = async (id: string) => (await master.query<{ n: number }>('SELECT count(*)::int AS n FROM connection_tags WHERE connection_id = CAST(:id AS uuid)', { id }))[0].n;
+  const [{ id }] = await as('connect').query<{ id: string }>(
+    `INSERT INTO connections (environment_id, connection_id, integration_id, provider_config_key, tags)
+     VALUES (CAST(:env AS uuid), 'tags-roles-1', CAST(:integration AS uuid), 'tags-roles', '{"team":"red","tier":"gold"}') RETURNING id::text`,
+    { env, integration },
+  );
+  expect(await tagRows(id)).toBe(2);
+  await as('api').execute(`UPDATE connections SET tags = '{"team":"blue"}' WHERE id = CAST(:id AS uuid)`, { id });
+  expect(await tagRows(id)).toBe(1);
+  expect(await as('api').query('SELECT count(*)::int AS n FROM connection_tags WHERE connection_id = CAST(:id AS uuid)', { id })).toEqual([{ n: 1 }]);
+  await as('proxy').execute(`UPDATE connections SET tags = '{"team":"green"}' WHERE id = CAST(:id AS uuid)`, { id });
+  expect(await tagRows(id)).toBe(1);
+  await as('sweeps').execute('UPDATE connections SET deleted_at = now() WHERE id = CAST(:id AS uuid)', { id });
+  expect(await tagRows(id)).toBe(0);
+  await as('sweeps').execute('UPDATE connections SET deleted_at = NULL WHERE id = CAST(:id AS uuid)', { id });
+  expect(await tagRows(id)).toBe(1);
+  await as('sweeps').execute('DELETE FROM connections WHERE id = CAST(:id AS uuid)', { id });
+  expect(await tagRows(id)).toBe(0);
+  for (const fn of ['connect', 'sweeps', 'proxy', 'webhooks']) await expect(as(fn).query('SELECT count(*) FROM connection_tags')).rejects.toMatchObject({ sqlState: '42501' });
+  for (const fn of ['api', 'connect', 'sweeps']) {
+    await expect(as(fn).query('DELETE FROM connection_tags WHERE false')).rejects.toMatchObject({ sqlState: '42501' });
+    await expect(as(fn).query('SELECT sync_connection_tags()')).rejects.toMatchObject({ sqlState: '42501' });
+  }
+});
