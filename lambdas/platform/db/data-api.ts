@@ -33,15 +33,20 @@ export interface SqlExecutor {
   execute<R = Row>(sql: string, params?: Parameters, options?: StatementOptions): Promise<ExecuteResult<R>>;
 }
 
-/** `config` adds to ours (e.g. an explicit endpoint). */
-export function createRdsDataClient(config: RDSDataClientConfig = {}): RDSDataClient {
+/**
+ * Statements may run up to the service's 45 s limit; a shorter client timeout would retry a
+ * statement that in fact succeeded. Past it the answer is lost: the call fails (the handler would
+ * otherwise only log a warning and wait until the Lambda's own timeout).
+ */
+export const DATA_API_REQUEST_TIMEOUT_MS = 60_000;
+
+/** `config` adds to ours (e.g. an explicit endpoint); `requestTimeoutMs` for tests of a hung service. */
+export function createRdsDataClient(config: RDSDataClientConfig = {}, requestTimeoutMs = DATA_API_REQUEST_TIMEOUT_MS): RDSDataClient {
   return new RDSDataClient({
     // Retries are ours (DataApi.call): the SDK would resend any statement after a socket reset,
     // including one that already ran and is not safe to run twice.
     maxAttempts: 1,
-    // Statements may run up to the service's 45 s limit; a shorter client timeout would retry a
-    // statement that in fact succeeded.
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }),
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true }),
     ...config,
   });
 }

@@ -146,3 +146,25 @@ test('a refused connection is retried for any statement (it never ran)', async (
   open.forEach((socket) => socket.destroy());
   await new Promise<void>((resolve) => forward.close(() => resolve()));
 });
+
+test('a service that takes the request and never answers: the call fails at the request timeout (outcome unknown), it does not wait for ever', async () => {
+  const held = new Set<net.Socket>();
+  const silent = net.createServer((socket) => {
+    held.add(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+    const db = new DataApi({ ...TARGET, database: database.name }, createRdsDataClient({ endpoint: url }, 300), { ...FAST_RETRY, maxAttempts: 1 });
+    const failed = await db.query('SELECT 1').then(
+      () => undefined,
+      (err: { name?: string; cause?: unknown }) => err,
+    );
+    expect(failed).toMatchObject({ name: 'DatabaseError' });
+    expect(classifyFailure(failed?.cause)).toBe('outcome_unknown');
+  } finally {
+    held.forEach((s) => s.destroy());
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  }
+}, 10_000);
