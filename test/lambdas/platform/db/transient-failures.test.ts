@@ -157,12 +157,16 @@ test('a service that takes the request and never answers: the call fails at the 
   try {
     const url = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
     const db = new DataApi({ ...TARGET, database: database.name }, createRdsDataClient({ endpoint: url }, 300), { ...FAST_RETRY, maxAttempts: 1 });
-    const failed = await db.query('SELECT 1').then(
-      () => undefined,
-      (err: { name?: string; cause?: unknown }) => err,
-    );
+    // Raced with a timer, so that a client that keeps waiting fails this test instead of hanging it.
+    const failed = await Promise.race([
+      db.query('SELECT 1').then(
+        () => 'answered',
+        (err: { name?: string; cause?: unknown }) => err,
+      ),
+      new Promise((resolve) => setTimeout(resolve, 5_000, 'still waiting')),
+    ]);
     expect(failed).toMatchObject({ name: 'DatabaseError' });
-    expect(classifyFailure(failed?.cause)).toBe('outcome_unknown');
+    expect(classifyFailure((failed as { cause?: unknown }).cause)).toBe('outcome_unknown');
   } finally {
     held.forEach((s) => s.destroy());
     await new Promise<void>((resolve) => silent.close(() => resolve()));
