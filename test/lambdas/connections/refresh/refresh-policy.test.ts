@@ -29,6 +29,19 @@ describe('needsRefresh', () => {
     expect(needsRefresh(inMs(-1), { token_expiration_buffer: 0 }, now, false)).toBe(true);
   });
 
+  test('a buffer that is negative or not a number is ignored: the default window', () => {
+    expect(refreshMarginMs({ token_expiration_buffer: -1 })).toBe(DEFAULT_REFRESH_MARGIN_MS);
+    expect(refreshMarginMs({ token_expiration_buffer: null as never })).toBe(DEFAULT_REFRESH_MARGIN_MS);
+    expect(refreshMarginMs({ token_expiration_buffer: '300' as never })).toBe(DEFAULT_REFRESH_MARGIN_MS);
+    expect(refreshMarginMs({ token_expiration_buffer: 0 })).toBe(0);
+  });
+
+  test("a token's own lifetime counts only when it is a positive number; no credentials or raw answer: the provider's window", () => {
+    for (const expires_in of [0, -120, 'soon', null, Number.POSITIVE_INFINITY]) expect(tokenMarginMs({ raw: { expires_in } }, {})).toBe(DEFAULT_REFRESH_MARGIN_MS);
+    expect(tokenMarginMs({ raw: { expires_in: '120' } }, {})).toBe(60_000);
+    for (const credentials of [null, undefined, {}, { raw: null }, { raw: 'text' }]) expect(tokenMarginMs(credentials, { token_expiration_buffer: 60 })).toBe(60_000);
+  });
+
   test("a short-lived token's window is at most half its lifetime (no refresh on every read)", () => {
     expect(tokenMarginMs({ raw: { expires_in: 120 } }, {})).toBe(60_000);
     expect(tokenMarginMs({ raw: { expires_in: 3600 } }, {})).toBe(DEFAULT_REFRESH_MARGIN_MS);
@@ -47,6 +60,7 @@ describe('needsRefresh', () => {
 
   test('facebook-like providers refresh only when forced', () => {
     expect(needsRefresh(inMs(-1), { name: 'facebook' }, now, false)).toBe(false);
+    expect(needsRefresh(inMs(-1), { name: 'github' }, now, false)).toBe(true);
     expect(needsRefresh(inMs(-1), { name: 'facebook' }, now, true)).toBe(true);
   });
 });

@@ -210,6 +210,13 @@ describe('renew APP (fake GitHub)', () => {
     expect(appFailureKind(otherKey)).toBe('invalid_grant');
   });
 
+  test('a connection without app_id: a configuration error, before any call', async () => {
+    const err = await appError(renew(old, appContext({ connectionConfig: { installation_id: '4242' } })));
+    expect(err.reason).toBe('app_config');
+    expect(appFailureKind(err)).toBe('config');
+    expect(gh.requests).toHaveLength(0);
+  });
+
   test('a provider refusal (HTTP 404) surfaces as an AppTokenError', async () => {
     gh.mode = { status: 404 };
     const err = await appError(renew(old, appContext()));
