@@ -12,12 +12,14 @@ import {
  * error code).
  */
 
+// Built inside each test (not when the file loads), so per-test coverage sees the constructors run.
 test.each([
-  [new RefreshBackoffError(new Date('2030-01-01T00:00:00.000Z')), 'RefreshBackoffError', 'connection_refresh_backoff', 'Token refresh is in backoff after a failure until 2030-01-01T00:00:00.000Z'],
-  [new RefreshExhaustedError(), 'RefreshExhaustedError', 'connection_refresh_exhausted', 'Token refresh failed for good: the connection needs to be reauthorized'],
-  [new RefreshBusyError(), 'RefreshBusyError', 'connection_refresh_in_progress', 'Another token refresh of this connection is still running'],
-  [new RefreshConnectionGoneError(), 'RefreshConnectionGoneError', 'not_found', 'Failed to find connection'],
-])('%s: name, reason and message', (error, name, reason, message) => {
+  ['RefreshBackoffError', () => new RefreshBackoffError(new Date('2030-01-01T00:00:00.000Z')), 'connection_refresh_backoff', 'Token refresh is in backoff after a failure until 2030-01-01T00:00:00.000Z'],
+  ['RefreshExhaustedError', () => new RefreshExhaustedError(), 'connection_refresh_exhausted', 'Token refresh failed for good: the connection needs to be reauthorized'],
+  ['RefreshBusyError', () => new RefreshBusyError(), 'connection_refresh_in_progress', 'Another token refresh of this connection is still running'],
+  ['RefreshConnectionGoneError', () => new RefreshConnectionGoneError(), 'not_found', 'Failed to find connection'],
+] as const)('%s: name, reason and message', (name, build, reason, message) => {
+  const error = build();
   expect({ name: error.name, reason: error.reason, message: error.message }).toEqual({ name, reason, message });
 });
 
