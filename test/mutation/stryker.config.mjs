@@ -23,7 +23,7 @@ export default {
     projectType: 'custom',
     configFile: 'jest.config.ts',
     enableFindRelatedTests: false,
-    config: { testMatch: module.tests.map((glob) => (glob.startsWith('!') ? `!<rootDir>/${glob.slice(1)}` : `<rootDir>/${glob}`)) },
+    config: { testMatch: module.tests.map((glob) => `<rootDir>/${glob}`) },
   },
   coverageAnalysis: 'perTest',
   // Static mutants (module-level values) need every test of the module rerun in a fresh module
