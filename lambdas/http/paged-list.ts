@@ -40,13 +40,12 @@ interface PageMeasure {
   add(item: unknown, always: boolean): boolean;
 }
 
-/** The item as the body carries it, escaped once more inside the proxy result. */
-function identityMeasure(budget: number): PageMeasure {
+/** Takes items while their `bytesOf` (plus one for the comma that joins them) stays within `budget`. */
+function budgetMeasure(budget: number, bytesOf: (item: unknown) => number): PageMeasure {
   let used = 0;
   return {
     add: (item, always) => {
-      // Items are joined by commas: one byte each besides the item.
-      const bytes = bodyBytes(item) + 1;
+      const bytes = bytesOf(item) + 1;
       if (!always && used + bytes > budget) return false;
       used += bytes;
       return true;
@@ -64,28 +63,16 @@ interface PagedList<I, C> {
 
 export async function pagedList<R, C, I>(options: PagedListOptions<R, C, I>): Promise<PagedList<I, C>> {
   if (!answerMayBeGzipped()) {
-    const { items, next, statements } = await collect(options, identityMeasure(options.budgetBytes ?? LIST_ITEMS_BUDGET_BYTES));
+    const { items, next, statements } = await collect(options, budgetMeasure(options.budgetBytes ?? LIST_ITEMS_BUDGET_BYTES, bodyBytes));
     return { items, next, statements };
   }
-  // Gzipped: read up to the uncompressed ceiling, then keep what compresses within the budget.
-  const page = await collect(options, rawMeasure(GZIP_LIST_ITEMS_MAX_RAW_BYTES));
+  // Gzipped: read up to an uncompressed ceiling (bounds a page's memory and time), then keep what
+  // compresses within the budget.
+  const page = await collect(options, budgetMeasure(GZIP_LIST_ITEMS_MAX_RAW_BYTES, (item) => JSON.stringify(item).length));
   const texts = page.items.map((item) => `${JSON.stringify(item)},`);
   const kept = gzipFit(texts, options.gzipBudgetBytes ?? GZIP_LIST_ITEMS_BUDGET_BYTES);
   if (kept === page.items.length) return { items: page.items, next: page.next, statements: page.statements };
   return { items: page.items.slice(0, kept), next: page.cursors[kept - 1], statements: page.statements };
-}
-
-/** Uncompressed JSON bytes up to `ceiling`: bounds the memory and time of a page that will be gzipped. */
-function rawMeasure(ceiling: number): PageMeasure {
-  let used = 0;
-  return {
-    add: (item, always) => {
-      const bytes = JSON.stringify(item).length + 1;
-      if (!always && used + bytes > ceiling) return false;
-      used += bytes;
-      return true;
-    },
-  };
 }
 
 async function collect<R, C, I>(options: PagedListOptions<R, C, I>, measure: PageMeasure): Promise<PagedList<I, C> & { cursors: C[] }> {

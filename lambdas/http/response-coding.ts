@@ -3,6 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { gzipSync } from 'node:zlib';
 import { acceptsGzip } from './accept-encoding';
 import { GZIP_LEVEL } from './gzip-size';
+import { header } from './request-parts';
 
 /*
  * Our JSON answers go out gzipped when the client accepts it: the body is base64 in the proxy
@@ -19,7 +20,7 @@ const requestAcceptsGzip = new AsyncLocalStorage<boolean>();
 
 /** Runs the request's work knowing whether its answer may be gzipped (pagedList sizes pages by it). */
 export function runWithResponseCoding<T>(event: APIGatewayProxyEvent, work: () => Promise<T>): Promise<T> {
-  return requestAcceptsGzip.run(acceptsGzip(headerValue(event, 'accept-encoding')), work);
+  return requestAcceptsGzip.run(acceptsGzip(header(event, 'accept-encoding')), work);
 }
 
 /** Whether the current request's answer will be gzipped when large. */
@@ -33,7 +34,7 @@ export function encodeResult(result: APIGatewayProxyResult, event: APIGatewayPro
   const headers = withoutHeader(result.headers, 'vary');
   headers.vary = varyWithAcceptEncoding(result);
   const body = result.body ?? '';
-  if (!acceptsGzip(headerValue(event, 'accept-encoding')) || Buffer.byteLength(body) < GZIP_MIN_BYTES) return { ...result, headers };
+  if (!acceptsGzip(header(event, 'accept-encoding')) || Buffer.byteLength(body) < GZIP_MIN_BYTES) return { ...result, headers };
   const compressed = gzipSync(body, { level: GZIP_LEVEL });
   return { ...result, headers: { ...headers, 'content-encoding': 'gzip' }, body: compressed.toString('base64'), isBase64Encoded: true };
 }
@@ -60,9 +61,4 @@ function hasHeader(result: APIGatewayProxyResult, name: string): boolean {
 function headerOf(result: APIGatewayProxyResult, name: string): string | number | boolean | undefined {
   const key = Object.keys(result.headers ?? {}).find((k) => k.toLowerCase() === name);
   return key === undefined ? undefined : result.headers![key];
-}
-
-function headerValue(event: APIGatewayProxyEvent, name: string): string | undefined {
-  const key = Object.keys(event.headers ?? {}).find((k) => k.toLowerCase() === name);
-  return key === undefined ? undefined : (event.headers[key] ?? undefined);
 }
