@@ -1,3 +1,4 @@
+import type { DecryptionFailure } from '../platform/crypto/decryption-error';
 import { DomainError } from '../platform/domain-error';
 
 /**
@@ -46,8 +47,8 @@ export class UnreadableCredentialsError extends DomainError {
   readonly reason = 'unreadable';
   constructor(
     readonly rowId: string,
-    /** Why the envelope did not open (the decryption error's reason). */
-    readonly failure: string,
+    /** Why the envelope did not open: one of the decryption error's fixed codes, so the message is safe to log. */
+    readonly failure: DecryptionFailure,
   ) {
     super(`Credentials of connection row ${rowId} could not be decrypted: ${failure}`);
     this.name = 'UnreadableCredentialsError';

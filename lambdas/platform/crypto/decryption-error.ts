@@ -56,6 +56,6 @@ const KMS_REASONS: Record<string, DecryptionFailure> = {
  */
 export function decryptionErrorFromKms(err: unknown): DecryptionError | undefined {
   const name = typeof err === 'object' && err !== null && 'name' in err ? String((err as { name: unknown }).name) : '';
-  const reason = KMS_REASONS[name];
-  return reason ? new DecryptionError(reason) : undefined;
+  // Own keys only: an error named 'toString' or 'constructor' is not a known KMS refusal.
+  return Object.hasOwn(KMS_REASONS, name) ? new DecryptionError(KMS_REASONS[name]) : undefined;
 }

@@ -59,14 +59,20 @@ describe('cipher binding', () => {
   });
 
   test.each([
-    ['an empty row id', { rowId: '' }],
-    ['a non-string table', { table: 42 }],
-    ['an unknown purpose', { purpose: 'everything' }],
-    ['a lone surrogate', { rowId: 'a\uD800' }],
-    ['an over-long field', { field: 'x'.repeat(4097) }],
-  ])('refuses %s', (_name, override) => {
+    ['an empty row id', { rowId: '' }, 'Cipher binding rowId must be a non-empty string'],
+    ['an empty environment id', { environmentId: '' }, 'Cipher binding environmentId must be a non-empty string'],
+    ['a non-string table', { table: 42 }, 'Cipher binding table must be a non-empty string'],
+    ['an unknown purpose', { purpose: 'everything' }, 'Cipher binding purpose is not a known purpose'],
+    ['a lone surrogate', { rowId: 'a\uD800' }, 'Cipher binding rowId is not well-formed Unicode'],
+    ['an over-long field', { field: 'x'.repeat(4097) }, 'Cipher binding field is longer than 4096 bytes'],
+  ])('refuses %s', (_name, override, message) => {
     const b = { environmentId: 'e', purpose: 'oauth-session', table: 't', rowId: 'r', field: 'f', ...override } as unknown as CipherBinding;
-    expect(() => encodeAad(1, KEY, b)).toThrow(TypeError);
+    expect(() => encodeAad(1, KEY, b)).toThrow(new TypeError(message));
+  });
+
+  test('a part of exactly 4096 bytes is accepted', () => {
+    const b: CipherBinding = { environmentId: 'e', purpose: 'oauth-session', table: 't', rowId: 'r', field: 'é'.repeat(2048) };
+    expect(encodeAad(1, KEY, b).includes(Buffer.from(b.field))).toBe(true);
   });
 
   test('accepts well-formed non-ASCII text, surrogate pairs included', () => {

@@ -25,8 +25,9 @@ describe('connect-session tokens', () => {
     expect(isConnectSessionToken(value)).toBe(false);
   });
 
-  test('refuses non-strings', () => {
-    expect([undefined, null, 42, {}, ['x']].some(isConnectSessionToken)).toBe(false);
+  test('refuses non-strings, even ones whose text is a well-formed token', () => {
+    const token = newConnectSessionToken();
+    expect([undefined, null, 42, {}, ['x'], [token], { toString: () => token }].some(isConnectSessionToken)).toBe(false);
   });
 
   test('property: accepts exactly prefix + 64 lowercase hex', () => {

@@ -28,7 +28,72 @@ describe('DataKeyCache', () => {
     { capacity: 0 },
     { capacity: 1.5 },
   ])('refuses the limit %p', (options) => {
-    expect(() => new DataKeyCache(options)).toThrow(RangeError);
+    const [name] = Object.keys(options);
+    expect(() => new DataKeyCache(options)).toThrow(new RangeError(`Data key cache ${name} must be an integer from 1 to ${name === 'maxMessages' ? 2 ** 32 : Number.MAX_SAFE_INTEGER}`));
+  });
+
+  test('accepts the largest limits: 2^32 messages per key (the random-IV bound for GCM)', () => {
+    expect(new DataKeyCache({ maxMessages: 2 ** 32 }).maxMessages).toBe(2 ** 32);
+  });
+
+  test('an encryption key without its envelope header is refused', () => {
+    const { header: _none, ...bare } = material();
+    expect(() => new DataKeyCache().putForEncryption(bare)).toThrow(new TypeError('An encryption key needs its envelope header'));
+  });
+
+  test('keys of one purpose in two environments each keep their slot', () => {
+    const cache = new DataKeyCache();
+    const a = cache.putForEncryption(material(ENV_A));
+    const b = cache.putForEncryption(material(ENV_B));
+    expect(cache.takeForEncryption(ENV_A, 'connection-credentials')).toBe(a);
+    expect(cache.takeForEncryption(ENV_B, 'connection-credentials')).toBe(b);
+  });
+
+  test('a key unwrapped for decryption is replaced, and zeroed, when the same wrapped key is stored for encryption', () => {
+    const cache = new DataKeyCache();
+    const m = material();
+    const { header, ...decryptOnly } = m;
+    const first = cache.putForDecryption({ ...decryptOnly, key: Buffer.from(m.key) });
+    const second = cache.putForEncryption({ ...m, header });
+    expect(second).not.toBe(first);
+    expect(second.material.header).toBe(header);
+    expect([first.live, first.material.key.equals(Buffer.alloc(32))]).toEqual([false, true]);
+    expect(cache.getForDecryption(m.wrappedKey)).toBe(second);
+    expect(cache.size).toBe(1);
+  });
+
+  test('an expired key stored again is a new entry; the old one is zeroed', () => {
+    const clock = manualClock();
+    const cache = new DataKeyCache({ maxAgeMs: 1_000, clock });
+    const m = material();
+    const first = cache.putForDecryption({ ...m, key: Buffer.from(m.key) });
+    clock.advance(1_000);
+    const second = cache.putForDecryption(m);
+    expect(second).not.toBe(first);
+    expect([first.live, second.live]).toEqual([false, true]);
+    expect(cache.getForDecryption(m.wrappedKey)).toBe(second);
+  });
+
+  test('evictExpired counts what it drops', () => {
+    const clock = manualClock();
+    const cache = new DataKeyCache({ maxAgeMs: 1_000, clock });
+    cache.putForDecryption(material());
+    cache.putForDecryption(material(ENV_B));
+    clock.advance(500);
+    const young = cache.putForDecryption(material());
+    clock.advance(500);
+    expect(cache.evictExpired()).toBe(2);
+    expect([cache.size, young.live]).toEqual([1, true]);
+  });
+
+  test('a decryption key past its age is not handed out, and is zeroed', () => {
+    const clock = manualClock();
+    const cache = new DataKeyCache({ maxAgeMs: 1_000, clock });
+    const m = material();
+    const entry = cache.putForDecryption(m);
+    clock.advance(1_000);
+    expect(cache.getForDecryption(m.wrappedKey)).toBeUndefined();
+    expect([entry.live, m.key.equals(Buffer.alloc(32)), cache.size]).toEqual([false, true, 0]);
   });
 
   test('an encryption key serves its (environment, purpose) slot only and is also a decryption key', () => {
@@ -145,6 +210,12 @@ describe('DataKeyCache', () => {
     entry.aadPrefix('many', '299', build);
     entry.aadPrefix('many', '253', build);
     expect(builds).toBe(303);
+    // The 256th kept prefix is the last one: the 257th column is built again each time.
+    entry.aadPrefix('many', '254', build);
+    expect(builds).toBe(304);
+    // A second field of a table did not replace the first one's prefix.
+    expect(entry.aadPrefix('t', 'f', build)).toEqual(Buffer.from([1]));
+    expect(builds).toBe(304);
   });
 
   test('coalesce: concurrent loads of one id run once; a failed load is not cached', async () => {

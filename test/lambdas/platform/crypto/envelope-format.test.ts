@@ -87,8 +87,30 @@ describe('envelope format', () => {
     expect(reason(() => decodeEnvelope('abc' as unknown as Uint8Array))).toBe('malformed');
   });
 
-  test('the header refuses empty or oversize key ids and wrapped keys', () => {
-    expect(() => encodeHeader(Buffer.alloc(0), WRAPPED)).toThrow(RangeError);
-    expect(() => encodeHeader(KEY_ID, Buffer.alloc(6145))).toThrow(RangeError);
+  test('the header refuses empty or oversize key ids and wrapped keys, and takes the largest KMS makes', () => {
+    const keyIdRange = new RangeError('KMS key id length out of range');
+    const wrappedRange = new RangeError('Wrapped data key length out of range');
+    expect(() => encodeHeader(Buffer.alloc(0), WRAPPED)).toThrow(keyIdRange);
+    expect(() => encodeHeader(Buffer.alloc(2049, 0x61), WRAPPED)).toThrow(keyIdRange);
+    expect(() => encodeHeader(KEY_ID, Buffer.alloc(0))).toThrow(wrappedRange);
+    expect(() => encodeHeader(KEY_ID, Buffer.alloc(6145))).toThrow(wrappedRange);
+    const largest = Buffer.concat([encodeHeader(Buffer.alloc(2048, 0x61), Buffer.alloc(6144, 7)), randomBytes(28)]);
+    expect(decodeEnvelope(largest)).toMatchObject({ keyId: Buffer.alloc(2048, 0x61), wrappedKey: Buffer.alloc(6144, 7) });
+  });
+
+  test('a key id or wrapped key one byte over the KMS limits is malformed, however much follows', () => {
+    const withLengths = (keyIdLength: number, wrappedLength: number) => {
+      const b = Buffer.alloc(1 + 2 + keyIdLength + 2 + wrappedLength + 28, 0x61);
+      b[0] = CURRENT_FORMAT;
+      b.writeUInt16BE(keyIdLength, 1);
+      b.writeUInt16BE(wrappedLength, 3 + keyIdLength);
+      return b;
+    };
+    expect(reason(() => decodeEnvelope(withLengths(2048, 6144)))).toBe('decoded');
+    expect(reason(() => decodeEnvelope(withLengths(2049, 10)))).toBe('malformed');
+    expect(reason(() => decodeEnvelope(withLengths(10, 6145)))).toBe('malformed');
+    // A zero key id length followed by a well-formed rest is not read as an empty key id.
+    expect(reason(() => decodeEnvelope(withLengths(0, 10)))).toBe('malformed');
+    expect(reason(() => decodeEnvelope(withLengths(10, 0)))).toBe('malformed');
   });
 });
