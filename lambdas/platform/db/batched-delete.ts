@@ -61,8 +61,8 @@ export async function deleteInBatches(
  * Records are found by a condition and acted on by their physical row address (a TID scan): no
  * join back through an index, whatever the planner thinks of the batch's size.
  */
-export function recordsByCtid(where: string, lock: 'skip-locked' | 'none' = 'skip-locked', orderBy?: string): string {
-  return `ctid = ANY (ARRAY (SELECT ctid FROM records WHERE ${where}${orderBy ? ` ORDER BY ${orderBy}` : ''} LIMIT :batch_size${lock === 'skip-locked' ? ' FOR UPDATE SKIP LOCKED' : ''}))`;
+export function recordsByCtid(where: string, lock: 'skip-locked' | 'none' = 'skip-locked'): string {
+  return `ctid = ANY (ARRAY (SELECT ctid FROM records WHERE ${where} LIMIT :batch_size${lock === 'skip-locked' ? ' FOR UPDATE SKIP LOCKED' : ''}))`;
 }
 
 /**

@@ -5,6 +5,8 @@ import { uuid } from '../../../lambdas/platform/db/parameters';
 import { ingest } from '../../../lambdas/records/record-service';
 import { recordSyncRun } from '../../../lambdas/records/sync-store';
 import { deleteInBatches, type SweepBudget } from '../../../lambdas/platform/db/batched-delete';
+import type { SqlExecutor } from '../../../lambdas/platform/db/data-api';
+import { hardDeleteConnection } from '../../../lambdas/connections/connection-hard-delete';
 import { sweepDeletedConnections } from '../../../lambdas/sweeps/deleted-connections';
 import { sweepOrphans } from '../../../lambdas/sweeps/orphans';
 import { sweepPruneRecords } from '../../../lambdas/sweeps/prune-records';
@@ -196,6 +198,35 @@ describe('deleted-connections', () => {
     }
     expect(await sweepDeletedConnections(database(), at(40 * DAY), budget())).toMatchObject({ connectionsHardDeleted: 25, deletedConnectionsBudgetExhausted: 0 });
     expect(await count('SELECT count(*) FROM connections WHERE id = ANY (CAST(:ids AS uuid[]))', { ids: `{${ids.join(',')}}` })).toBe(0);
+  });
+
+  test('records written while the row delete waits are deleted first, then the row goes (the writer lost its race)', async () => {
+    const doomed = await connection('late-write');
+    const other = await connection('late-writer');
+    await write('late-write', 30, T0);
+    await write('late-writer', 5, T0);
+    await softDelete('late-write', T0);
+    // Another writer moves one record under the doomed row just before its row delete runs, once.
+    let raced = false;
+    const db = database();
+    const race = async (sql: string) => {
+      if (raced || !sql.includes('DELETE FROM connections c WHERE c.id = :id')) return;
+      raced = true;
+      await db.execute('UPDATE records SET connection_id = :doomed WHERE ctid = (SELECT ctid FROM records WHERE connection_id = :other LIMIT 1)', { doomed: uuid(doomed), other: uuid(other) });
+    };
+    const racing: SqlExecutor = {
+      query: async (sql, params, options) => (await race(sql), db.query(sql, params, options)),
+      execute: async (sql, params, options) => (await race(sql), db.execute(sql, params, options)),
+    };
+    const row = { id: doomed, environmentId: devId, connectionId: 'late-write', providerConfigKey: 'openai' };
+    const audit = { actor: { type: 'system' as const, id: 'test' }, request: SYSTEM_REQUEST, reason: 'retention' as const };
+    expect(await hardDeleteConnection(racing, row, at(40 * DAY), budget(), audit)).toEqual({ recordsDeleted: 31, connectionDeleted: true, endUserDeleted: true, complete: true });
+    expect(raced).toBe(true);
+    expect([await recordsOf(doomed), await recordsOf(other)]).toEqual([0, 4]);
+    const [event] = await database().query<{ target_type: string }>("SELECT target_type FROM audit_events WHERE action = 'connection.hard_delete' AND detail->>'connection_id' = 'late-write'");
+    expect(event.target_type).toBe('connection');
+    // Once more: the row is gone, so there is nothing left to do (and nothing to wait for).
+    expect(await hardDeleteConnection(database(), row, at(40 * DAY), budget(), audit)).toEqual({ recordsDeleted: 0, connectionDeleted: false, endUserDeleted: false, complete: true });
   });
 
   test('two sweeps at once share the work: every row deleted once, counts add up', async () => {
