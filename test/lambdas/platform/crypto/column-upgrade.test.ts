@@ -120,6 +120,18 @@ describe('reencryptColumn', () => {
     expect(after.get('00000000-0000-4000-8000-999999999999')).toBeNull();
   });
 
+  test('a KMS outage is thrown, not reported as rows that do not decrypt, and nothing is written', async () => {
+    await seed(3);
+    const before = await stored();
+    t.stack.kms.control.injectFault({ operation: 'Decrypt', error: { code: 'KMSInternalException' } });
+    try {
+      await expect(reencryptColumn(database(), newCipher(), SECRETS)).rejects.toMatchObject({ name: 'KMSInternalException' });
+    } finally {
+      t.stack.kms.control.clearFaults();
+    }
+    expect(await stored()).toEqual(before);
+  });
+
   test('only rewrites what the predicate selects (default: everything)', async () => {
     await seed(4);
     t.stack.kms.control.resetStats();

@@ -1,8 +1,8 @@
-import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import { DecryptionError, type DecryptionFailure } from '../../../../lambdas/platform/crypto/decryption-error';
 import type { EnvelopeCipher, EnvelopeCipherOptions } from '../../../../lambdas/platform/crypto/envelope-cipher';
 import { decodeEnvelope } from '../../../../lambdas/platform/crypto/envelope-format';
-import { binding, cipherOn, kmsClient, useKms } from './kms-fixture';
+import { binding, cipherOn, editedKmsClient, useKms } from './kms-fixture';
 
 /** The cipher's rarer branches: a cache that loses keys as fast as it loads them, KMS answers missing parts, plaintext wiping. */
 
@@ -26,19 +26,6 @@ async function failure(promise: Promise<unknown>): Promise<DecryptionFailure> {
 function racingClock() {
   let now = Date.UTC(2026, 0, 1);
   return () => new Date((now += 10));
-}
-
-/** A real SDK client whose answers to one command are edited on the way back (KMS answering without a part). */
-function editingClient(command: typeof GenerateDataKeyCommand | typeof DecryptCommand, edit: (out: Record<string, unknown>) => void): KMSClient {
-  const client = kmsClient(kms.url);
-  const send = client.send.bind(client) as (c: unknown) => Promise<Record<string, unknown>>;
-  return Object.assign(client, {
-    send: async (c: unknown) => {
-      const out = await send(c);
-      if (c instanceof command) edit(out);
-      return out;
-    },
-  }) as KMSClient;
 }
 
 /** Resolves to the plaintext buffers `c.decrypt` handed to its callers, after they are done with them. */
@@ -83,7 +70,7 @@ describe('KMS answers missing a part', () => {
   ])('GenerateDataKey with %s is refused, and its key bytes wiped', async (_name, edit) => {
     let given: Uint8Array | undefined;
     const c = cipher({
-      kms: editingClient(GenerateDataKeyCommand, (out) => {
+      kms: editedKmsClient(kms.url, GenerateDataKeyCommand, (out) => {
         edit(out);
         given = out.Plaintext as Uint8Array | undefined;
       }),
@@ -98,7 +85,7 @@ describe('KMS answers missing a part', () => {
   ])('Decrypt with %s is a malformed envelope', async (_name, edit) => {
     const b = binding();
     const envelope = await cipher().encrypt('x', b);
-    expect(await failure(cipher({ kms: editingClient(DecryptCommand, edit) }).decrypt(envelope, b))).toBe('malformed');
+    expect(await failure(cipher({ kms: editedKmsClient(kms.url, DecryptCommand, edit) }).decrypt(envelope, b))).toBe('malformed');
   });
 });
 

@@ -43,6 +43,19 @@ export function cipherOn(kms: KmsFixture, options: Partial<EnvelopeCipherOptions
   return new EnvelopeCipher({ kms: kms.client, keyId: ALIAS, ...options });
 }
 
+/** A real SDK client whose answers to one command are edited on the way back (KMS answering without a part). */
+export function editedKmsClient(url: string, command: abstract new (...args: never[]) => object, edit: (out: Record<string, unknown>) => void): KMSClient {
+  const client = kmsClient(url);
+  const send = client.send.bind(client) as (c: unknown) => Promise<Record<string, unknown>>;
+  return Object.assign(client, {
+    send: async (c: unknown) => {
+      const out = await send(c);
+      if (c instanceof command) edit(out);
+      return out;
+    },
+  }) as KMSClient;
+}
+
 export function kmsClient(url: string, maxAttempts = 1): KMSClient {
   return new KMSClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts });
 }

@@ -1,4 +1,6 @@
+import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import { database } from '../../../support/handles';
+import { editedKmsClient } from './kms-fixture';
 import { SecretHasher } from '../../../../lambdas/platform/crypto/secret-hash';
 import { createKmsClient } from '../../../../lambdas/platform/crypto/kms';
 import { env } from '../../../../lambdas/platform/config';
@@ -50,6 +52,25 @@ describe('SecretHasher', () => {
     expect(t.stack.kms.control.stats().calls).toEqual({ GenerateDataKey: 1, Decrypt: 1 });
     expect(late.hash('k')).toEqual(first.hash('k'));
     expect(await database().query('SELECT count(*)::int AS n FROM deployment_keys')).toEqual([{ n: 1 }]);
+  });
+
+  type Edit = (out: Record<string, unknown>) => void;
+  test.each<[string, 'GenerateDataKey' | 'Decrypt', Edit, string]>([
+    ['GenerateDataKey without a wrapped key', 'GenerateDataKey', (out) => void delete out.CiphertextBlob, 'KMS returned no ciphertext for the secret-hash pepper'],
+    ['GenerateDataKey without a key', 'GenerateDataKey', (out) => void delete out.Plaintext, 'KMS returned no usable plaintext for the secret-hash pepper'],
+    ['GenerateDataKey with a 16-byte key', 'GenerateDataKey', (out) => void (out.Plaintext = (out.Plaintext as Uint8Array).subarray(0, 16)), 'KMS returned no usable plaintext for the secret-hash pepper'],
+    ['Decrypt with a 16-byte key', 'Decrypt', (out) => void (out.Plaintext = (out.Plaintext as Uint8Array).subarray(0, 16)), 'KMS returned no usable plaintext for the secret-hash pepper'],
+  ])('%s: no hasher, a clear error, the key bytes wiped and nothing stored', async (_name, operation, edit, message) => {
+    if (operation === 'GenerateDataKey') await database().query('DELETE FROM deployment_keys');
+    else await SecretHasher.load(database(), createKmsClient(), env().LATCHKEY_KMS_KEY_ID);
+    let given: Uint8Array | undefined;
+    const kms = editedKmsClient(t.stack.env.AWS_ENDPOINT_URL_KMS, operation === 'Decrypt' ? DecryptCommand : GenerateDataKeyCommand, (out) => {
+      edit(out);
+      given = out.Plaintext as Uint8Array | undefined;
+    });
+    await expect(SecretHasher.load(database(), kms, env().LATCHKEY_KMS_KEY_ID)).rejects.toThrow(new Error(message));
+    if (given) expect(Buffer.from(given).equals(Buffer.alloc(given.length))).toBe(true);
+    expect(await database().query('SELECT count(*)::int AS n FROM deployment_keys')).toEqual([{ n: operation === 'Decrypt' ? 1 : 0 }]);
   });
 
   test('matches only the exact secret', async () => {
