@@ -1,8 +1,7 @@
 import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
-import { DecryptionError, type DecryptionFailure } from '../../../../lambdas/platform/crypto/decryption-error';
 import type { EnvelopeCipher, EnvelopeCipherOptions } from '../../../../lambdas/platform/crypto/envelope-cipher';
 import { decodeEnvelope } from '../../../../lambdas/platform/crypto/envelope-format';
-import { binding, cipherOn, editedKmsClient, useKms } from './kms-fixture';
+import { binding, cipherOn, decryptionFailure, editedKmsClient, useKms } from './kms-fixture';
 
 /** The cipher's rarer branches: a cache that loses keys as fast as it loads them, KMS answers missing parts, plaintext wiping. */
 
@@ -12,15 +11,6 @@ const cipher = (options: Partial<EnvelopeCipherOptions> = {}) => cipherOn(kms, o
 const calls = () => kms.server.control.stats().calls;
 const THRASHING = 'Data keys were evicted before they could be used; raise the data key cache capacity';
 
-async function failure(promise: Promise<unknown>): Promise<DecryptionFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof DecryptionError) return err.reason;
-    throw err;
-  }
-  throw new Error('decrypted although it should not have');
-}
 
 /** A clock that moves 10 ms each time it is read: with maxAgeMs 1 every key has expired by the next look. */
 function racingClock() {
@@ -85,7 +75,7 @@ describe('KMS answers missing a part', () => {
   ])('Decrypt with %s is a malformed envelope', async (_name, edit) => {
     const b = binding();
     const envelope = await cipher().encrypt('x', b);
-    expect(await failure(cipher({ kms: editedKmsClient(kms.url, DecryptCommand, edit) }).decrypt(envelope, b))).toBe('malformed');
+    expect(await decryptionFailure(cipher({ kms: editedKmsClient(kms.url, DecryptCommand, edit) }).decrypt(envelope, b))).toBe('malformed');
   });
 });
 
@@ -139,7 +129,7 @@ describe('misuse', () => {
     const edited = Buffer.from(envelope);
     const last = keyId.byteOffset - envelope.byteOffset + keyId.length - 1;
     edited[last] = edited[last] === 0x61 ? 0x62 : 0x61;
-    expect(await failure(c.decrypt(edited, b))).toBe('authentication-failed');
+    expect(await decryptionFailure(c.decrypt(edited, b))).toBe('authentication-failed');
     expect(calls()).toEqual({ GenerateDataKey: 1 });
   });
 });

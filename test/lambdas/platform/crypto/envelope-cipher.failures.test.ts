@@ -4,7 +4,7 @@ import type { CipherBinding } from '../../../../lambdas/platform/crypto/binding'
 import { DecryptionError, type DecryptionFailure } from '../../../../lambdas/platform/crypto/decryption-error';
 import { EnvelopeCipher, type EnvelopeCipherOptions } from '../../../../lambdas/platform/crypto/envelope-cipher';
 import { decodeEnvelope } from '../../../../lambdas/platform/crypto/envelope-format';
-import { ALIAS, binding, cipherOn, kmsClient, useKms } from './kms-fixture';
+import { ALIAS, binding, cipherOn, decryptionFailure, kmsClient, useKms } from './kms-fixture';
 
 /** Every decrypt failure, tampering and misuse alike, must be a DecryptionError with one of these reasons. */
 
@@ -12,15 +12,6 @@ const kms = useKms({ aliases: [ALIAS, 'alias/other'] });
 
 const cipher = (options: Partial<EnvelopeCipherOptions> = {}) => cipherOn(kms, options);
 
-async function failure(promise: Promise<unknown>): Promise<DecryptionFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof DecryptionError) return err.reason;
-    throw err;
-  }
-  throw new Error('decrypted although it should not have');
-}
 
 /** The byte ranges of each envelope region. */
 function regions(envelope: Buffer) {
@@ -65,7 +56,7 @@ describe('tampering with each region of the envelope', () => {
     const [start, end] = regions(envelope)[region];
     for (const offset of new Set([start, (start + end) >> 1, end - 1])) {
       for (const [name, reader] of [['warm', writer], ['cold', cipher()]] as const) {
-        const reason = await failure(reader.decrypt(flip(envelope, offset), b));
+        const reason = await decryptionFailure(reader.decrypt(flip(envelope, offset), b));
         expect({ region, offset, name, ok: expected[region][name].includes(reason) }).toEqual({ region, offset, name, ok: true });
       }
     }
@@ -95,8 +86,8 @@ describe('tampering with each region of the envelope', () => {
   });
 
   test('an empty envelope and garbage are malformed or of an unknown version', async () => {
-    expect(await failure(cipher().decrypt(Buffer.alloc(0), binding()))).toBe('malformed');
-    expect(await failure(cipher().decrypt(Buffer.from('not an envelope at all'), binding()))).toBe('unsupported-version');
+    expect(await decryptionFailure(cipher().decrypt(Buffer.alloc(0), binding()))).toBe('malformed');
+    expect(await decryptionFailure(cipher().decrypt(Buffer.from('not an envelope at all'), binding()))).toBe('unsupported-version');
   });
 });
 
@@ -113,8 +104,8 @@ describe('an envelope moved elsewhere does not decrypt', () => {
     const writer = cipher();
     const b = binding();
     const envelope = await writer.encrypt('credentials', b);
-    expect(await failure(writer.decrypt(envelope, { ...b, ...change }))).toBe(warm);
-    expect(await failure(cipher().decrypt(envelope, { ...b, ...change }))).toBe(cold);
+    expect(await decryptionFailure(writer.decrypt(envelope, { ...b, ...change }))).toBe(warm);
+    expect(await decryptionFailure(cipher().decrypt(envelope, { ...b, ...change }))).toBe(cold);
     // The original place still works, and a mismatch never poisons the cache.
     expect(String(await writer.decrypt(envelope, b))).toBe('credentials');
   });
@@ -123,8 +114,8 @@ describe('an envelope moved elsewhere does not decrypt', () => {
     const c = cipher();
     const [x, y] = [binding(), binding()];
     const [ex, ey] = [await c.encrypt('x', x), await c.encrypt('y', y)];
-    expect(await failure(c.decrypt(ey, x))).toBe('authentication-failed');
-    expect(await failure(c.decrypt(ex, y))).toBe('authentication-failed');
+    expect(await decryptionFailure(c.decrypt(ey, x))).toBe('authentication-failed');
+    expect(await decryptionFailure(c.decrypt(ex, y))).toBe('authentication-failed');
   });
 
   test('concurrent cold decrypts with a wrong context do not spoil the right one', async () => {
@@ -134,7 +125,7 @@ describe('an envelope moved elsewhere does not decrypt', () => {
     const reader = cipher();
     const wrong = reader.decrypt(envelope, { ...b, environmentId: 'other-env' });
     const right = reader.decrypt(envelope, b);
-    expect(await failure(wrong)).toBe('kms-rejected');
+    expect(await decryptionFailure(wrong)).toBe('kms-rejected');
     expect(String(await right)).toBe('ok');
   });
 });
@@ -144,7 +135,7 @@ describe('KMS keys', () => {
     const other = new EnvelopeCipher({ kms: kms.client, keyId: 'alias/other' });
     const b = binding();
     const envelope = await other.encrypt('from the other key', b);
-    expect(await failure(cipher().decrypt(envelope, b))).toBe('wrong-key');
+    expect(await decryptionFailure(cipher().decrypt(envelope, b))).toBe('wrong-key');
     expect(kms.server.control.stats().calls.Decrypt).toBe(1);
     const trusting = cipher({ trustedKeyIds: [kms.server.keyArn('alias/other')] });
     expect(String(await trusting.decrypt(envelope, b))).toBe('from the other key');
@@ -160,7 +151,7 @@ describe('KMS keys', () => {
     const envelope = await writer.encrypt('x', b);
     await kms.client.send(new DisableKeyCommand({ KeyId: kms.arn }));
     try {
-      expect(await failure(cipher().decrypt(envelope, b))).toBe('key-disabled');
+      expect(await decryptionFailure(cipher().decrypt(envelope, b))).toBe('key-disabled');
     } finally {
       await kms.client.send(new EnableKeyCommand({ KeyId: kms.arn }));
     }
@@ -176,7 +167,7 @@ describe('KMS keys', () => {
     const b = binding();
     const envelope = await cipher().encrypt('x', b);
     kms.server.control.injectFault({ operation: 'Decrypt', error: { code }, times: 1 });
-    expect(await failure(cipher().decrypt(envelope, b))).toBe(reason);
+    expect(await decryptionFailure(cipher().decrypt(envelope, b))).toBe(reason);
   });
 
   test('throttling is retried with backoff and is never a DecryptionError', async () => {

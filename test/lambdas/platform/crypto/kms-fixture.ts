@@ -2,6 +2,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { randomUUID } from 'node:crypto';
 import { KmsServer, type KmsServerOptions } from '../../../../local/kms';
 import type { CipherBinding } from '../../../../lambdas/platform/crypto/binding';
+import { DecryptionError, type DecryptionFailure } from '../../../../lambdas/platform/crypto/decryption-error';
 import { EnvelopeCipher, type EnvelopeCipherOptions } from '../../../../lambdas/platform/crypto/envelope-cipher';
 
 export const ALIAS = 'alias/latchkey';
@@ -58,6 +59,17 @@ export function editedKmsClient(url: string, command: abstract new (...args: nev
 
 export function kmsClient(url: string, maxAttempts = 1): KMSClient {
   return new KMSClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts });
+}
+
+/** The reason a decrypt fails with; any other outcome fails the test. */
+export async function decryptionFailure(promise: Promise<unknown>): Promise<DecryptionFailure> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof DecryptionError) return err.reason;
+    throw err;
+  }
+  throw new Error('decrypted although it should not have');
 }
 
 /** A settable clock for the cache's age limit. */
