@@ -26,10 +26,6 @@ export default {
     config: { testMatch: module.tests.map((glob) => `<rootDir>/${glob}`) },
   },
   coverageAnalysis: 'perTest',
-  // A mutant that fails a test in one of several stack-starting files hung the run until its timeout
-  // when Jest bailed (seen on every killed mutant of deletion-sweeps); such modules ask for no bail
-  // (`"bail": false`): every covering test then runs to its end, and a kill is reported as one.
-  disableBail: module.bail === false,
   // Static mutants (module-level values) need every test of the module rerun in a fresh module
   // registry each: most of the run's time for few mutants. Skipped (reported as ignored) unless
   // STRYKER_STATIC=1 or the module asks for them (`"static": true`: its module-level values are the
