@@ -5,7 +5,7 @@
  * exits non-zero when one is under 80% (surviving mutants that are equivalent are listed, with the
  * reason, in equivalent-mutants.md).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,14 +25,21 @@ async function main(): Promise<void> {
   const scores: { module: string; score: number | undefined; survived: number; noCoverage: number }[] = [];
   try {
     for (const name of wanted.length ? wanted : modules) {
-      const run = spawnSync('npx', ['stryker', 'run', 'test/mutation/stryker.config.mjs'], {
-        cwd: root,
-        stdio: 'inherit',
-        // The server's data folder is deleted at the end: test databases need no DROP (local-stack.ts).
-        env: { ...process.env, STRYKER_MODULE: name, LATCHKEY_DATABASE_URL: server.adminUrl, LATCHKEY_KEEP_TEST_DATABASES: '1' },
+      // Not spawnSync: PostgreSQL's log output comes through pipes this process must keep reading. A
+      // blocked event loop let them fill, and then every server process that logged an error waited on
+      // its write: each mutant whose failing tests made PostgreSQL log hung until its timeout.
+      const status = await new Promise<number | null>((resolve, reject) => {
+        spawn('npx', ['stryker', 'run', 'test/mutation/stryker.config.mjs'], {
+          cwd: root,
+          stdio: 'inherit',
+          // The server's data folder is deleted at the end: test databases need no DROP (local-stack.ts).
+          env: { ...process.env, STRYKER_MODULE: name, LATCHKEY_DATABASE_URL: server.adminUrl, LATCHKEY_KEEP_TEST_DATABASES: '1' },
+        })
+          .on('error', reject)
+          .on('exit', resolve);
       });
       const report = path.join(root, 'reports/mutation', `${name}.json`);
-      if (run.status !== 0 || !fs.existsSync(report)) {
+      if (status !== 0 || !fs.existsSync(report)) {
         scores.push({ module: name, score: undefined, survived: 0, noCoverage: 0 });
         continue;
       }
