@@ -1,7 +1,7 @@
 import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import type { EnvelopeCipher, EnvelopeCipherOptions } from '../../../../lambdas/platform/crypto/envelope-cipher';
 import { decodeEnvelope } from '../../../../lambdas/platform/crypto/envelope-format';
-import { binding, cipherOn, decryptionFailure, editedKmsClient, useKms } from './kms-fixture';
+import { binding, cipherOn, decryptionFailure, editedKmsClient, KMS_ANSWER_EDITS, useKms } from './kms-fixture';
 
 /** The cipher's rarer branches: a cache that loses keys as fast as it loads them, KMS answers missing parts, plaintext wiping. */
 
@@ -10,7 +10,6 @@ const kms = useKms();
 const cipher = (options: Partial<EnvelopeCipherOptions> = {}) => cipherOn(kms, options);
 const calls = () => kms.server.control.stats().calls;
 const THRASHING = 'Data keys were evicted before they could be used; raise the data key cache capacity';
-
 
 /** A clock that moves 10 ms each time it is read: with maxAgeMs 1 every key has expired by the next look. */
 function racingClock() {
@@ -53,10 +52,10 @@ describe('data key limits', () => {
 
 describe('KMS answers missing a part', () => {
   test.each([
-    ['no plaintext key', (out: Record<string, unknown>) => delete out.Plaintext],
-    ['a 16-byte key', (out: Record<string, unknown>) => void (out.Plaintext = (out.Plaintext as Uint8Array).subarray(0, 16))],
-    ['no wrapped key', (out: Record<string, unknown>) => delete out.CiphertextBlob],
-    ['no key id', (out: Record<string, unknown>) => delete out.KeyId],
+    ['no plaintext key', KMS_ANSWER_EDITS.noPlaintext],
+    ['a 16-byte key', KMS_ANSWER_EDITS.shortPlaintext],
+    ['no wrapped key', KMS_ANSWER_EDITS.noCiphertextBlob],
+    ['no key id', KMS_ANSWER_EDITS.noKeyId],
   ])('GenerateDataKey with %s is refused, and its key bytes wiped', async (_name, edit) => {
     let given: Uint8Array | undefined;
     const c = cipher({
@@ -70,8 +69,8 @@ describe('KMS answers missing a part', () => {
   });
 
   test.each([
-    ['no plaintext key', (out: Record<string, unknown>) => delete out.Plaintext],
-    ['a 16-byte key', (out: Record<string, unknown>) => void (out.Plaintext = (out.Plaintext as Uint8Array).subarray(0, 16))],
+    ['no plaintext key', KMS_ANSWER_EDITS.noPlaintext],
+    ['a 16-byte key', KMS_ANSWER_EDITS.shortPlaintext],
   ])('Decrypt with %s is a malformed envelope', async (_name, edit) => {
     const b = binding();
     const envelope = await cipher().encrypt('x', b);

@@ -57,6 +57,14 @@ export function editedKmsClient(url: string, command: abstract new (...args: nev
   }) as KMSClient;
 }
 
+/** Edits for `editedKmsClient`: a KMS answer without one of its parts. */
+export const KMS_ANSWER_EDITS = {
+  noPlaintext: (out: Record<string, unknown>) => void delete out.Plaintext,
+  shortPlaintext: (out: Record<string, unknown>) => void (out.Plaintext = (out.Plaintext as Uint8Array).subarray(0, 16)),
+  noCiphertextBlob: (out: Record<string, unknown>) => void delete out.CiphertextBlob,
+  noKeyId: (out: Record<string, unknown>) => void delete out.KeyId,
+};
+
 export function kmsClient(url: string, maxAttempts = 1): KMSClient {
   return new KMSClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts });
 }

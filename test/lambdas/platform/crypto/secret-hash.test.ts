@@ -1,6 +1,6 @@
 import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import { database } from '../../../support/handles';
-import { editedKmsClient } from './kms-fixture';
+import { editedKmsClient, KMS_ANSWER_EDITS } from './kms-fixture';
 import { SecretHasher } from '../../../../lambdas/platform/crypto/secret-hash';
 import { createKmsClient } from '../../../../lambdas/platform/crypto/kms';
 import { env } from '../../../../lambdas/platform/config';
@@ -54,13 +54,12 @@ describe('SecretHasher', () => {
     expect(await database().query('SELECT count(*)::int AS n FROM deployment_keys')).toEqual([{ n: 1 }]);
   });
 
-  type Edit = (out: Record<string, unknown>) => void;
-  test.each<[string, 'GenerateDataKey' | 'Decrypt', Edit, string]>([
-    ['GenerateDataKey without a wrapped key', 'GenerateDataKey', (out) => void delete out.CiphertextBlob, 'KMS returned no ciphertext for the secret-hash pepper'],
-    ['GenerateDataKey without a key', 'GenerateDataKey', (out) => void delete out.Plaintext, 'KMS returned no usable plaintext for the secret-hash pepper'],
-    ['GenerateDataKey with a 16-byte key', 'GenerateDataKey', (out) => void (out.Plaintext = (out.Plaintext as Uint8Array).subarray(0, 16)), 'KMS returned no usable plaintext for the secret-hash pepper'],
-    ['Decrypt with a 16-byte key', 'Decrypt', (out) => void (out.Plaintext = (out.Plaintext as Uint8Array).subarray(0, 16)), 'KMS returned no usable plaintext for the secret-hash pepper'],
-  ])('%s: no hasher, a clear error, the key bytes wiped and nothing stored', async (_name, operation, edit, message) => {
+  test.each([
+    ['GenerateDataKey without a wrapped key', 'GenerateDataKey', KMS_ANSWER_EDITS.noCiphertextBlob, 'KMS returned no ciphertext for the secret-hash pepper'],
+    ['GenerateDataKey without a key', 'GenerateDataKey', KMS_ANSWER_EDITS.noPlaintext, 'KMS returned no usable plaintext for the secret-hash pepper'],
+    ['GenerateDataKey with a 16-byte key', 'GenerateDataKey', KMS_ANSWER_EDITS.shortPlaintext, 'KMS returned no usable plaintext for the secret-hash pepper'],
+    ['Decrypt with a 16-byte key', 'Decrypt', KMS_ANSWER_EDITS.shortPlaintext, 'KMS returned no usable plaintext for the secret-hash pepper'],
+  ] as const)('%s: no hasher, a clear error, the key bytes wiped and nothing stored', async (_name, operation, edit, message) => {
     if (operation === 'GenerateDataKey') await database().query('DELETE FROM deployment_keys');
     else await SecretHasher.load(database(), createKmsClient(), env().LATCHKEY_KMS_KEY_ID);
     let given: Uint8Array | undefined;
