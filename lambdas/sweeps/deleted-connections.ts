@@ -23,7 +23,8 @@ export async function sweepDeletedConnections(db: SqlExecutor, now: Date, budget
   const seen = new Set<string>();
   outer: while (takeBatch(budget)) {
     const due = await dueDeletedConnections(db, now, CONNECTIONS_PER_LOOKUP + seen.size);
-    // Rows another run is still deleting come back; done once all that is left was already tried.
+    // A completed attempt deletes its row or finds it gone; should one ever stay due, it is not tried
+    // again in this run, so the run ends instead of spending its whole budget on that row.
     const fresh = due.filter((c) => !seen.has(c.id));
     if (fresh.length === 0) {
       result.deletedConnectionsBudgetExhausted = 0;

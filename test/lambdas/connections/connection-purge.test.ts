@@ -71,7 +71,9 @@ test('a purge erases the connection, earlier soft-deleted rows with its ids and 
   const session = await readJson(await t.api('/connect/sessions', { method: 'POST', json: { end_user: { id: 'eu-erin', email: EMAIL, display_name: NAME } } }));
   expect(session.status).toBe(201);
   t.secrets.register(session.body.data.token);
-  expect(await count("SELECT count(*) FROM connections WHERE connection_id = 'c-erin'")).toBe(2);
+  const rows = await database().query<{ id: string; live: boolean }>("SELECT id, deleted_at IS NULL AS live FROM connections WHERE connection_id = 'c-erin' ORDER BY id::text");
+  expect(rows).toHaveLength(2);
+  const live = rows.find((r) => r.live)!.id;
 
   expect(await purge('c-erin')).toBe('purged');
 
@@ -87,13 +89,14 @@ test('a purge erases the connection, earlier soft-deleted rows with its ids and 
     expect(payload.endUser).toMatchObject({ endUserId: 'eu-erin', endUserEmail: '[erased]' });
     expect(payload.tags).toMatchObject({ end_user_id: 'eu-erin', end_user_email: '[erased]', end_user_display_name: '[erased]' });
   }
-  const audit = await database().query<{ action: string; actor_id: string; detail: Record<string, unknown> }>(
-    "SELECT action, actor_id, detail FROM audit_events WHERE detail->>'connection_id' = 'c-erin' AND action IN ('connection.purge', 'connection.hard_delete') ORDER BY action",
+  // The purge's own events, each naming the row it acted on: the live row's delete, one hard delete per row, one purge mark.
+  const audit = await database().query<{ action: string; target_id: string; detail: Record<string, unknown> }>(
+    "SELECT action, target_id, detail FROM audit_events WHERE detail->>'connection_id' = 'c-erin' AND actor_id = 'purge-test' ORDER BY action, target_id",
   );
   expect(audit).toEqual([
-    { action: 'connection.hard_delete', actor_id: 'purge-test', detail: expect.objectContaining({ provider_config_key: 'openai', reason: 'purge' }) },
-    { action: 'connection.hard_delete', actor_id: 'purge-test', detail: expect.objectContaining({ provider_config_key: 'openai', reason: 'purge' }) },
-    { action: 'connection.purge', actor_id: 'purge-test', detail: expect.objectContaining({ provider_config_key: 'openai' }) },
+    { action: 'connection.delete', target_id: live, detail: expect.objectContaining({ provider_config_key: 'openai' }) },
+    ...rows.map((r) => ({ action: 'connection.hard_delete', target_id: r.id, detail: expect.objectContaining({ provider_config_key: 'openai', reason: 'purge' }) })),
+    { action: 'connection.purge', target_id: rows[0].id, detail: expect.objectContaining({ provider_config_key: 'openai' }) },
   ]);
   const all = JSON.stringify([await database().query('SELECT payload FROM outbox'), await database().query('SELECT detail FROM audit_events'), await database().query('SELECT * FROM end_users')]);
   expect(all).not.toContain(EMAIL);

@@ -1,7 +1,8 @@
 import { database, envelopeCipher, secretHasher } from '../../support/handles';
 import { SYSTEM_REQUEST, type AuditBase } from '../../../lambdas/audit/audit-event';
 import { purgeConnection } from '../../../lambdas/connections/connection-purge';
-import { uuid } from '../../../lambdas/platform/db/parameters';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { uuid, type Parameters } from '../../../lambdas/platform/db/parameters';
 import { ingest } from '../../../lambdas/records/record-service';
 import { recordSyncRun } from '../../../lambdas/records/sync-store';
 import { deleteInBatches, type SweepBudget } from '../../../lambdas/platform/db/batched-delete';
@@ -62,6 +63,34 @@ async function count(sql: string, params: Record<string, unknown> = {}): Promise
 }
 
 const recordsOf = (rowId: string) => count('SELECT count(*) FROM records WHERE connection_id = :id', { id: uuid(rowId) });
+
+/** Another session holding the row locks of the records `where` picks, as a writer in the middle of its transaction does. */
+async function holdRecordLocks(where: string, params: Parameters): Promise<{ locked: number; release: () => Promise<void> }> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let held!: (locked: number) => void;
+  const holding = new Promise<number>((resolve) => (held = resolve));
+  const session = database().transaction(async (tx) => {
+    held((await tx.query(`SELECT id FROM records WHERE ${where} FOR UPDATE`, params)).length);
+    await released;
+  });
+  const locked = await Promise.race([holding, session.then(() => 0)]);
+  return { locked, release: () => (release(), session) };
+}
+
+/** Whether `work` blocked on a row lock before it settled (the server's own view of waiting statements). */
+async function blockedOnLock(work: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  work.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  while (!settled) {
+    if ((await count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")) > 0) return true;
+    await sleep(10);
+  }
+  return false;
+}
 
 describe('prune-records', () => {
   test('prunes payloads exactly 30 days after the last update, keeping id, hash and metadata', async () => {
@@ -229,6 +258,22 @@ describe('deleted-connections', () => {
     expect(await hardDeleteConnection(database(), row, at(40 * DAY), budget(), audit)).toEqual({ recordsDeleted: 0, connectionDeleted: false, endUserDeleted: false, complete: true });
   });
 
+  test('a hard delete waits for a record another session holds (a delete takes no lock first), then finishes', async () => {
+    const doomed = await connection('held-record');
+    await write('held-record', 5, T0);
+    await softDelete('held-record', T0);
+    const holder = await holdRecordLocks("connection_id = :id AND external_id = 'r-0'", { id: uuid(doomed) });
+    expect(holder.locked).toBe(1);
+    const row = { id: doomed, environmentId: devId, connectionId: 'held-record', providerConfigKey: 'openai' };
+    const audit = { actor: { type: 'system' as const, id: 'test' }, request: SYSTEM_REQUEST, reason: 'retention' as const };
+    // Few batches: skipping the held record instead of waiting for it would spend them all and stop unfinished.
+    const deleting = hardDeleteConnection(database(), row, at(40 * DAY), budget({ maxBatches: 10 }), audit);
+    const blocked = await blockedOnLock(deleting);
+    await holder.release();
+    expect(blocked).toBe(true);
+    expect(await deleting).toEqual({ recordsDeleted: 5, connectionDeleted: true, endUserDeleted: true, complete: true });
+  });
+
   test('two sweeps at once share the work: every row deleted once, counts add up', async () => {
     const ids = [await connection('twin-1'), await connection('twin-2')];
     await write('twin-1', 600, T0);
@@ -305,6 +350,23 @@ describe('sweeps run twice at once and resume', () => {
     const [x, y] = await Promise.all([sweepPruneRecords(database(), now, budget()), sweepPruneRecords(database(), now, budget())]);
     expect(x.recordsPruned + y.recordsPruned).toBe(due);
     expect(await count('SELECT count(*) FROM records WHERE connection_id = :id AND payload IS NOT NULL', { id: uuid(id) })).toBe(0);
+  });
+
+  test('prune skips records another session holds instead of waiting for them; the next run prunes them', async () => {
+    const id = await connection('prune-held');
+    await write('prune-held', 20, at(200 * DAY));
+    const holder = await holdRecordLocks("connection_id = :id AND external_id IN ('r-0', 'r-1')", { id: uuid(id) });
+    expect(holder.locked).toBe(2);
+    const now = at(230 * DAY);
+    const pruning = sweepPruneRecords(database(), now, budget());
+    const blocked = await blockedOnLock(pruning);
+    await holder.release();
+    expect(blocked).toBe(false);
+    expect((await pruning).pruneBudgetExhausted).toBe(0);
+    const unpruned = () => count('SELECT count(*) FROM records WHERE connection_id = :id AND payload IS NOT NULL', { id: uuid(id) });
+    expect(await unpruned()).toBe(2);
+    expect((await sweepPruneRecords(database(), now, budget())).recordsPruned).toBe(2);
+    expect(await unpruned()).toBe(0);
   });
 
   test('stale syncs: concurrent runs delete each record once', async () => {
