@@ -57,6 +57,12 @@ async function expiredConnection(connectionId: string): Promise<{ c: Imported; t
   return { c, tokens };
 }
 
+/** A virtual clock for the coordinator's polling: only its own waits move it, so load cannot change an outcome. */
+function virtual() {
+  const timer = { elapsed: 0, sleeps: [] as number[], now: () => timer.elapsed, sleep: async (ms: number) => void (timer.sleeps.push(ms), (timer.elapsed += ms)) };
+  return timer;
+}
+
 const input = (c: Imported, extra: { force?: boolean; refresh?: RefreshFunction; now?: Date } = {}) =>
   inputFor(c, PROVIDER, server.clients.post, extra.now).then((i) => ({ ...i, force: extra.force, refresh: extra.refresh }));
 
@@ -127,12 +133,6 @@ test('a holder that dies blocks the others only until its lease expires', async 
   expect(dead?.acquired).toBe(true);
   const counter = counting();
   const base = await input(c, { refresh: counter.refresh, now: t0 });
-  // The coordinators poll on a virtual clock: only their own waits move it, so load cannot change the outcome.
-  const virtual = () => {
-    const timer = { elapsed: 0, now: () => timer.elapsed, sleep: async (ms: number) => void (timer.elapsed += ms) };
-    return timer;
-  };
-
   // Waiting less than the lease lasts: busy, and the provider was not called.
   const short = virtual();
   const busy = await rejection(new RefreshCoordinator({ waitMs: 300, timer: short }).refresh(base));
@@ -148,6 +148,62 @@ test('a holder that dies blocks the others only until its lease expires', async 
   expect(long.elapsed).toBeLessThanOrEqual(2_000);
   expect(counter.calls).toBe(1);
   expect((await columns(c)).refresh_lease_holder).toBeNull();
+});
+
+test('a waiting caller polls at 100 ms, growing ×1.5 up to 500 ms, and stops before its wait would pass waitMs', async () => {
+  const { c } = await expiredConnection('poll-schedule');
+  const t0 = new Date();
+  const other = await tryAcquireLease(database(), { rowId: c.rowId, environmentId: c.environmentId }, randomUUID(), t0, 60_000, { force: true, refreshBefore: null });
+  expect(other?.acquired).toBe(true);
+  const counter = counting();
+  const base = await input(c, { refresh: counter.refresh, now: t0 });
+
+  const two = virtual();
+  expect((await rejection(new RefreshCoordinator({ waitMs: 2_000, timer: two }).refresh(base))).error).toBeInstanceOf(RefreshBusyError);
+  expect(two.sleeps).toEqual([100, 150, 225, 338, 500, 500]);
+  // A poll that would end exactly at waitMs still happens.
+  const edge = virtual();
+  expect((await rejection(new RefreshCoordinator({ waitMs: 250, timer: edge }).refresh(base))).error).toBeInstanceOf(RefreshBusyError);
+  expect(edge.sleeps).toEqual([100, 150]);
+  // By default a caller waits as long as a holder's token request may take (10 s) and 2 s more.
+  const byDefault = virtual();
+  expect((await rejection(new RefreshCoordinator({ timer: byDefault }).refresh(base))).error).toBeInstanceOf(RefreshBusyError);
+  expect(byDefault.elapsed).toBeGreaterThan(12_000 - 500);
+  expect(byDefault.elapsed).toBeLessThanOrEqual(12_000);
+  expect(counter.calls).toBe(0);
+});
+
+test('the lease lasts leaseTtlMs, and the token request may take at most half of it', async () => {
+  const { c } = await expiredConnection('lease-length');
+  const t0 = new Date();
+  const seen: { timeoutMs?: number; leaseMs: number }[] = [];
+  const counter = counting();
+  const observing: RefreshFunction = async (refreshToken, context) => {
+    const { refresh_lease_until } = await columns(c);
+    seen.push({ timeoutMs: context.timeoutMs, leaseMs: refresh_lease_until!.getTime() - t0.getTime() });
+    return counter.refresh(refreshToken, context);
+  };
+  // A clock that stands still: the lease is taken at exactly t0.
+  const still = { now: () => 0, sleep: async () => undefined };
+  const base = await input(c, { refresh: observing, now: t0 });
+  await new RefreshCoordinator({ leaseTtlMs: 4_000, timer: still }).refresh(base);
+  await new RefreshCoordinator({ timer: still }).refresh({ ...base, force: true });
+  expect(seen).toEqual([
+    { timeoutMs: 2_000, leaseMs: 4_000 },
+    { timeoutMs: 10_000, leaseMs: 20_000 },
+  ]);
+});
+
+test('a forced caller does not settle for the "not needed" of an unforced flight in progress', async () => {
+  const tokens = await initialTokens(server, server.clients.post);
+  t.secrets.register(tokens.access_token, tokens.refresh_token);
+  const c = await importOAuth2(t, PROVIDER, 'forced-joins', { ...tokens, expires_at: new Date(Date.now() + 3_600_000).toISOString() });
+  const counter = counting();
+  const base = await input(c, { refresh: counter.refresh });
+  const coordinator = new RefreshCoordinator();
+  const [due, forced] = await Promise.all([coordinator.refresh(base), coordinator.refresh({ ...base, force: true })]);
+  expect([due.outcome, forced.outcome]).toEqual(['not_needed', 'refreshed']);
+  expect(counter.calls).toBe(1);
 });
 
 test('a stale writer never overwrites newer credentials', async () => {
