@@ -4,6 +4,7 @@ import { RefreshBusyError, RefreshExhaustedError, RefreshFailedError } from '../
 import { defaultRefresh, RefreshCoordinator, type RefreshFunction, type RefreshResult } from '../../../../lambdas/connections/refresh/refresh-coordinator';
 import { tryAcquireLease } from '../../../../lambdas/connections/refresh/refresh-lease-store';
 import { saveRefreshed } from '../../../../lambdas/connections/refresh/refresh-store';
+import { uuid } from '../../../../lambdas/platform/db/parameters';
 import { startTestStack, type TestStack } from '../../../support/local-stack';
 import { startOAuthServer, type OAuthServer } from '../../../support/oauth-server';
 import { auditActions, columns, importOAuth2, initialTokens, inputFor, oauthIntegration, PAST, rejection, type Imported } from './refresh-fixtures';
@@ -153,6 +154,8 @@ test('a holder that dies blocks the others only until its lease expires', async 
 test('a waiting caller polls at 100 ms, growing ×1.5 up to 500 ms, and stops before its wait would pass waitMs', async () => {
   const { c } = await expiredConnection('poll-schedule');
   const t0 = new Date();
+  // A cooldown that has passed does not stop a caller from waiting for the holder.
+  await database().execute('UPDATE connections SET refresh_backoff_until = :past WHERE id = :id', { past: new Date(t0.getTime() - 60_000), id: uuid(c.rowId) });
   const other = await tryAcquireLease(database(), { rowId: c.rowId, environmentId: c.environmentId }, randomUUID(), t0, 60_000, { force: true, refreshBefore: null });
   expect(other?.acquired).toBe(true);
   const counter = counting();

@@ -110,8 +110,17 @@ test('503: failure recorded with backoff, no auth_error; within backoff no provi
     'connection.refresh.failure:failure',
     'connection.refresh.success:success',
   ]);
-  const [firstEvent] = await auditActions(c);
-  expect(firstEvent.detail).toMatchObject({ kind: 'server', status: 503, failure_count: 1, backoff_seconds: 30, needs_reauthorization: false, connection_id: c.connectionId });
+  const [firstEvent, , success] = await auditActions(c);
+  expect(firstEvent.detail).toMatchObject({
+    forced: false, kind: 'server', status: 503, provider_error: 'temporarily_unavailable', failure_count: 1, backoff_seconds: 30, needs_reauthorization: false, connection_id: c.connectionId,
+  });
+  expect(success.detail).toMatchObject({ forced: true, credentials_type: 'OAUTH2', refresh_token_rotated: true, expires_at: (forced.credentials as { expires_at: string }).expires_at });
+  // The incident: ONE failure webhook when it opened (the status in its description), ONE recovery webhook when it closed.
+  const hooks = await database().query<{ payload: Record<string, unknown> }>("SELECT payload FROM outbox WHERE connection_id = :id AND event_type = 'auth' ORDER BY created_at", { id: uuid(c.rowId) });
+  expect(hooks.map((h) => h.payload)).toEqual([
+    expect.objectContaining({ operation: 'refresh', success: false, error: { type: 'refresh_token_external_error', description: expect.stringMatching(/\(HTTP 503\)$/) } }),
+    expect.objectContaining({ operation: 'refresh', success: true }),
+  ]);
 });
 
 test('invalid_grant is definitive: auth_error set, later reads refused without a provider call; the description never leaks', async () => {
