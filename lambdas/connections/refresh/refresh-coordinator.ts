@@ -186,7 +186,7 @@ export class RefreshCoordinator {
 
     const merged = fresh.credentials;
     const now = clock();
-    let saved;
+    let savedVersion: number | undefined;
     try {
       const envelope = await cipher.encryptJson(merged, credentialsBinding(target.environmentId, target.rowId));
       const event = this.event(input, 'connection.refresh.success', 'success', {
@@ -196,15 +196,15 @@ export class RefreshCoordinator {
         expires_at: 'expires_at' in merged ? (merged.expires_at ?? null) : null,
       });
       const expiresAt = 'expires_at' in merged && merged.expires_at ? new Date(merged.expires_at) : null;
-      saved = await saveRefreshed(db, target, leaseId, state.credentials_version, { envelope, expiresAt, connectionConfig: fresh.connectionConfig }, now, event);
+      savedVersion = await saveRefreshed(db, target, leaseId, state.credentials_version, { envelope, expiresAt, connectionConfig: fresh.connectionConfig }, now, event);
     } catch (err) {
       await releaseQuietly(db, target, leaseId);
       throw err;
     }
-    if (saved) {
+    if (savedVersion !== undefined) {
       // The dashboard's "Credential refreshes": every provider call that produced saved credentials.
       publishCount(METRIC_NAMES.refreshSucceeded);
-      return { outcome: 'refreshed', credentials: merged, credentialsVersion: saved.credentials_version };
+      return { outcome: 'refreshed', credentials: merged, credentialsVersion: savedVersion };
     }
     // Lost the compare-and-set: newer credentials exist (our lease had expired, or an import landed).
     await releaseQuietly(db, target, leaseId);
@@ -235,8 +235,8 @@ export class RefreshCoordinator {
     });
     let recorded: boolean;
     try {
-      const write = { failureCount, backoffUntil: retryAt, authError, kind: failure.kind, ...(failure.status !== undefined ? { status: failure.status } : {}) };
-      recorded = (await recordFailure(input.db, target, leaseId, state.credentials_version, write, now, event)) !== undefined;
+      const write = { failureCount, backoffUntil: retryAt, authError, kind: failure.kind, status: failure.status };
+      recorded = await recordFailure(input.db, target, leaseId, state.credentials_version, write, now, event);
     } catch (dbErr) {
       await releaseQuietly(input.db, target, leaseId);
       throw dbErr;

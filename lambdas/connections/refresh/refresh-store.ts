@@ -17,13 +17,6 @@ import type { RefreshFailureKind } from './refresh-policy';
 const RELEASE = `refresh_lease_holder = CASE WHEN c.refresh_lease_holder = :holder THEN NULL ELSE c.refresh_lease_holder END,
   refresh_lease_until = CASE WHEN c.refresh_lease_holder = :holder THEN NULL ELSE c.refresh_lease_until END`;
 
-export interface SavedRefresh {
-  credentials_version: number;
-  credentials_expires_at: Date | null;
-  /** This save closed a refresh incident (and wrote its recovery event). */
-  recovered: boolean;
-}
-
 export interface RefreshedWrite {
   envelope: Buffer;
   expiresAt: Date | null;
@@ -64,8 +57,8 @@ async function writeOutcome<R extends { id: string }>(
 
 /**
  * Stores refreshed credentials and clears the failure state (the last failure's time stays, as
- * health history); closes an open incident with a recovery event. Undefined when the version
- * moved on (or the row is gone).
+ * health history); closes an open incident with a recovery event. The new credentials version;
+ * undefined when the version moved on (or the row is gone).
  */
 export async function saveRefreshed(
   db: SqlExecutor,
@@ -75,9 +68,10 @@ export async function saveRefreshed(
   write: RefreshedWrite,
   now: Date,
   audit: AuditEvent,
-): Promise<SavedRefresh | undefined> {
+): Promise<number | undefined> {
   const recovery = refreshEvent(target.environmentId, 'recovered_event', 'g.recovered');
-  const row = await writeOutcome<SavedRefresh & { id: string }>(
+  // `recovered`: this save closed an incident (and wrote its recovery event).
+  const row = await writeOutcome<{ id: string; credentials_version: number; recovered: boolean }>(
     db,
     `UPDATE connections c SET
        credentials = :credentials,
@@ -90,7 +84,7 @@ export async function saveRefreshed(
        ${RELEASE}
      FROM ${PREV}
      WHERE ${GUARD_C}
-     RETURNING ${EVENT_COLUMNS}, c.credentials_version, c.credentials_expires_at, p.prev_incident IS NOT NULL AS recovered`,
+     RETURNING ${EVENT_COLUMNS}, c.credentials_version, p.prev_incident IS NOT NULL AS recovered`,
     {
       id: uuid(target.rowId),
       environment_id: uuid(target.environmentId),
@@ -104,7 +98,7 @@ export async function saveRefreshed(
     audit,
     { ...recovery, written: ([r]) => r?.recovered === true },
   );
-  return row && { credentials_version: row.credentials_version, credentials_expires_at: row.credentials_expires_at, recovered: row.recovered };
+  return row?.credentials_version;
 }
 
 export interface FailureWrite {
@@ -118,19 +112,12 @@ export interface FailureWrite {
   status?: number;
 }
 
-/** What recording a failure did; undefined when the version moved on. */
-export interface RecordedFailure {
-  /** This failure opened an incident (and wrote its one failure event). */
-  opened: boolean;
-  incidentId: string;
-}
-
 /**
  * Records a failed refresh: count, cooldown, time, when the streak started, and the auth error
  * only when the failure makes the connection need reauthorization. The credentials (and their
  * version) stay as they are. The first failure of a streak opens an incident: its id is that of
  * the ONE failure event written for it; later failures of the streak write none.
- * Undefined when the version moved on: a newer refresh or import made this failure irrelevant.
+ * False when the version moved on: a newer refresh or import made this failure irrelevant.
  */
 export async function recordFailure(
   db: SqlExecutor,
@@ -140,9 +127,10 @@ export async function recordFailure(
   failure: FailureWrite,
   now: Date,
   audit: AuditEvent,
-): Promise<RecordedFailure | undefined> {
+): Promise<boolean> {
   const opening = refreshEvent(target.environmentId, 'failure_event', 'g.opened', { kind: failure.kind, status: failure.status });
-  const row = await writeOutcome<{ id: string; opened: boolean; refresh_incident_id: string }>(
+  // `opened`: this failure opened an incident (and wrote its one failure event).
+  const row = await writeOutcome<{ id: string; opened: boolean }>(
     db,
     `UPDATE connections c SET
        refresh_failure_count = :failure_count,
@@ -155,7 +143,7 @@ export async function recordFailure(
        ${RELEASE}
      FROM ${PREV}
      WHERE ${GUARD_C}
-     RETURNING ${EVENT_COLUMNS}, p.prev_incident IS NULL AS opened, c.refresh_incident_id`,
+     RETURNING ${EVENT_COLUMNS}, p.prev_incident IS NULL AS opened`,
     {
       id: uuid(target.rowId),
       environment_id: uuid(target.environmentId),
@@ -170,7 +158,7 @@ export async function recordFailure(
     audit,
     { ...opening, written: ([r]) => r?.opened === true },
   );
-  return row && { opened: row.opened, incidentId: row.refresh_incident_id };
+  return row !== undefined;
 }
 
 /** The row's refresh state without touching the lease (after a lost compare-and-set). */

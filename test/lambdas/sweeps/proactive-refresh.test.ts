@@ -97,3 +97,27 @@ test('client-credentials tokens are left to reads: renewing them ahead of time b
   const [row] = await database().query<{ credentials_version: number }>("SELECT credentials_version FROM connections WHERE connection_id = 'cc-soon'");
   expect(row.credentials_version).toBe(0);
 });
+
+test('a refresh that fails is left to its cooldown: looked at again once the cooldown ends', async () => {
+  const now = new Date();
+  const failing = await connection('failing', { refresh_token: 'rt-failing-0000001', expires_at: new Date(now.getTime() + 5 * MIN).toISOString() });
+  const answer = raw.answer;
+  raw.answer = () => ({ status: 503, body: { error: 'temporarily_unavailable' } });
+  try {
+    expect(await sweep(now)).toMatchObject({ refreshesFailed: 1 });
+  } finally {
+    raw.answer = answer;
+  }
+  const row = (await columns(failing)) as Awaited<ReturnType<typeof columns>> & { refresh_check_after: Date | null };
+  expect(row.refresh_check_after).toBeNull();
+  // The cooldown counts from the failure (the sweep's clock, moved on by the time the run took).
+  expect(row.refresh_backoff_until!.getTime() - now.getTime()).toBeGreaterThanOrEqual(30_000);
+  expect(row.refresh_backoff_until!.getTime() - now.getTime()).toBeLessThan(50_000);
+  const tried = () => raw.requests.filter((form) => form.get('refresh_token') === 'rt-failing-0000001').length;
+  expect(tried()).toBe(1);
+  await sweep(new Date(now.getTime() + 25_000));
+  expect(tried()).toBe(1);
+  await sweep(new Date(now.getTime() + 60_000));
+  expect(tried()).toBe(2);
+  expect((await columns(failing)).credentials_version).toBe(1);
+});

@@ -62,6 +62,9 @@ async function count(sql: string, params: Record<string, unknown> = {}): Promise
   return row.n;
 }
 
+/** Records of the connection row that still hold their payload. */
+const unpruned = (connectionRowId: string) => count('SELECT count(*) FROM records WHERE connection_id = :id AND payload IS NOT NULL', { id: uuid(connectionRowId) });
+
 const recordsOf = (rowId: string) => count('SELECT count(*) FROM records WHERE connection_id = :id', { id: uuid(rowId) });
 
 /** Another session holding the row locks of the records `where` picks, as a writer in the middle of its transaction does. */
@@ -349,7 +352,7 @@ describe('sweeps run twice at once and resume', () => {
     expect(due).toBeGreaterThanOrEqual(600);
     const [x, y] = await Promise.all([sweepPruneRecords(database(), now, budget()), sweepPruneRecords(database(), now, budget())]);
     expect(x.recordsPruned + y.recordsPruned).toBe(due);
-    expect(await count('SELECT count(*) FROM records WHERE connection_id = :id AND payload IS NOT NULL', { id: uuid(id) })).toBe(0);
+    expect(await unpruned(id)).toBe(0);
   });
 
   test('prune skips records another session holds instead of waiting for them; the next run prunes them', async () => {
@@ -363,10 +366,9 @@ describe('sweeps run twice at once and resume', () => {
     await holder.release();
     expect(blocked).toBe(false);
     expect((await pruning).pruneBudgetExhausted).toBe(0);
-    const unpruned = () => count('SELECT count(*) FROM records WHERE connection_id = :id AND payload IS NOT NULL', { id: uuid(id) });
-    expect(await unpruned()).toBe(2);
+    expect(await unpruned(id)).toBe(2);
     expect((await sweepPruneRecords(database(), now, budget())).recordsPruned).toBe(2);
-    expect(await unpruned()).toBe(0);
+    expect(await unpruned(id)).toBe(0);
   });
 
   test('stale syncs: concurrent runs delete each record once', async () => {

@@ -7,7 +7,7 @@ import { saveRefreshed } from '../../../../lambdas/connections/refresh/refresh-s
 import { uuid } from '../../../../lambdas/platform/db/parameters';
 import { startTestStack, type TestStack } from '../../../support/local-stack';
 import { startOAuthServer, type OAuthServer } from '../../../support/oauth-server';
-import { auditActions, columns, importOAuth2, initialTokens, inputFor, oauthIntegration, PAST, rejection, type Imported } from './refresh-fixtures';
+import { auditActions, columns, importOAuth2, initialTokens, inputFor, oauthIntegration, PAST, rejection, virtualTimer, type Imported } from './refresh-fixtures';
 
 /**
  * Single flight against the REAL authorization server (oidc-provider, refresh tokens rotate on
@@ -58,12 +58,6 @@ async function expiredConnection(connectionId: string): Promise<{ c: Imported; t
   return { c, tokens };
 }
 
-/** A virtual clock for the coordinator's polling: only its own waits move it, so load cannot change an outcome. */
-function virtual() {
-  const timer = { elapsed: 0, sleeps: [] as number[], now: () => timer.elapsed, sleep: async (ms: number) => void (timer.sleeps.push(ms), (timer.elapsed += ms)) };
-  return timer;
-}
-
 const input = (c: Imported, extra: { force?: boolean; refresh?: RefreshFunction; now?: Date } = {}) =>
   inputFor(c, PROVIDER, server.clients.post, extra.now).then((i) => ({ ...i, force: extra.force, refresh: extra.refresh }));
 
@@ -98,6 +92,10 @@ test('10 concurrent callers on two instances: ONE token request, everybody gets 
   expect(again.outcome).toBe('refreshed');
   expect(counter.calls).toBe(2);
   expect(counter.failures).toEqual([]);
+  // So does one still holding version 1, and it takes no lease: the lease is only taken on the version the caller read.
+  expect((await new RefreshCoordinator().refresh({ ...base, force: true, row: { ...base.row, credentialsVersion: 1 } })).outcome).toBe('updated_elsewhere');
+  expect((await columns(c)).refresh_lease_holder).toBeNull();
+  expect(counter.calls).toBe(2);
   expect(await auditActions(c)).toHaveLength(2);
 });
 
@@ -135,14 +133,14 @@ test('a holder that dies blocks the others only until its lease expires', async 
   const counter = counting();
   const base = await input(c, { refresh: counter.refresh, now: t0 });
   // Waiting less than the lease lasts: busy, and the provider was not called.
-  const short = virtual();
+  const short = virtualTimer();
   const busy = await rejection(new RefreshCoordinator({ waitMs: 300, timer: short }).refresh(base));
   expect(busy.error).toBeInstanceOf(RefreshBusyError);
   expect(short.elapsed).toBeLessThanOrEqual(300);
   expect(counter.calls).toBe(0);
 
   // Waiting longer: the lease runs out at 1.5 s and the next poll (at most 500 ms apart) takes it over.
-  const long = virtual();
+  const long = virtualTimer();
   const result = await new RefreshCoordinator({ waitMs: 5_000, timer: long }).refresh(base);
   expect(result.outcome).toBe('refreshed');
   expect(long.elapsed).toBeGreaterThanOrEqual(1_500);
@@ -154,22 +152,22 @@ test('a holder that dies blocks the others only until its lease expires', async 
 test('a waiting caller polls at 100 ms, growing ×1.5 up to 500 ms, and stops before its wait would pass waitMs', async () => {
   const { c } = await expiredConnection('poll-schedule');
   const t0 = new Date();
-  // A cooldown that has passed does not stop a caller from waiting for the holder.
-  await database().execute('UPDATE connections SET refresh_backoff_until = :past WHERE id = :id', { past: new Date(t0.getTime() - 60_000), id: uuid(c.rowId) });
+  // A cooldown that ends at this very instant does not stop a caller from waiting for the holder.
+  await database().execute('UPDATE connections SET refresh_backoff_until = :t0 WHERE id = :id', { t0, id: uuid(c.rowId) });
   const other = await tryAcquireLease(database(), { rowId: c.rowId, environmentId: c.environmentId }, randomUUID(), t0, 60_000, { force: true, refreshBefore: null });
   expect(other?.acquired).toBe(true);
   const counter = counting();
   const base = await input(c, { refresh: counter.refresh, now: t0 });
 
-  const two = virtual();
+  const two = virtualTimer();
   expect((await rejection(new RefreshCoordinator({ waitMs: 2_000, timer: two }).refresh(base))).error).toBeInstanceOf(RefreshBusyError);
   expect(two.sleeps).toEqual([100, 150, 225, 338, 500, 500]);
   // A poll that would end exactly at waitMs still happens.
-  const edge = virtual();
+  const edge = virtualTimer();
   expect((await rejection(new RefreshCoordinator({ waitMs: 250, timer: edge }).refresh(base))).error).toBeInstanceOf(RefreshBusyError);
   expect(edge.sleeps).toEqual([100, 150]);
   // By default a caller waits as long as a holder's token request may take (10 s) and 2 s more.
-  const byDefault = virtual();
+  const byDefault = virtualTimer();
   expect((await rejection(new RefreshCoordinator({ timer: byDefault }).refresh(base))).error).toBeInstanceOf(RefreshBusyError);
   expect(byDefault.elapsed).toBeGreaterThan(12_000 - 500);
   expect(byDefault.elapsed).toBeLessThanOrEqual(12_000);

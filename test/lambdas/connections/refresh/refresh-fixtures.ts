@@ -134,6 +134,23 @@ export async function startRawTokenServer(): Promise<RawTokenServer> {
   return state;
 }
 
+/**
+ * A virtual monotonic clock for a coordinator: only its own waits move it, so load cannot change an
+ * outcome. It starts far from zero, as performance.now() does, so only differences of readings count.
+ */
+export function virtualTimer(origin = 1_000_000) {
+  const timer = {
+    elapsed: 0,
+    sleeps: [] as number[],
+    now: () => origin + timer.elapsed,
+    sleep: async (ms: number) => {
+      timer.sleeps.push(ms);
+      timer.elapsed += ms;
+    },
+  };
+  return timer;
+}
+
 /** The error a promise rejects with, and that error's whole text (message, stack, JSON) for leak checks. */
 export async function rejection(promise: Promise<unknown>): Promise<{ error: Error; text: string }> {
   const error = await promise.then(

@@ -4,6 +4,7 @@ import { uuid } from '../../../../lambdas/platform/db/parameters';
 import { classifyFailure } from '../../../../lambdas/platform/db/retry';
 import { DataApiServer } from '../../../../local/data-api';
 import { createTestDatabase, type TestDatabase } from '../../../support/databases';
+import { startLossyProxy, type LossyProxy } from '../../../support/lossy-proxy';
 
 /**
  * Network failures between a function and the Data API, through the real SDK client: a lost answer
@@ -18,40 +19,6 @@ let database: TestDatabase;
 let server: DataApiServer;
 let serverPort: number;
 let proxy: LossyProxy;
-
-/** A TCP proxy in front of the stand-in that, for the next `n` connections, forwards the request and resets the socket instead of relaying the answer. */
-interface LossyProxy {
-  url: string;
-  loseAnswers(n: number): void;
-  close(): Promise<void>;
-}
-
-async function startLossyProxy(targetPort: number): Promise<LossyProxy> {
-  let toLose = 0;
-  const sockets = new Set<net.Socket>();
-  const proxyServer = net.createServer((client) => {
-    sockets.add(client);
-    const lose = toLose > 0;
-    if (lose) toLose -= 1;
-    const upstream = net.connect(targetPort, '127.0.0.1');
-    sockets.add(upstream);
-    client.on('data', (chunk) => upstream.write(chunk));
-    upstream.on('data', (chunk) => (lose ? client.resetAndDestroy() : client.write(chunk)));
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => proxyServer.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(proxyServer.address() as net.AddressInfo).port}`,
-    loseAnswers: (n) => (toLose = n),
-    close: () => {
-      sockets.forEach((s) => s.destroy());
-      return new Promise((resolve) => proxyServer.close(() => resolve()));
-    },
-  };
-}
 
 function dataApiAt(url: string, retry = FAST_RETRY): DataApi {
   return new DataApi({ ...TARGET, database: database.name }, createRdsDataClient({ endpoint: url }), retry);
