@@ -108,7 +108,7 @@ test('a refresh that fails is left to its cooldown: looked at again once the coo
   } finally {
     raw.answer = answer;
   }
-  const row = (await columns(failing)) as Awaited<ReturnType<typeof columns>> & { refresh_check_after: Date | null };
+  const row = await columns(failing);
   expect(row.refresh_check_after).toBeNull();
   // The cooldown counts from the failure (the sweep's clock, moved on by the time the run took).
   expect(row.refresh_backoff_until!.getTime() - now.getTime()).toBeGreaterThanOrEqual(30_000);

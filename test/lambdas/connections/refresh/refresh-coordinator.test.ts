@@ -7,7 +7,7 @@ import { saveRefreshed } from '../../../../lambdas/connections/refresh/refresh-s
 import { uuid } from '../../../../lambdas/platform/db/parameters';
 import { startTestStack, type TestStack } from '../../../support/local-stack';
 import { startOAuthServer, type OAuthServer } from '../../../support/oauth-server';
-import { auditActions, columns, importOAuth2, initialTokens, inputFor, oauthIntegration, PAST, rejection, virtualTimer, type Imported } from './refresh-fixtures';
+import { auditActions, columns, dataApiCalls, importOAuth2, initialTokens, inputFor, oauthIntegration, PAST, rejection, virtualTimer, type Imported } from './refresh-fixtures';
 
 /**
  * Single flight against the REAL authorization server (oidc-provider, refresh tokens rotate on
@@ -18,7 +18,6 @@ import { auditActions, columns, importOAuth2, initialTokens, inputFor, oauthInte
 let t: TestStack;
 let server: OAuthServer;
 const PROVIDER = 'oidc-test';
-const sum = (calls: Record<string, number>) => Object.values(calls).reduce((a, b) => a + b, 0);
 
 beforeAll(async () => {
   [t, server] = await Promise.all([startTestStack(), startOAuthServer()]);
@@ -110,13 +109,13 @@ test('forced refreshes are single-flight too; a fresh token is ONE statement and
   t.stack.dataApi.control.resetStats();
   const fresh = await a.refresh(base);
   expect(fresh.outcome).toBe('not_needed');
-  expect(sum(t.stack.dataApi.control.stats().calls)).toBe(1);
+  expect(dataApiCalls(t)).toBe(1);
   expect(counter.calls).toBe(1);
 
   // A refresh that is due: lease + save, two statements.
   t.stack.dataApi.control.resetStats();
   await a.refresh({ ...base, force: true });
-  expect(sum(t.stack.dataApi.control.stats().calls)).toBe(2);
+  expect(dataApiCalls(t)).toBe(2);
 
   const forced = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? b : a).refresh({ ...base, force: true, row: { ...base.row, credentialsVersion: 2 } })));
   expect(counter.calls).toBe(3);

@@ -15,7 +15,7 @@ import { RequestScope, runAfterRequest, runInRequestScope } from '../../../../la
 import { EVENT_SOURCE } from '../../../../lib/topology';
 import { startTestStack, type TestStack } from '../../../support/local-stack';
 import { environmentId } from '../fixtures';
-import { auditActions, columns, importOAuth2, inputFor, oauthIntegration, PAST, rejection, startRawTokenServer, virtualTimer, type Imported, type RawTokenServer } from './refresh-fixtures';
+import { auditActions, columns, dataApiCalls, importOAuth2, inputFor, oauthIntegration, PAST, rejection, startRawTokenServer, virtualTimer, type Imported, type RawTokenServer } from './refresh-fixtures';
 
 /** Failure handling, backoff and merging against a raw token endpoint whose answers each test sets. */
 
@@ -48,7 +48,6 @@ async function connection(extra: { refresh_token?: string; expires_at?: string }
 
 /** Coordinators on a virtual clock: the request's clock moves only when they wait, so times are exact. */
 const refresher = () => new RefreshCoordinator({ timer: virtualTimer() });
-const statements = () => Object.values(t.stack.dataApi.control.stats().calls).reduce((a, b) => a + b, 0);
 
 /** Outbox ids published to the bus (the test's own rule). */
 const onBus: string[] = [];
@@ -208,7 +207,7 @@ test('an unexpected error is recorded as a transient failure and surfaces as it 
   const { error } = await rejection(refresher().refresh({ ...input, refresh: async () => Promise.reject(boom) }));
   expect(error).toBe(boom);
   // Taking the lease, then recording the failure (which gives the lease back): two statements.
-  expect(statements()).toBe(2);
+  expect(dataApiCalls(t)).toBe(2);
   expect(await columns(c)).toMatchObject({ refresh_failure_count: 1, auth_error: null, refresh_lease_holder: null });
   expect((await auditActions(c))[0].detail).toMatchObject({ kind: 'unknown' });
 });
@@ -292,7 +291,7 @@ test('callers in one process share its flight: one token request, two statements
   t.stack.dataApi.control.resetStats();
   const results = await Promise.all(Array.from({ length: 5 }, () => coordinator.refresh(input)));
   expect(raw.requests.length - requests).toBe(1);
-  expect(statements()).toBe(2);
+  expect(dataApiCalls(t)).toBe(2);
   expect(new Set(results).size).toBe(1);
   expect(results[0].outcome).toBe('refreshed');
   expect(coordinator.inFlightCount).toBe(0);

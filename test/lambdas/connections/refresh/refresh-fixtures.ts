@@ -79,6 +79,7 @@ export interface RefreshColumns {
   refresh_backoff_until: Date | null;
   last_refresh_success_at: Date | null;
   last_refresh_failure_at: Date | null;
+  refresh_check_after: Date | null;
   auth_error: Record<string, unknown> | null;
   updated_at: Date;
 }
@@ -150,6 +151,9 @@ export function virtualTimer(origin = 1_000_000) {
   };
   return timer;
 }
+
+/** Calls the stack's Data API answered since its stats were last reset: statements, as no refresh opens a transaction. */
+export const dataApiCalls = (t: Pick<TestStack, 'stack'>): number => Object.values(t.stack.dataApi.control.stats().calls).reduce((a, b) => a + b, 0);
 
 /** The error a promise rejects with, and that error's whole text (message, stack, JSON) for leak checks. */
 export async function rejection(promise: Promise<unknown>): Promise<{ error: Error; text: string }> {
